@@ -1,0 +1,218 @@
+"""Every model parameter, defined once.
+
+Each :class:`Param` carries its meaning, unit, default, allowed range and the
+source of its default. Scenario validation (``model.scenario``), the command
+line, the ODD parameter table (``docs/ODD.md``) and the browser sliders all read
+this table, so a default is never written twice.
+
+Parameters are grouped in sections that match the sections of a scenario file:
+``population``, ``network``, ``behaviour`` and ``levers``. Levers are what a
+mediation policy sets (``model.policies``); their defaults describe the
+``supply_front_office`` baseline. Per-administration values (complexity,
+quality, staff...) live in ``model.administrations``.
+
+Examples
+--------
+>>> PARAMS["trust_loss"].default
+0.3
+>>> PARAMS["faq_quality"].section
+'levers'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Param", "PARAMS", "SECTIONS", "params_in", "defaults", "number"]
+
+SECTIONS = ("population", "network", "behaviour", "levers")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One model parameter: what it means, its unit, default and allowed values.
+
+    ``low``/``high`` bound numbers (inclusive); ``choices`` lists the allowed
+    strings. ``source`` says where the default comes from (data or assumption).
+    """
+
+    name: str
+    section: str
+    meaning: str
+    unit: str
+    default: Any
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] | None = None
+    source: str = "modelling assumption"
+
+    def __post_init__(self) -> None:
+        if self.section not in SECTIONS:
+            raise ValueError(f"{self.name}: unknown section {self.section!r}")
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError(f"{self.name}: low {self.low} is above high {self.high}")
+        if self.choices is not None and self.default not in self.choices:
+            raise ValueError(f"{self.name}: default {self.default!r} not in {self.choices}")
+        if isinstance(self.default, (int, float)) and not isinstance(self.default, bool):
+            if (self.low is not None and self.default < self.low) or (
+                self.high is not None and self.default > self.high
+            ):
+                raise ValueError(f"{self.name}: default {self.default} outside [{self.low}, {self.high}]")
+
+    @property
+    def kind(self) -> type:
+        """The Python type of the value: bool, int, float or str."""
+        return type(self.default)
+
+    def allowed(self) -> str:
+        """Human-readable allowed values, e.g. 'a number from 0 to 1'."""
+        if self.choices is not None:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.kind is bool:
+            return "true or false"
+        noun = "a whole number" if self.kind is int else "a number"
+        if self.low is not None and self.high is not None:
+            return f"{noun} from {number(self.low)} to {number(self.high)}"
+        if self.low is not None:
+            return f"{noun} of at least {number(self.low)}"
+        return noun
+
+
+def number(x: float) -> str:
+    """A bound as a person writes it: 5000000, 0.5, 1e-04 only when tiny."""
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def _p(*args: Any, **kwargs: Any) -> Param:
+    return Param(*args, **kwargs)
+
+
+_ALL = [
+    # --- population ------------------------------------------------------
+    _p("n_citizens", "population", "number of citizens", "people", 1000, 10, 5_000_000),
+    _p("n_prescribers", "population", "number of prescribers (associations, social workers, public writers, informed peers)",
+       "agents", 20, 0, 100_000),
+    _p("prescriber_ties", "population", "citizens tied to each prescriber (prescribers are hubs)", "ties", 25, 1, 10_000),
+    _p("skill_mean", "population", "mean digital skill of citizens (Beta distributed)", "0..1", 0.65, 0.01, 0.99,
+       source="Eurostat 2023: 69.3% of adults used a public authority's website or app"),
+    _p("skill_spread", "population", "spread of digital skill (standard deviation of the Beta law)", "0..1", 0.22, 0.0, 0.45),
+    _p("knowledge_mean", "population", "mean initial procedural knowledge", "0..1", 0.35, 0.0, 1.0),
+    _p("skill_knowledge_link", "population", "how much initial knowledge follows digital skill (0 = independent, 1 = equal)",
+       "0..1", 0.5, 0.0, 1.0),
+    _p("initial_trust", "population", "mean initial trust in each administration", "0..1", 0.45, 0.0, 1.0,
+       source="OECD Trust Survey 2023: 45% trust the civil service and local government"),
+    _p("privacy_concern_mean", "population", "mean privacy concern", "0..1", 0.4, 0.0, 1.0),
+    _p("voice_mean", "population", "mean propensity to complain or answer a poll", "0..1", 0.25, 0.0, 1.0),
+    # --- network -----------------------------------------------------------
+    _p("topology", "network", "kind of social network", "-", "communities",
+       choices=("small_world", "scale_free", "communities", "complete", "file")),
+    _p("mean_degree", "network", "mean number of ties per citizen", "ties", 6, 2, 200),
+    _p("rewire", "network", "small world: share of ring ties rewired at random", "0..1", 0.1, 0.0, 1.0),
+    _p("degree_exponent", "network", "scale free: exponent of the power-law degree distribution", "-", 2.5, 2.01, 4.0),
+    _p("n_communities", "network", "communities: number of communities", "groups", 10, 1, 10_000),
+    _p("homophily", "network", "communities: share of ties inside one's community, communities grouped by skill",
+       "0..1", 0.8, 0.0, 1.0),
+    _p("network_file", "network", "topology = 'file': path of an edge list (.edgelist/.txt/.csv) or GraphML file, "
+       "relative to the scenario file", "path", ""),
+    # --- behaviour ---------------------------------------------------------
+    _p("knowledge_model", "behaviour", "knowledge as a level (continuous, DeGroot averaging) or yes/no (binary, Bass hazard)",
+       "-", "continuous", choices=("continuous", "binary")),
+    _p("broadcast", "behaviour", "information reaching citizens from official pages each week (Bass p)", "1/week",
+       0.005, 0.0, 1.0),
+    _p("word_of_mouth", "behaviour", "weight of neighbours' knowledge each week (DeGroot step, or Bass q)", "1/week",
+       0.05, 0.0, 1.0),
+    _p("trust_spread", "behaviour", "weight of neighbours' trust each week (DeGroot step)", "1/week", 0.05, 0.0, 1.0),
+    _p("prescriber_weight", "behaviour", "weight of a prescriber relative to an ordinary neighbour (opinion leader)",
+       "x", 5.0, 1.0, 100.0),
+    _p("prescriber_knowledge", "behaviour", "knowledge of a volunteer prescriber", "0..1", 0.8, 0.0, 1.0),
+    _p("prescriber_capacity", "behaviour", "people a volunteer prescriber helps per week", "people/week", 2, 0, 1000),
+    _p("funded_capacity", "behaviour", "people a funded prescriber helps per week", "people/week", 10, 0, 1000),
+    _p("learn_rate", "behaviour", "knowledge gained per contact with an administration, as a share of what is missing",
+       "0..1", 0.1, 0.0, 1.0),
+    _p("qa_half_saturation", "behaviour", "share of an administration's public asking in a week at which published "
+       "answers reach half of that public", "0..1", 0.01, 0.0001, 1.0),
+    _p("forget_rate", "behaviour", "share of knowledge forgotten each week", "1/week", 0.01, 0.0, 1.0),
+    _p("success_intercept", "behaviour", "log-odds of a citizen's own success at average skill, knowledge and complexity",
+       "logit", 0.0, -10.0, 10.0),
+    _p("skill_weight", "behaviour", "log-odds per unit of digital skill (online channels)", "logit", 3.0, 0.0, 20.0),
+    _p("knowledge_weight", "behaviour", "log-odds per unit of knowledge", "logit", 3.0, 0.0, 20.0),
+    _p("complexity_weight", "behaviour", "log-odds lost per unit of procedure complexity", "logit", 4.0, 0.0, 20.0),
+    _p("load_weight", "behaviour", "log-odds lost per unit of counter overload", "logit", 1.0, 0.0, 20.0),
+    _p("personal_weight", "behaviour", "log-odds gained with a personal record at full personalisation", "logit", 1.5, 0.0, 20.0),
+    _p("counter_help", "behaviour", "share of the skill handicap a counter agent or prescriber makes up", "0..1", 0.7, 0.0, 1.0),
+    _p("giveup_intercept", "behaviour", "log-odds of giving up (non-take-up) relative to self-service", "logit", -2.5,
+       -10.0, 10.0),
+    _p("giveup_weight", "behaviour", "log-odds of giving up per unit of missing knowledge and missing trust", "logit", 2.0,
+       0.0, 20.0),
+    _p("counter_preference", "behaviour", "log-odds for online (and against the counter or a prescriber) per unit of "
+       "digital skill", "logit", 3.0, 0.0, 20.0),
+    _p("patience", "behaviour", "weeks a citizen waits in a full counter queue before giving up", "weeks", 2, 0, 52),
+    _p("redress_intercept", "behaviour", "log-odds of contesting a failure, for a citizen who knows the procedure", "logit",
+       -1.5, -10.0, 10.0),
+    _p("redress_knowledge_weight", "behaviour", "log-odds of contesting per unit of knowledge", "logit", 2.0, 0.0, 20.0),
+    _p("redress_voice_weight", "behaviour", "log-odds of contesting per unit of voice", "logit", 2.0, 0.0, 20.0),
+    _p("redress_help_weight", "behaviour", "log-odds of contesting when a prescriber helps", "logit", 1.5, 0.0, 20.0),
+    _p("trust_gain", "behaviour", "step toward a good outcome (expectation-confirmation)", "0..1", 0.1, 0.0, 1.0,
+       source="Bhattacherjee 2001; asymmetry after Slovic 1993"),
+    _p("trust_loss", "behaviour", "step toward a bad outcome; larger than the gain (trust is lost faster than won)",
+       "0..1", 0.3, 0.0, 1.0, source="Slovic 1993"),
+    _p("no_recourse_penalty", "behaviour", "extra trust lost after a failure with no redress try", "0..1", 0.1, 0.0, 1.0),
+    _p("privacy_cost", "behaviour", "trust lost per contact at full interconnection and full privacy concern", "0..1",
+       0.05, 0.0, 1.0),
+    _p("visible_fix_gain", "behaviour", "trust gained by users of an administration when a fix is made visible", "0..1",
+       0.1, 0.0, 1.0),
+    _p("say_gain", "behaviour", "trust gained by a citizen whose voice was collected and visibly acted on", "0..1",
+       0.05, 0.0, 1.0, source="OECD 2023: people who feel they have a say trust 47 points more"),
+    _p("voice_decay", "behaviour", "share of accumulated voice kept from one week to the next", "0..1", 0.9, 0.0, 1.0),
+    _p("voice_threshold", "behaviour", "accumulated complaints per user that trigger an adaptation", "per user",
+       0.005, 0.0001, 10.0),
+    # --- levers (defaults = supply_front_office baseline) --------------------
+    _p("counter_staff", "levers", "counter and phone staff, as a multiple of each administration's usual staff", "x",
+       1.0, 0.0, 10.0),
+    _p("online_push", "levers", "log-odds added to self-service online (redirection, counters by appointment)", "logit",
+       0.0, 0.0, 10.0),
+    _p("online_fit", "levers", "how well the online offer fits each administration's own procedure (1 = made for it)",
+       "0..1", 1.0, 0.0, 1.0),
+    _p("faq_quality", "levers", "FAQ or helpdesk: share of missing knowledge an answer gives the asker (0 = none)",
+       "0..1", 0.0, 0.0, 1.0),
+    _p("public_qa", "levers", "public Q&A: quality of answers, all published for everyone with the same need (0 = none)",
+       "0..1", 0.0, 0.0, 1.0),
+    _p("forum", "levers", "community forum: how active citizens are at helping peers beyond their ties (0 = none)",
+       "0..1", 0.0, 0.0, 1.0),
+    _p("personalisation", "levers", "personal space: how much a record of past contacts helps the next request "
+       "(0 = none, low = an archive only)", "0..1", 0.0, 0.0, 1.0),
+    _p("single_front_office", "levers", "one request covers every administration the citizen needs that week", "-", False),
+    _p("interconnection", "levers", "how much citizens' files are shared between administrations", "0..1", 0.0, 0.0, 1.0),
+    _p("data_protection_redress", "levers", "a data-protection recourse exists, so interconnection costs no trust", "-",
+       False),
+    _p("funded_prescribers", "levers", "share of prescribers that are funded (more capacity, trained)", "0..1", 0.0, 0.0, 1.0),
+    _p("prescriber_bundling", "levers", "prescribers carry individual complaints as collective ones", "-", False),
+    _p("redress_visibility", "levers", "share of citizens who know a redress procedure exists", "0..1", 0.1, 0.0, 1.0),
+    _p("redress_capacity", "levers", "redress cases handled per 1000 citizens per week (0 = no procedure)",
+       "cases/1000/week", 0.3, 0.0, 1000.0),
+    _p("redress_deadline", "levers", "weeks within which a redress case should be decided", "weeks", 8, 1, 520),
+    _p("redress_upheld", "levers", "share of decided redress cases found in the citizen's favour", "0..1", 0.3, 0.0, 1.0,
+       source="European Ombudsman 2022: solution found in 46% of inquiries; UK LGSCO 2024-25: 83% upheld"),
+    _p("voice_collection", "levers", "how actively opinions and complaints are collected (polls, forms)", "0..1",
+       0.1, 0.0, 1.0),
+    _p("responsiveness", "levers", "chance that an administration acts when collected voice passes the threshold",
+       "0..1", 0.2, 0.0, 1.0),
+    _p("transparency", "levers", "share of outcomes and fixes that are published and seen", "0..1", 0.1, 0.0, 1.0),
+    _p("adaptation_step", "levers", "size of one fix: complexity cut, or quality raised, per adaptation", "0..1",
+       0.05, 0.0, 1.0),
+]
+
+PARAMS: dict[str, Param] = {p.name: p for p in _ALL}
+if len(PARAMS) != len(_ALL):  # pragma: no cover - guards the table itself
+    raise RuntimeError("a parameter name is defined twice")
+
+
+def params_in(section: str) -> list[Param]:
+    """The parameters of one section, in table order."""
+    return [p for p in _ALL if p.section == section]
+
+
+def defaults() -> dict[str, Any]:
+    """Every parameter's default, flat: ``{name: default}``."""
+    return {p.name: p.default for p in _ALL}

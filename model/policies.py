@@ -1,0 +1,111 @@
+"""Mediation policies (DESIGN section 4) as named sets of lever values.
+
+A policy only sets levers (see the ``levers`` section of ``model.params``); a
+lever it does not name keeps the ``supply_front_office`` baseline. Composites
+are unions of single policies, applied in order. Each lever can still be set on
+its own in a scenario's ``[levers]`` table, which wins over the policy.
+
+The two families of the paper (section 2.3): *new public management*
+(efficiency: self-service, fewer counters, personalisation) and *democratic
+governance* (participation: forums, co-design, transparency, funded mediation).
+
+Examples
+--------
+>>> apply_policies(["faq"])["faq_quality"]
+0.6
+>>> apply_policies(["supply_front_office"])["faq_quality"]
+0.0
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from model.params import PARAMS, params_in
+
+__all__ = ["Policy", "POLICIES", "apply_policies", "lever_defaults"]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A named set of lever values, with the paper section it comes from."""
+
+    name: str
+    summary: str
+    paper: str
+    levers: dict[str, Any] = field(default_factory=dict)
+    includes: tuple[str, ...] = ()
+
+
+_SINGLE = [
+    Policy("supply_front_office", "pages and a counter, nothing else: the baseline the paper suspects", "1, 2.1"),
+    Policy("faq", "an FAQ/helpdesk answers the asker's question", "2.2", {"faq_quality": 0.6}),
+    Policy("public_qa", "answers are published: everyone with the same need can read them", "2.2",
+           {"public_qa": 0.8, "faq_quality": 0.5}),
+    Policy("community_forum", "citizens help citizens beyond their own ties", "2.2", {"forum": 0.7}),
+    Policy("personal_space", "a personal space keeps records that cut repeat failures", "2.3",
+           {"personalisation": 0.8, "interconnection": 0.3}),
+    Policy("single_front_office", "one request covers several administrations; files are interconnected", "2.3",
+           {"single_front_office": True, "interconnection": 1.0}),
+    Policy("funded_prescribers", "prescribers are funded: more capacity, trained, carry collective complaints", "3",
+           {"funded_prescribers": 1.0, "prescriber_bundling": True}),
+    Policy("redress_procedure", "a known, staffed redress procedure with a deadline", "2.4, 3",
+           {"redress_visibility": 0.6, "redress_capacity": 3.0, "redress_deadline": 6, "redress_upheld": 0.5,
+            "data_protection_redress": True}),
+    Policy("transparent_feedback", "outcomes and fixes are published; voice is acted upon", "2.2, 2.4",
+           {"transparency": 0.9, "responsiveness": 0.5, "voice_collection": 0.4}),
+    Policy("co_design", "users co-design the service: voice collected and acted on, bigger fixes", "2.3",
+           {"voice_collection": 0.6, "responsiveness": 0.9, "transparency": 0.5, "adaptation_step": 0.1}),
+    Policy("opinion_poll", "voice collected by poll; the effect is small and invisible (City of Paris case)", "2.2",
+           {"voice_collection": 0.9, "responsiveness": 0.05, "transparency": 0.0}),
+    Policy("digital_first", "counters mostly closed to cut cost; citizens are redirected online", "2.1, 2.3",
+           {"counter_staff": 0.2, "online_push": 0.5}),
+]
+
+_COMPOSITE = [
+    Policy("new_public_management", "efficiency: self-service, fewer counters, personalisation, one front office",
+           "2.3", includes=("digital_first", "faq", "personal_space", "single_front_office")),
+    Policy("democratic_governance", "participation: forums, co-design, transparency, funded mediation", "2.3",
+           includes=("community_forum", "transparent_feedback", "co_design", "funded_prescribers")),
+    Policy("full_mediation", "every mediation device at once, with redress and data protection", "2.2-3",
+           includes=("faq", "public_qa", "community_forum", "personal_space", "funded_prescribers",
+                     "redress_procedure", "transparent_feedback", "co_design")),
+]
+
+POLICIES: dict[str, Policy] = {p.name: p for p in _SINGLE + _COMPOSITE}
+
+for _policy in POLICIES.values():  # the table must only name real levers and policies
+    for _lever in _policy.levers:
+        if PARAMS.get(_lever) is None or PARAMS[_lever].section != "levers":
+            raise RuntimeError(f"policy {_policy.name}: {_lever} is not a lever")
+    for _inc in _policy.includes:
+        if _inc not in POLICIES:
+            raise RuntimeError(f"policy {_policy.name}: includes unknown policy {_inc}")
+
+
+def lever_defaults() -> dict[str, Any]:
+    """The baseline value of every lever."""
+    return {p.name: p.default for p in params_in("levers")}
+
+
+def _lever_values(name: str) -> dict[str, Any]:
+    policy = POLICIES[name]
+    values: dict[str, Any] = {}
+    for inc in policy.includes:
+        values.update(_lever_values(inc))
+    values.update(policy.levers)
+    return values
+
+
+def apply_policies(names: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """Every lever's value once the named policies are applied in order.
+
+    Raises KeyError naming the unknown policy and the known ones.
+    """
+    levers = lever_defaults()
+    for name in names:
+        if name not in POLICIES:
+            raise KeyError(f"unknown policy {name!r}; known: {', '.join(POLICIES)}")
+        levers.update(_lever_values(name))
+    return levers

@@ -1,0 +1,247 @@
+"""Scenario files: TOML read with ``tomllib``, validated with pydantic.
+
+A scenario names a policy (or several, applied in order), then optionally sets
+any parameter of ``model.params`` in its section table and any administration
+field in ``[administrations.<mission>]``. Everything left out keeps its default.
+Validation models are generated from the parameter table, so the allowed
+ranges shown in errors are the ones the model uses.
+
+Errors are :class:`ScenarioError`, whose message is one line naming the file,
+the field path and what is allowed, e.g.::
+
+    scenarios/x.toml: levers.faq_quality: got 1.5; allowed: a number from 0 to 1
+
+Examples
+--------
+>>> s = Scenario.model_validate({"name": "demo", "policy": "faq"})
+>>> s.flat()["faq_quality"], s.flat()["n_citizens"]
+(0.6, 1000)
+>>> s.with_values({"levers.faq_quality": 0.2}).flat()["faq_quality"]
+0.2
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+
+from model.administrations import MISSION_FIELDS, MISSIONS, Mission, resolve_missions
+from model.params import PARAMS, SECTIONS, Param, number, params_in
+from model.policies import POLICIES, apply_policies
+
+__all__ = ["Scenario", "ScenarioError", "load_scenario", "parse_scenario", "FIELD_PATHS"]
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be used; the message is one line for a person."""
+
+
+_STRICT = ConfigDict(extra="forbid", strict=True)
+
+
+def _annotation(p: Param, optional: bool) -> Any:
+    if p.choices is not None:
+        kind: Any = Literal[p.choices]  # type: ignore[valid-type]
+    elif p.kind is float:
+        kind = float  # strict float still accepts a TOML integer
+    else:
+        kind = p.kind
+    ann = Annotated[kind, Field(ge=p.low, le=p.high, description=p.meaning)]
+    return (ann | None, None) if optional else (ann, p.default)
+
+
+def _section_model(section: str) -> type[BaseModel]:
+    # Levers default to None so that a policy's value shows through unless the
+    # scenario sets the lever explicitly.
+    optional = section == "levers"
+    fields = {p.name: _annotation(p, optional) for p in params_in(section)}
+    return create_model(section.capitalize(), __config__=_STRICT, **fields)
+
+
+_MissionOverride = create_model(
+    "MissionOverride",
+    __config__=_STRICT,
+    **{
+        name: (Annotated[float, Field(ge=lo, le=hi, description=meaning)] | None, None)
+        for name, (meaning, lo, hi) in MISSION_FIELDS.items()
+    },
+)
+_SECTION_MODELS = {s: _section_model(s) for s in SECTIONS}
+MissionName = Literal[tuple(MISSIONS)]  # type: ignore[valid-type]
+
+
+class Scenario(BaseModel):
+    """One validated scenario. Build it with :func:`load_scenario` or ``model_validate``."""
+
+    model_config = _STRICT
+
+    name: str = "unnamed"
+    description: str = ""
+    policy: str | list[str] = "supply_front_office"
+    steps: Annotated[int, Field(ge=1, le=100_000)] = 52
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
+    population: _SECTION_MODELS["population"] = Field(default_factory=_SECTION_MODELS["population"])  # type: ignore[valid-type]
+    network: _SECTION_MODELS["network"] = Field(default_factory=_SECTION_MODELS["network"])  # type: ignore[valid-type]
+    behaviour: _SECTION_MODELS["behaviour"] = Field(default_factory=_SECTION_MODELS["behaviour"])  # type: ignore[valid-type]
+    levers: _SECTION_MODELS["levers"] = Field(default_factory=_SECTION_MODELS["levers"])  # type: ignore[valid-type]
+    administrations: dict[MissionName, _MissionOverride] = Field(default_factory=dict)  # type: ignore[valid-type]
+
+    @field_validator("policy")
+    @classmethod
+    def _known_policies(cls, value: str | list[str]) -> str | list[str]:
+        for name in [value] if isinstance(value, str) else value:
+            if name not in POLICIES:
+                raise ValueError(f"unknown policy {name!r}")
+        return value
+
+    @property
+    def policies(self) -> list[str]:
+        """The policy names, in the order they are applied."""
+        return [self.policy] if isinstance(self.policy, str) else list(self.policy)
+
+    def flat(self) -> dict[str, Any]:
+        """Every model parameter by name: defaults, then policies, then explicit levers."""
+        values: dict[str, Any] = {}
+        for section in ("population", "network", "behaviour"):
+            values.update(getattr(self, section).model_dump())
+        values.update(apply_policies(self.policies))
+        values.update({k: v for k, v in self.levers.model_dump().items() if v is not None})
+        return values
+
+    def missions(self) -> dict[str, Mission]:
+        """The administrations, with this scenario's overrides."""
+        overrides = {m: o.model_dump(exclude_none=True) for m, o in self.administrations.items()}
+        return resolve_missions(overrides)
+
+    def with_values(self, values: dict[str, Any], source: str = "<overrides>") -> "Scenario":
+        """A new, re-validated scenario with some values changed.
+
+        Keys are dotted field paths (``levers.faq_quality``,
+        ``administrations.tax_office.complexity``, ``steps``) or bare
+        parameter names (``faq_quality``).
+        """
+        data = self.model_dump(exclude_none=True)
+        for key, value in values.items():
+            path = field_path(key)
+            target = data
+            for part in path[:-1]:
+                target = target.setdefault(part, {})
+            target[path[-1]] = value
+        return parse_scenario(data, source)
+
+
+def field_path(key: str) -> list[str]:
+    """Turn a bare parameter name or a dotted path into a path of keys.
+
+    Raises ScenarioError for a name that is neither.
+    """
+    if key in PARAMS:
+        return [PARAMS[key].section, key]
+    path = key.split(".")
+    if key in FIELD_PATHS:
+        return path
+    raise ScenarioError(f"{key}: unknown field; use a parameter name (e.g. faq_quality) or a path "
+                        f"(e.g. levers.faq_quality, administrations.tax_office.complexity)")
+
+
+FIELD_PATHS: set[str] = (
+    {"name", "description", "policy", "steps", "seed"}
+    | {f"{p.section}.{p.name}" for p in PARAMS.values()}
+    | {f"administrations.{m}.{f}" for m in MISSIONS for f in MISSION_FIELDS}
+)
+
+
+def _allowed(loc: tuple[Any, ...]) -> str:
+    """What is allowed at a field path, in words."""
+    last = str(loc[-1]) if loc else ""
+    if last in PARAMS and len(loc) == 2:
+        return PARAMS[last].allowed()
+    if len(loc) == 3 and loc[0] == "administrations" and last in MISSION_FIELDS:
+        _, lo, hi = MISSION_FIELDS[last]
+        return f"a number from {number(lo)} to {number(hi)}"
+    if loc == ("policy",) or (loc and loc[0] == "policy"):
+        return "a policy name or a list of them: " + ", ".join(POLICIES)
+    if len(loc) == 2 and loc[0] == "administrations" and loc[1] in MISSIONS:
+        return "a table of: " + ", ".join(MISSION_FIELDS)
+    if len(loc) == 2 and loc[0] == "administrations":
+        return "a table named one of " + ", ".join(MISSIONS)
+    if len(loc) == 1 and loc[0] in SECTIONS:
+        return "a table of: " + ", ".join(p.name for p in params_in(loc[0]))
+    if len(loc) == 1 and loc[0] == "administrations":
+        return "tables named " + ", ".join(MISSIONS)
+    return {
+        "steps": "a whole number from 1 to 100000",
+        "seed": "a whole number of at least 0",
+        "name": "text",
+        "description": "text",
+    }.get(last, "see docs/ODD.md")
+
+
+def _fields_here(loc: tuple[Any, ...]) -> str:
+    if len(loc) == 1:
+        return "name, description, policy, steps, seed, " + ", ".join(SECTIONS) + ", administrations"
+    if len(loc) == 2 and loc[0] in SECTIONS:
+        return ", ".join(p.name for p in params_in(loc[0]))
+    if len(loc) == 3 and loc[0] == "administrations":
+        return ", ".join(MISSION_FIELDS)
+    return "see docs/ODD.md"
+
+
+def _explain(source: str, err: ValidationError) -> str:
+    errors = err.errors()
+    first = errors[0]
+    loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith(("literal[", "list["))))
+    loc = tuple(p for p in loc if p not in ("str", "[key]") and not str(p).startswith("function-after"))
+    where = ".".join(str(p) for p in loc) or "(top level)"
+    if first["type"] == "extra_forbidden":
+        text = f"unknown field; allowed here: {_fields_here(loc)}"
+    elif first["type"] == "missing":
+        text = f"missing; expected {_allowed(loc)}"
+    else:
+        text = f"got {first.get('input')!r}; allowed: {_allowed(loc)}"
+        if first["type"] == "value_error":
+            text = f"{first['msg'].removeprefix('Value error, ')}; allowed: {_allowed(loc)}"
+    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    return f"{source}: {where}: {text}{more}"
+
+
+def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
+    """Validate a scenario given as a dict; ``source`` names it in errors."""
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: (top level): expected a table of fields")
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(_explain(source, err)) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; a relative ``network_file`` is resolved beside it."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"{path}: is a folder, not a scenario file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ScenarioError(f"{path}: cannot read: {err}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"{path}: not valid TOML: {err}") from None
+    scenario = parse_scenario(data, str(path))
+    file_field = scenario.network.network_file
+    if scenario.network.topology == "file":
+        if not file_field:
+            raise ScenarioError(f"{path}: network.network_file: missing; topology = 'file' needs a file path")
+        network_file = (path.parent / file_field).resolve()
+        if not network_file.is_file():
+            raise ScenarioError(f"{path}: network.network_file: no such file {str(network_file)!r}")
+        scenario = scenario.model_copy(
+            update={"network": scenario.network.model_copy(update={"network_file": str(network_file)})}
+        )
+    return scenario
