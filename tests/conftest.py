@@ -1,0 +1,21 @@
+"""Shared helpers for the tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from model.administrations import MISSIONS
+from model.scenario import parse_scenario
+
+NO_NEEDS = {m: {"need_rate": 0.0} for m in MISSIONS}
+
+
+def scenario(**sections):
+    """A validated scenario from section tables, e.g. scenario(levers={"faq_quality": 0.5})."""
+    return parse_scenario(dict(sections), "<test>")
+
+
+@pytest.fixture
+def small():
+    """A small default scenario (300 citizens)."""
+    return scenario(population={"n_citizens": 300, "n_prescribers": 6})
