@@ -90,6 +90,10 @@ class CrmModel(mesa.Model):
         adj = nets.adjacency(n_nodes, *self.edges)
         self.influence = nets.influence_matrix(adj, slice(0, n), n, p.prescriber_weight)
         self.has_ties = (np.diff(self.influence.indptr) > 0).astype(np.float64)
+        self.everyone_tied = bool(self.has_ties.all())
+        # Split by whose value is read, so diffusion never copies the citizen arrays.
+        self.from_citizens = sp.csr_array(self.influence[:, :n])
+        self.from_prescribers = sp.csr_array(self.influence[:, n:])
         clients = sp.csr_array(adj[n:, :n]) if p.n_prescribers else sp.csr_array((0, n))
         count = np.asarray(clients.sum(axis=1)).ravel()
         self.clients_mean = sp.csr_array(sp.diags_array(np.divide(1.0, count, out=np.zeros_like(count),
@@ -99,7 +103,7 @@ class CrmModel(mesa.Model):
         c.roles[:, list(missions).index("local_authority")] = True
         self.role_members = [np.flatnonzero(c.roles[:, a]) for a in range(len(missions))]
         self.role_counts = np.array([m.size for m in self.role_members])
-        self.role_sizes = c.roles.sum(axis=1)
+        self.role_weights = c.roles / c.roles.sum(axis=1, keepdims=True)  # row i averages i's administrations
         quartile = np.quantile(c.skill, [0.25, 0.75])
         self.bottom_quartile = c.skill <= quartile[0]
         self.top_quartile = c.skill >= quartile[1]

@@ -90,7 +90,8 @@ def _p(*args: Any, **kwargs: Any) -> Param:
 
 _ALL = [
     # --- population ------------------------------------------------------
-    _p("n_citizens", "population", "number of citizens", "people", 1000, 10, 5_000_000),
+    _p("n_citizens", "population", "number of citizens (with topology = 'file', the file's nodes are the citizens "
+       "and this is not used)", "people", 1000, 10, 5_000_000),
     _p("n_prescribers", "population", "number of prescribers (associations, social workers, public writers, informed peers)",
        "agents", 20, 0, 100_000),
     _p("prescriber_ties", "population", "citizens tied to each prescriber (prescribers are hubs)", "ties", 25, 1, 10_000),

@@ -39,6 +39,7 @@ __all__ = [
     "diffuse",
     "collect_voice_and_adapt",
     "logistic",
+    "logit_choice",
 ]
 
 _EMPTY = np.empty(0, dtype=np.int64)
@@ -46,6 +47,18 @@ _EMPTY = np.empty(0, dtype=np.int64)
 
 def logistic(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
+
+
+def logit_choice(utility: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One multinomial-logit draw per row: column j with probability softmax(utility)_j.
+
+    ``-inf`` marks an unavailable option. One uniform draw per row (cheaper
+    than the Gumbel-max trick's one per option).
+    """
+    weight = np.exp(utility - utility.max(axis=1, keepdims=True))
+    cumulative = np.cumsum(weight, axis=1)
+    threshold = rng.random(utility.shape[0]) * cumulative[:, -1]
+    return np.minimum((cumulative <= threshold[:, None]).sum(axis=1), utility.shape[1] - 1)
 
 
 @dataclass
@@ -114,7 +127,11 @@ def arise_needs(model: "CrmModel") -> None:
     free = (c.request_admin[pairs[0]] < 0) & (c.redress_admin[pairs[0]] < 0)
     pairs = pairs[:, free]
     pairs = pairs[:, rng.permutation(pairs.shape[1])]
-    who, first = np.unique(pairs[0], return_index=True)
+    # Keep each citizen's first need in this random order (written last, so it wins).
+    position = np.empty(n, dtype=np.int64)
+    position[pairs[0, ::-1]] = np.arange(pairs.shape[1])[::-1]
+    first = np.flatnonzero(position[pairs[0]] == np.arange(pairs.shape[1]))
+    who = pairs[0, first]
     if model.p.single_front_office:
         bundle = np.bincount(pairs[0], minlength=n)[who].astype(np.int32)
     else:
@@ -155,8 +172,8 @@ def choose_channels(model: "CrmModel") -> None:
     utility[:, 1] = np.where(has_prescriber, p.counter_preference * (0.5 - skill), -np.inf)
     utility[:, 2] = np.where(staffed, p.counter_preference * (0.5 - skill) - model.counter_wait[admin], -np.inf)
     utility[:, 3] = p.giveup_intercept + p.giveup_weight * ((1 - knowledge) + (1 - trust))
-    utility += rng.gumbel(size=utility.shape)
-    pick = np.asarray([Channel.ONLINE, Channel.PRESCRIBER, Channel.COUNTER, Channel.GIVE_UP])[utility.argmax(axis=1)]
+    pick = np.asarray([Channel.ONLINE, Channel.PRESCRIBER, Channel.COUNTER, Channel.GIVE_UP])[
+        logit_choice(utility, rng)]
 
     devices = np.array([p.faq_quality, p.public_qa, p.forum])
     online = np.flatnonzero(pick == Channel.ONLINE)
@@ -468,7 +485,9 @@ def diffuse(model: "CrmModel") -> None:
     k = c.knowledge
     if p.knowledge_model == "binary":
         if p.broadcast > 0 or p.word_of_mouth > 0:
-            informed_share = model.influence @ np.concatenate([k, model.prescriber_knowledge])
+            informed_share = model.from_citizens @ k
+            if model.n_prescribers:
+                informed_share += model.from_prescribers @ model.prescriber_knowledge
             hazard = np.minimum(p.broadcast * model.page_reach + p.word_of_mouth * informed_share, 1.0)
             adopt = (k < 1.0) & (model.rng.random(k.size) < hazard)
             k[adopt] = 1.0
@@ -476,14 +495,24 @@ def diffuse(model: "CrmModel") -> None:
         if p.broadcast > 0:
             k += np.minimum(p.broadcast * model.page_reach, 1.0) * (1.0 - k)
         if p.word_of_mouth > 0 and model.influence.nnz:
-            neighbours = model.influence @ np.concatenate([k, model.prescriber_knowledge])
-            k += p.word_of_mouth * model.has_ties * (neighbours - k)
+            _average_toward_neighbours(model, k, model.prescriber_knowledge, p.word_of_mouth)
     if p.trust_spread > 0 and model.influence.nnz:
-        everyone = c.trust
-        if model.n_prescribers:
-            everyone = np.vstack([c.trust, model.clients_mean @ c.trust])
-        neighbours = model.influence @ everyone
-        c.trust += p.trust_spread * model.has_ties[:, None] * (neighbours - c.trust)
+        _average_toward_neighbours(model, c.trust, model.clients_mean @ c.trust, p.trust_spread)
+
+
+def _average_toward_neighbours(model: "CrmModel", values: np.ndarray, prescribers: np.ndarray, weight: float) -> None:
+    """DeGroot step in place: ``x += weight * (W x - x)`` for citizens with ties.
+
+    ``W x`` reads citizens' then prescribers' values without stacking them.
+    """
+    change = model.from_citizens @ values
+    if model.n_prescribers:
+        change += model.from_prescribers @ prescribers
+    change -= values
+    change *= weight
+    if not model.everyone_tied:
+        change *= model.has_ties if values.ndim == 1 else model.has_ties[:, None]
+    values += change
 
 
 # 8. Collective voice and adaptation -----------------------------------------------

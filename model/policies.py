@@ -2,7 +2,9 @@
 
 A policy only sets levers (see the ``levers`` section of ``model.params``); a
 lever it does not name keeps the ``supply_front_office`` baseline. Composites
-are unions of single policies, applied in order. Each lever can still be set on
+are unions of single policies, each lever at its strongest setting among the
+parts. A scenario may list several policies: they apply in order, the later
+winning. Each lever can still be set on
 its own in a scenario's ``[levers]`` table, which wins over the policy.
 
 The two families of the paper (section 2.3): *new public management*
@@ -89,11 +91,24 @@ def lever_defaults() -> dict[str, Any]:
     return {p.name: p.default for p in params_in("levers")}
 
 
+def _strongest(lever: str, values: list[Any]) -> Any:
+    """The setting furthest from the baseline (for a flag: on if any part turns it on)."""
+    base = PARAMS[lever].default
+    return max(values, key=lambda v: abs(float(v) - float(base)))
+
+
 def _lever_values(name: str) -> dict[str, Any]:
+    """A policy's levers; a composite takes, for each lever, the strongest setting among its parts.
+
+    So ``democratic_governance`` is as transparent as ``transparent_feedback``
+    and as responsive as ``co_design``, whatever order the parts are listed in.
+    """
     policy = POLICIES[name]
-    values: dict[str, Any] = {}
-    for inc in policy.includes:
-        values.update(_lever_values(inc))
+    settings: dict[str, list[Any]] = {}
+    for part in policy.includes:
+        for lever, value in _lever_values(part).items():
+            settings.setdefault(lever, []).append(value)
+    values = {lever: _strongest(lever, options) for lever, options in settings.items()}
     values.update(policy.levers)
     return values
 

@@ -32,7 +32,7 @@ from model.administrations import MISSION_FIELDS, MISSIONS, Mission, resolve_mis
 from model.params import PARAMS, SECTIONS, Param, number, params_in
 from model.policies import POLICIES, apply_policies
 
-__all__ = ["Scenario", "ScenarioError", "load_scenario", "parse_scenario", "FIELD_PATHS"]
+__all__ = ["Scenario", "ScenarioError", "load_scenario", "parse_scenario", "one_line", "FIELD_PATHS"]
 
 
 class ScenarioError(ValueError):
@@ -92,6 +92,8 @@ class Scenario(BaseModel):
     @field_validator("policy")
     @classmethod
     def _known_policies(cls, value: str | list[str]) -> str | list[str]:
+        if value == []:
+            raise ValueError("an empty list names no policy")
         for name in [value] if isinstance(value, str) else value:
             if name not in POLICIES:
                 raise ValueError(f"unknown policy {name!r}")
@@ -195,7 +197,7 @@ def _explain(source: str, err: ValidationError) -> str:
     first = errors[0]
     loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith(("literal[", "list["))))
     loc = tuple(p for p in loc if p not in ("str", "[key]") and not str(p).startswith("function-after"))
-    where = ".".join(str(p) for p in loc) or "(top level)"
+    where = ".".join(str(p) for p in loc) if loc else "(top level)"
     if first["type"] == "extra_forbidden":
         text = f"unknown field; allowed here: {_fields_here(loc)}"
     elif first["type"] == "missing":
@@ -205,7 +207,12 @@ def _explain(source: str, err: ValidationError) -> str:
         if first["type"] == "value_error":
             text = f"{first['msg'].removeprefix('Value error, ')}; allowed: {_allowed(loc)}"
     more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
-    return f"{source}: {where}: {text}{more}"
+    return one_line(f"{source}: {where or '(empty name)'}: {text}{more}")
+
+
+def one_line(text: str) -> str:
+    """Escape line breaks and control characters, so a message is one printable line."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario:

@@ -1,0 +1,395 @@
+"""The ``crmsim`` command: run scenarios, validate scenario files, list policies.
+
+Usage examples::
+
+    crmsim run scenarios/faq.toml --steps 20 --out faq.parquet
+    crmsim run scenarios/supply_front_office.toml scenarios/full_mediation.toml
+    crmsim validate scenarios/*.toml
+    crmsim policies
+
+Every mistake in the input (a bad scenario file, an unreadable network file, a
+bad option) ends with exit code 2 and one line on stderr, never a traceback.
+:func:`main` returns the exit code instead of exiting, so it can be called from
+Python and tests: ``main(["validate", "scenarios/faq.toml"])``.
+
+The model is imported only when a command needs it, so ``crmsim --help`` is
+instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from model.model import CrmModel
+    from model.scenario import Scenario
+
+__all__ = ["main", "build_parser", "OUT_FORMATS"]
+
+PROG = "crmsim"
+EXIT_OK, EXIT_USAGE = 0, 2
+OUT_FORMATS = {".parquet": "Parquet", ".csv": "CSV"}
+SEED_MAX = 2**63 - 1
+
+
+
+class CliError(Exception):
+    """Bad input found by the command line; the message is one line for a person."""
+
+
+def one_line(text: object) -> str:
+    """``text`` with line breaks and other unprintable characters escaped (``\\n``, ``\\x1b``).
+
+    An error message must stay one line, and must not drive the terminal, even
+    when a file name or a TOML key (``"a\\nb" = 1``) contains such characters.
+    """
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+# -- argument parsing ----------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    """An argparse parser whose usage errors are one line on stderr, exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {one_line(message)} (see: {self.prog} --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= SEED_MAX:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {SEED_MAX} (got {value})")
+    return value
+
+
+def _out_file(text: str) -> Path:
+    path = Path(text)
+    suffix = path.suffix.lower()
+    if suffix not in OUT_FORMATS:
+        shown = repr(suffix) if suffix else "none"
+        raise argparse.ArgumentTypeError(
+            f"{text}: unknown file type (extension {shown}); use .parquet or .csv")
+    return path
+
+
+_DESCRIPTION = """\
+Agent-based simulation of Citizen Relationship Management: citizens,
+prescribers and administrations under mediation policies.
+
+examples:
+  crmsim run scenarios/faq.toml --steps 20 --out faq.parquet
+  crmsim run scenarios/supply_front_office.toml scenarios/full_mediation.toml
+  crmsim validate scenarios/*.toml
+  crmsim policies
+"""
+
+_RUN_DESCRIPTION = """\
+Run one scenario and print its final metrics, or run several and print their
+final metrics side by side (one column per scenario; with two, a last column
+gives the change from the first to the second). NaN ("n/a") means a rate with
+nothing to count, e.g. redress success when nobody contested.
+
+examples:
+  crmsim run scenarios/faq.toml --steps 20 --out faq.parquet
+  crmsim run scenarios/supply_front_office.toml scenarios/full_mediation.toml
+  crmsim run scenarios/digital_first.toml --seed 7 --out results/digital_first.csv
+"""
+
+_VALIDATE_DESCRIPTION = """\
+Check scenario files without running them: print "ok FILE" for each good one,
+or one line naming the file, the field and what is allowed. Exit code 2 if
+any file failed.
+
+example:
+  crmsim validate scenarios/*.toml
+"""
+
+_POLICIES_DESCRIPTION = """\
+List every mediation policy: what it does, the paper section it comes from,
+and the levers it sets (a composite lists the policies it combines and the
+levers that result). Use the name as `policy = "..."` in a scenario file.
+
+example:
+  crmsim policies
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``crmsim`` argument parser (subcommands ``run``, ``validate``, ``policies``)."""
+    parser = _Parser(prog=PROG, description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND", parser_class=_Parser)
+
+    run = commands.add_parser(
+        "run", help="run scenarios and print their final metrics (crmsim run scenarios/faq.toml)",
+        description=_RUN_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("scenarios", nargs="+", metavar="SCENARIO.toml", help="scenario file(s), e.g. scenarios/faq.toml")
+    run.add_argument("--steps", type=_positive_int, metavar="N",
+                     help="weeks to simulate (default: the scenario's `steps`, usually 52)")
+    run.add_argument("--seed", type=_seed, metavar="S",
+                     help="random seed, the same for every scenario (default: each scenario's `seed`)")
+    run.add_argument("--out", type=_out_file, metavar="FILE",
+                     help="write the metrics at every step to FILE: .parquet or .csv "
+                          "(several scenarios: one table with a `scenario` column)")
+    run.set_defaults(handler=_cmd_run)
+
+    validate = commands.add_parser(
+        "validate", help="check scenario files (crmsim validate scenarios/*.toml)",
+        description=_VALIDATE_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    validate.add_argument("files", nargs="+", metavar="FILE", help="scenario file(s) to check")
+    validate.set_defaults(handler=_cmd_validate)
+
+    policies = commands.add_parser(
+        "policies", help="list the mediation policies and their levers (crmsim policies)",
+        description=_POLICIES_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    policies.set_defaults(handler=_cmd_policies)
+    return parser
+
+
+# -- formatting ----------------------------------------------------------------------------------
+def format_value(value: Any, signed: bool = False) -> str:
+    """A metric as printed: 4 decimals (tiny or huge values in e-notation), NaN as ``n/a``."""
+    if value is None:
+        return "n/a"
+    x = float(value)
+    if math.isnan(x):
+        return "n/a"
+    sign = "+" if signed else ""
+    if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e9):
+        return f"{x:{sign}.3e}"
+    return f"{x:{sign}.4f}"
+
+
+def _toml_value(value: Any) -> str:
+    """A lever value as it is written in a scenario file."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    """A plain-text table: first column left-aligned, the others right-aligned."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        first = cells[0].ljust(widths[0])
+        rest = [cell.rjust(width) for cell, width in zip(cells[1:], widths[1:])]
+        return "  ".join([first, *rest]).rstrip()
+
+    return "\n".join([line(header), *(line(row) for row in rows)])
+
+
+# -- commands ------------------------------------------------------------------------------------
+def _load(path: str, seed: int | None) -> "Scenario":
+    from model.scenario import load_scenario
+
+    scenario = load_scenario(path)
+    if seed is not None:
+        scenario = scenario.with_values({"seed": seed}, source=path)
+    return scenario
+
+
+def _build(path: str, scenario: "Scenario") -> "CrmModel":
+    from model.model import CrmModel
+    from model.network import NetworkFileError
+
+    try:
+        return CrmModel(scenario)
+    except NetworkFileError as err:
+        raise CliError(f"{path}: network.network_file: {err}") from None
+    except ValueError as err:  # e.g. a complete network too large for memory
+        raise CliError(f"{path}: cannot build the model: {err}") from None
+
+
+def _header(index: int | None, path: str, model: "CrmModel", steps: int) -> str:
+    spec = model.spec
+    policy = " + ".join(spec.policies) or "none (baseline levers)"
+    lead = f"scenario {index}: " if index is not None else "scenario "
+    return one_line(f"{lead}{spec.name} ({path}): policy {policy}, {model.n_citizens} citizens, "
+                    f"{steps} steps, seed {spec.seed}")
+
+
+def _labels(names: list[str]) -> list[str]:
+    """Column labels: the scenario names, numbered when two are the same."""
+    if len(set(names)) == len(names):
+        return names
+    return [f"{i}:{name}" for i, name in enumerate(names, start=1)]
+
+
+def _write(table: "pd.DataFrame", out: Path) -> None:
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix.lower() == ".parquet":
+            table.to_parquet(out, index=False)
+        else:
+            table.to_csv(out, index=False)
+    except OSError as err:
+        raise CliError(f"cannot write {out}: {err.strerror or err}") from None
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from model.metrics import METRICS
+
+    # Check every scenario and build every model before running any.
+    scenarios = [(path, _load(path, args.seed)) for path in args.scenarios]
+    models = [(path, _build(path, scenario)) for path, scenario in scenarios]
+
+    names, series, finals = [], [], []
+    several = len(models) > 1
+    for index, (path, model) in enumerate(models, start=1):
+        steps = args.steps or model.spec.steps
+        series.append(model.run(steps))
+        finals.append(model.final_metrics())
+        names.append(one_line(model.spec.name) or "(unnamed)")
+        print(_header(index if several else None, path, model, steps))
+
+    labels = _labels(names)
+    if several:
+        header = ["metric", *labels]
+        if len(models) == 2:
+            header.append("change (2 - 1)")
+        rows = []
+        for metric in METRICS:
+            row = [metric, *(format_value(final[metric]) for final in finals)]
+            if len(models) == 2:
+                row.append(format_value(finals[1][metric] - finals[0][metric], signed=True))
+            rows.append(row)
+    else:
+        header = ["metric", "value"]
+        rows = [[metric, format_value(finals[0][metric])] for metric in METRICS]
+    print()
+    print(_table(header, rows))
+
+    if args.out is not None:
+        if several:
+            table = pd.concat([s.assign(scenario=label) for s, label in zip(series, labels)], ignore_index=True)
+            table = table[["scenario", *(c for c in table.columns if c != "scenario")]]
+        else:
+            table = series[0]
+        _write(table, args.out)
+        print(f"\nwrote {len(table)} rows ({OUT_FORMATS[args.out.suffix.lower()]}) to {args.out}")
+    return EXIT_OK
+
+
+def _check(path: str) -> None:
+    """Raise ScenarioError (one line, naming ``path``) if the file cannot be run."""
+    from model.network import COMPLETE_MAX, NetworkFileError, read_network_file
+    from model.scenario import ScenarioError, load_scenario
+
+    scenario = load_scenario(path)
+    net = scenario.network
+    if net.topology == "file":
+        try:
+            read_network_file(net.network_file)
+        except NetworkFileError as err:
+            raise ScenarioError(f"{path}: network.network_file: {err}") from None
+    elif net.topology == "complete" and scenario.population.n_citizens > COMPLETE_MAX:
+        raise ScenarioError(f"{path}: population.n_citizens: got {scenario.population.n_citizens}; "
+                            f"allowed with topology = 'complete': at most {COMPLETE_MAX}")
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from model.scenario import ScenarioError
+
+    failed = 0
+    for path in args.files:
+        try:
+            _check(path)
+        except ScenarioError as err:
+            failed += 1
+            print(one_line(err), file=sys.stderr)
+        else:
+            print(one_line(f"ok {path}"))
+    return EXIT_USAGE if failed else EXIT_OK
+
+
+def _set_levers(name: str) -> list[str]:
+    """The levers a policy sets, its included policies' first, in table order."""
+    from model.policies import POLICIES
+
+    policy = POLICIES[name]
+    names: list[str] = []
+    for inc in policy.includes:
+        names += [lever for lever in _set_levers(inc) if lever not in names]
+    names += [lever for lever in policy.levers if lever not in names]
+    return names
+
+
+def _cmd_policies(args: argparse.Namespace) -> int:
+    from model.policies import POLICIES, apply_policies, lever_defaults
+
+    baseline = lever_defaults()
+    blocks = []
+    for policy in POLICIES.values():
+        kind = ", composite" if policy.includes else ""
+        lines = [f"{policy.name}  (paper {policy.paper}{kind})", f"    {policy.summary}"]
+        if policy.includes:
+            lines.append(f"    includes: {', '.join(policy.includes)}")
+        values = apply_policies([policy.name])
+        levers = _set_levers(policy.name)
+        if not levers:
+            lines.append("    levers: all at their baseline values")
+        else:
+            width = max(len(f"{lever} = {_toml_value(values[lever])}") for lever in levers)
+            for lever in levers:
+                setting = f"{lever} = {_toml_value(values[lever])}"
+                lines.append(f"    {setting.ljust(width)}  (baseline {_toml_value(baseline[lever])})")
+        blocks.append("\n".join(lines))
+    print("\n\n".join(blocks))
+    return EXIT_OK
+
+
+# -- entry point ---------------------------------------------------------------------------------
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``crmsim`` command with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, or a usage error already printed on one line
+        return stop.code if isinstance(stop.code, int) else EXIT_USAGE
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+
+    from model.network import NetworkFileError
+    from model.scenario import ScenarioError
+
+    try:
+        return args.handler(args)
+    except (CliError, ScenarioError, NetworkFileError) as err:
+        print(f"{PROG}: error: {one_line(err)}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # e.g. `crmsim policies | head`: stop quietly
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 1
+    except KeyboardInterrupt:
+        return 130
