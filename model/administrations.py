@@ -44,7 +44,7 @@ MISSIONS: dict[str, Mission] = {
 # Field name -> (meaning, allowed low, allowed high); the scenario validation
 # and the ODD table read this.
 MISSION_FIELDS: dict[str, tuple[str, float, float]] = {
-    "role_share": ("share of citizens bound to this administration", 0.0, 1.0),
+    "role_share": ("share of citizens bound to this administration (local authority: 1, everyone)", 0.0, 1.0),
     "need_rate": ("needs per role holder per week", 0.0, 5.0),
     "complexity": ("procedure complexity", 0.0, 1.0),
     "quality": ("share of requests handled right whatever the citizen does", 0.0, 1.0),

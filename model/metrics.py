@@ -1,7 +1,10 @@
 """The metrics of DESIGN section 5, as plain functions of the model.
 
-The data collector, the command line, the browser charts and the sweeps all
-use these same functions (``METRICS``). Rates are cumulative since the start of
+The model's per-step record, the command line, the browser charts and the
+sweeps all use these same functions (``METRICS``). Each takes the model and,
+optionally, a ``memo`` dict that lets the metrics of one collection share work
+(the four trust metrics read one per-citizen trust vector): :func:`measure`
+passes a fresh one each time, so nothing is ever stale. Rates are cumulative since the start of
 the run; a rate whose denominator is zero is NaN, never 0.
 
 Citizen-level trust is the mean of a citizen's trust in the administrations
@@ -19,14 +22,14 @@ Examples
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
 if TYPE_CHECKING:
     from model.model import CrmModel
 
-__all__ = ["gini", "rate", "METRICS", "HEADLINE"]
+__all__ = ["gini", "rate", "measure", "METRICS", "HEADLINE"]
 
 
 def rate(numerator: float, denominator: float) -> float:
@@ -50,107 +53,105 @@ def gini(values: np.ndarray) -> float:
     return float(2.0 * np.dot(ranks, x) / (n * total) - (n + 1.0) / n)
 
 
-def citizen_trust(model: "CrmModel") -> np.ndarray:
-    """Each citizen's mean trust over the administrations they deal with.
-
-    Four metrics read it, so it is computed once per step and kept until the
-    model's step count changes.
-    """
-    cached = getattr(model, "_citizen_trust", None)
-    if cached is not None and cached[0] == model.steps:
-        return cached[1]
-    trust = np.einsum("ij,ij->i", model.citizens.trust, model.role_weights)
-    model._citizen_trust = (model.steps, trust)
-    return trust
+def _memo(memo: dict | None, key: str, compute: Callable[[], Any]) -> Any:
+    """A value shared by several metrics within one collection (``memo``), else computed afresh."""
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
 
 
-def trust_mean(model: "CrmModel") -> float:
-    return float(citizen_trust(model).mean())
+def citizen_trust(model: "CrmModel", memo: dict | None = None) -> np.ndarray:
+    """Each citizen's mean trust over the administrations they deal with."""
+    return _memo(memo, "citizen_trust", lambda: np.einsum("ij,ij->i", model.citizens.trust, model.role_weights))
 
 
-def _trust_deciles(model: "CrmModel") -> np.ndarray:
-    """10th and 90th percentiles of citizen trust, computed together once per step."""
-    cached = getattr(model, "_trust_deciles", None)
-    if cached is None or cached[0] != model.steps:
-        cached = (model.steps, np.percentile(citizen_trust(model), [10, 90]))
-        model._trust_deciles = cached
-    return cached[1]
+def _trust_deciles(model: "CrmModel", memo: dict | None) -> np.ndarray:
+    return _memo(memo, "trust_deciles", lambda: np.percentile(citizen_trust(model, memo), [10, 90]))
 
 
-def trust_p10(model: "CrmModel") -> float:
-    return float(_trust_deciles(model)[0])
+def _skill_gap(model: "CrmModel", values: np.ndarray) -> float:
+    """Mean of the top skill quartile minus mean of the bottom quartile."""
+    return float(values[model.top_quartile].mean() - values[model.bottom_quartile].mean())
 
 
-def trust_p90(model: "CrmModel") -> float:
-    return float(_trust_deciles(model)[1])
+def trust_mean(model: "CrmModel", memo: dict | None = None) -> float:
+    return float(citizen_trust(model, memo).mean())
 
 
-def trust_skill_gap(model: "CrmModel") -> float:
+def trust_p10(model: "CrmModel", memo: dict | None = None) -> float:
+    return float(_trust_deciles(model, memo)[0])
+
+
+def trust_p90(model: "CrmModel", memo: dict | None = None) -> float:
+    return float(_trust_deciles(model, memo)[1])
+
+
+def trust_skill_gap(model: "CrmModel", memo: dict | None = None) -> float:
     """Mean trust of the top skill quartile minus that of the bottom quartile."""
-    t = citizen_trust(model)
-    return float(t[model.top_quartile].mean() - t[model.bottom_quartile].mean())
+    return _skill_gap(model, citizen_trust(model, memo))
 
 
-def knowledge_mean(model: "CrmModel") -> float:
+def knowledge_mean(model: "CrmModel", memo: dict | None = None) -> float:
     return float(model.citizens.knowledge.mean())
 
 
-def knowledge_gini(model: "CrmModel") -> float:
+def knowledge_gini(model: "CrmModel", memo: dict | None = None) -> float:
     return gini(model.citizens.knowledge)
 
 
-def knowledge_skill_gap(model: "CrmModel") -> float:
+def knowledge_skill_gap(model: "CrmModel", memo: dict | None = None) -> float:
     """Mean knowledge of the top skill quartile minus that of the bottom quartile."""
-    k = model.citizens.knowledge
-    return float(k[model.top_quartile].mean() - k[model.bottom_quartile].mean())
+    return _skill_gap(model, model.citizens.knowledge)
 
 
-def take_up(model: "CrmModel") -> float:
+def take_up(model: "CrmModel", memo: dict | None = None) -> float:
     """Needs met / needs arisen."""
     return rate(model.tally.met, model.tally.needs)
 
 
-def non_take_up(model: "CrmModel") -> float:
+def non_take_up(model: "CrmModel", memo: dict | None = None) -> float:
     """Needs given up / needs arisen."""
     return rate(model.tally.gave_up, model.tally.needs)
 
 
-def redress_attempt_rate(model: "CrmModel") -> float:
+def redress_attempt_rate(model: "CrmModel", memo: dict | None = None) -> float:
     """Redress tries / failed requests."""
     return rate(model.tally.redress_tries, model.tally.failures)
 
 
-def redress_success(model: "CrmModel") -> float:
-    """Redress cases upheld / redress tries."""
+def redress_success(model: "CrmModel", memo: dict | None = None) -> float:
+    """Redress cases upheld / redress tries (a case still pending counts as not yet won)."""
     return rate(model.tally.redress_wins, model.tally.redress_tries)
 
 
-def lost_users(model: "CrmModel") -> float:
+def lost_users(model: "CrmModel", memo: dict | None = None) -> float:
     """Share of citizens left at least once with a failed request and no redress try."""
     return float(model.lost_ever.mean())
 
 
-def redress_on_time(model: "CrmModel") -> float:
+def redress_on_time(model: "CrmModel", memo: dict | None = None) -> float:
     """Redress cases decided within the deadline / cases decided."""
     return rate(model.tally.redress_on_time, model.tally.redress_decided)
 
 
-def staff_per_need_met(model: "CrmModel") -> float:
+def staff_per_need_met(model: "CrmModel", memo: dict | None = None) -> float:
     """Counter and phone contacts per need met (a cost)."""
     return rate(model.tally.staff_contacts, model.tally.met)
 
 
-def online_share(model: "CrmModel") -> float:
+def online_share(model: "CrmModel", memo: dict | None = None) -> float:
     """Requests handled through online channels / requests handled."""
     return rate(model.tally.online_contacts, model.tally.contacts)
 
 
-def adaptations(model: "CrmModel") -> float:
+def adaptations(model: "CrmModel", memo: dict | None = None) -> float:
     """Fixes made by administrations since the start."""
     return float(sum(a.adaptations for a in model.administrations))
 
 
-METRICS: dict[str, Callable[["CrmModel"], float]] = {
+METRICS: dict[str, Callable[..., float]] = {
     "trust_mean": trust_mean,
     "trust_p10": trust_p10,
     "trust_p90": trust_p90,
@@ -171,3 +172,9 @@ METRICS: dict[str, Callable[["CrmModel"], float]] = {
 
 # The three headline metrics of the paper's question: trust, information equality, redress.
 HEADLINE = ("trust_mean", "knowledge_gini", "redress_success")
+
+
+def measure(model: "CrmModel") -> dict[str, float]:
+    """Every metric now, sharing intermediate results within this one call."""
+    memo: dict[str, Any] = {}
+    return {name: fn(model, memo) for name, fn in METRICS.items()}

@@ -24,7 +24,7 @@ import scipy.sparse as sp
 
 from model import network as nets
 from model.agents import Administration, Channel, Citizen, CitizenArrays, Prescriber
-from model.metrics import METRICS
+from model.metrics import measure
 from model.phases import (
     Tally,
     Week,
@@ -62,8 +62,9 @@ class CrmModel(mesa.Model):
         self.last_week = Week()
         self.tally = Tally()
         self._build_network_and_people()
-        self.datacollector = mesa.DataCollector(model_reporters=METRICS)
-        self.datacollector.collect(self)
+        # One record of every metric per step. Not Mesa's DataCollector: it calls
+        # each reporter alone, while measure() lets the trust metrics share work.
+        self.records: list[dict[str, float]] = [measure(self)]
 
     # -- construction ---------------------------------------------------------------
     def _build_network_and_people(self) -> None:
@@ -99,11 +100,11 @@ class CrmModel(mesa.Model):
         self.clients_mean = sp.csr_array(sp.diags_array(np.divide(1.0, count, out=np.zeros_like(count),
                                                                     where=count > 0)) @ clients)
 
-        # Everyone has a role at the local authority (paper 1: everyone -> local authority).
-        c.roles[:, list(missions).index("local_authority")] = True
         self.role_members = [np.flatnonzero(c.roles[:, a]) for a in range(len(missions))]
         self.role_counts = np.array([m.size for m in self.role_members])
-        self.role_weights = c.roles / c.roles.sum(axis=1, keepdims=True)  # row i averages i's administrations
+        # Row i averages citizen i's trust over their administrations (all of them if they have no role).
+        weights = np.where(c.roles.any(axis=1, keepdims=True), c.roles, True).astype(np.float64)
+        self.role_weights = weights / weights.sum(axis=1, keepdims=True)
         quartile = np.quantile(c.skill, [0.25, 0.75])
         self.bottom_quartile = c.skill <= quartile[0]
         self.top_quartile = c.skill >= quartile[1]
@@ -122,6 +123,8 @@ class CrmModel(mesa.Model):
         ]
         self.prescriber_capacity = np.array([a.capacity for a in self.prescribers], dtype=np.int64)
         self.prescriber_knowledge = np.array([a.knowledge for a in self.prescribers], dtype=np.float64)
+        if p.knowledge_model == "binary":  # yes/no knowledge: prescribers are the informed
+            self.prescriber_knowledge[:] = 1.0
         # A citizen's prescriber is the first one tied to them.
         first_tie = np.full(n, -1, dtype=np.int64)
         citizens_tied, prescriber_nodes = pv[::-1], pu[::-1]
@@ -168,7 +171,7 @@ class CrmModel(mesa.Model):
         collect_voice_and_adapt(self)  # 8. collective voice, administrations adapt
         for prescriber in self.prescribers:
             prescriber.step()
-        self.datacollector.collect(self)
+        self.records.append(measure(self))
 
     def run(self, steps: int | None = None) -> pd.DataFrame:
         """Run ``steps`` weeks (default: the scenario's) and return the per-step table."""
@@ -178,13 +181,13 @@ class CrmModel(mesa.Model):
 
     def series(self) -> pd.DataFrame:
         """Metrics at every step so far; row 0 is the initial state."""
-        table = self.datacollector.get_model_vars_dataframe()
+        table = pd.DataFrame.from_records(self.records)
         table.insert(0, "step", np.arange(len(table)))
         return table
 
     def final_metrics(self) -> dict[str, float]:
         """Every metric now."""
-        return {name: fn(self) for name, fn in METRICS.items()}
+        return measure(self)
 
     @property
     def graph(self):

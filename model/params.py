@@ -71,6 +71,8 @@ class Param:
             return "one of " + ", ".join(repr(c) for c in self.choices)
         if self.kind is bool:
             return "true or false"
+        if self.kind is str:
+            return "a file path (text)" if self.name.endswith("_file") else "text"
         noun = "a whole number" if self.kind is int else "a number"
         if self.low is not None and self.high is not None:
             return f"{noun} from {number(self.low)} to {number(self.high)}"
@@ -136,7 +138,8 @@ _ALL = [
     _p("forget_rate", "behaviour", "share of knowledge forgotten each week", "1/week", 0.01, 0.0, 1.0),
     _p("success_intercept", "behaviour", "log-odds of a citizen's own success at average skill, knowledge and complexity",
        "logit", 0.0, -10.0, 10.0),
-    _p("skill_weight", "behaviour", "log-odds per unit of digital skill (online channels)", "logit", 3.0, 0.0, 20.0),
+    _p("skill_weight", "behaviour", "log-odds per unit of digital skill (at a counter or with a prescriber, staff make up "
+       "part of a low skill)", "logit", 3.0, 0.0, 20.0),
     _p("knowledge_weight", "behaviour", "log-odds per unit of knowledge", "logit", 3.0, 0.0, 20.0),
     _p("complexity_weight", "behaviour", "log-odds lost per unit of procedure complexity", "logit", 4.0, 0.0, 20.0),
     _p("load_weight", "behaviour", "log-odds lost per unit of counter overload", "logit", 1.0, 0.0, 20.0),
@@ -153,7 +156,8 @@ _ALL = [
        -1.5, -10.0, 10.0),
     _p("redress_knowledge_weight", "behaviour", "log-odds of contesting per unit of knowledge", "logit", 2.0, 0.0, 20.0),
     _p("redress_voice_weight", "behaviour", "log-odds of contesting per unit of voice", "logit", 2.0, 0.0, 20.0),
-    _p("redress_help_weight", "behaviour", "log-odds of contesting when a prescriber helps", "logit", 1.5, 0.0, 20.0),
+    _p("redress_help_weight", "behaviour", "log-odds of contesting when a prescriber helps (the citizen went through "
+       "one, or their prescriber is funded)", "logit", 1.5, 0.0, 20.0),
     _p("trust_gain", "behaviour", "step toward a good outcome (expectation-confirmation)", "0..1", 0.1, 0.0, 1.0,
        source="Bhattacherjee 2001; asymmetry after Slovic 1993"),
     _p("trust_loss", "behaviour", "step toward a bad outcome; larger than the gain (trust is lost faster than won)",
@@ -190,11 +194,13 @@ _ALL = [
     _p("funded_prescribers", "levers", "share of prescribers that are funded (more capacity, trained)", "0..1", 0.0, 0.0, 1.0),
     _p("prescriber_bundling", "levers", "prescribers carry individual complaints as collective ones", "-", False),
     _p("redress_visibility", "levers", "share of citizens who know a redress procedure exists", "0..1", 0.1, 0.0, 1.0),
-    _p("redress_capacity", "levers", "redress cases handled per 1000 citizens per week (0 = no procedure)",
+    _p("redress_capacity", "levers", "redress cases each administration decides per 1000 citizens per week "
+       "(0 = no procedure)",
        "cases/1000/week", 0.3, 0.0, 1000.0),
     _p("redress_deadline", "levers", "weeks within which a redress case should be decided", "weeks", 8, 1, 520),
     _p("redress_upheld", "levers", "share of decided redress cases found in the citizen's favour", "0..1", 0.3, 0.0, 1.0,
-       source="European Ombudsman 2022: solution found in 46% of inquiries; UK LGSCO 2024-25: 83% upheld"),
+       source="baseline: an informal complaint route, below the ombudsmen's rates (European Ombudsman 2022: "
+              "46% settled or solved; UK LGSCO 2024-25: 83% upheld); the redress_procedure policy sets 0.5"),
     _p("voice_collection", "levers", "how actively opinions and complaints are collected (polls, forms)", "0..1",
        0.1, 0.0, 1.0),
     _p("responsiveness", "levers", "chance that an administration acts when collected voice passes the threshold",

@@ -350,7 +350,7 @@ def deliberate(model: "CrmModel") -> None:
         for column, members in enumerate(model.role_members):
             mine = admin == column
             peer[mine] = members[rng.integers(0, members.size, int(mine.sum()))]
-        k[users] += p.forum * np.maximum(k[peer] - k[users], 0.0)
+        _learn(model, users, p.forum * np.maximum(k[peer] - k[users], 0.0), binary)
 
 
 def _learn(model: "CrmModel", who: np.ndarray | None, share: np.ndarray, binary: bool) -> None:

@@ -129,3 +129,23 @@ def test_graph_is_a_networkx_view_of_the_network(small):
     assert g.number_of_nodes() == 306
     assert g.nodes[300]["kind"] == "prescriber"
     assert g.number_of_edges() == m.edges[0].size
+
+
+def test_metrics_measured_together_equal_metrics_measured_alone_and_are_never_stale(small):
+    m = CrmModel(small, rng=7)
+    m.run(5)
+    together = m.final_metrics()
+    for name, fn in METRICS.items():
+        alone = fn(m)
+        assert alone == together[name] or (math.isnan(alone) and math.isnan(together[name]))
+    m.citizens.trust[:] = 1.0  # e.g. a user editing state between steps
+    assert m.final_metrics()["trust_mean"] == 1.0
+
+
+def test_a_role_share_below_one_is_respected_and_citizens_without_role_still_count():
+    s = scenario(population={"n_citizens": 2000},
+                 administrations={"local_authority": {"role_share": 0.5}})
+    m = CrmModel(s, rng=8)
+    assert m.citizens.roles[:, 3].mean() == pytest.approx(0.5, abs=0.05)
+    assert (~m.citizens.roles.any(axis=1)).any()
+    assert not np.isnan(m.run(3)["trust_mean"]).any()

@@ -1,0 +1,340 @@
+"""Cost of one step: crmsim against Mesa's own ``virus_on_network`` example.
+
+Run from the repository root::
+
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_step.py            # 10k, 100k, 1M (several minutes)
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_step.py --quick    # tiny smoke run (seconds)
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_step.py --sizes 10000,100000
+
+Each (model, size) is measured in a fresh Python process (this same script,
+started with a hidden ``--worker`` flag), so that the peak resident memory
+(``resource.getrusage(...).ru_maxrss``, which can only go up) belongs to that
+one model. A worker imports everything, builds the model (timed: the build
+time), runs ``--warmup`` steps untimed, then times ``--steps`` steps one by one
+and reports the median. The cost per agent-step is that median divided by the
+number of agents (citizens for crmsim, nodes for the virus model).
+
+crmsim: ``CrmModel(parse_scenario({...}), rng=1)`` with ``n_citizens = N``,
+``n_prescribers = N // 500`` (2 per 1000 citizens) and every other value at its
+default (the default network).
+
+Mesa's ``VirusOnNetwork`` (``mesa/examples/basic/virus_on_network``) with
+``num_nodes = N`` and ``avg_node_degree = 6``, other arguments at their
+defaults. Its constructor would call ``nx.erdos_renyi_graph`` (quadratic in N)
+and ``Network(graph, ...)`` with the default ``spring_layout`` (minutes at
+10k), neither of which is what is being measured, so the benchmark swaps, in
+the example's module namespace only (the mesa package is not edited), the
+graph builder for the linear-time ``nx.fast_gnp_random_graph`` (same G(n, p)
+law) and ``Network`` for ``Network(..., layout=None)``.
+
+The virus model's cost per step follows its epidemic: from one infected node,
+cheap steps (about 2 us per agent at 100k) give way to dear ones while most
+nodes are infected and each checks its neighbours (up to about 16 us), then
+fall again as nodes become resistant. With 2 warm-up steps, the 10 timed steps
+(steps 3 to 12) span the outbreak, so the table shows the min..max per step
+beside the median, and the ratio table adds a floor: Mesa's cheapest timed step
+over crmsim's median. crmsim's cost per step is nearly flat. On a shared
+machine, other processes add noise to every number: run it on a quiet one.
+
+The table is printed and written as JSON (default
+``benchmarks/results/bench_step.json``; ``--quick`` writes
+``bench_step_quick.json`` unless ``--out`` is given). Targets are reported as
+pass/fail, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+
+# Targets (reported, not asserted).
+TARGET_RATIO = 20.0  # crmsim at least this many times cheaper per agent-step than virus_on_network at 100k
+TARGET_RATIO_SIZE = 100_000
+TARGET_BUILD_S = 60.0  # 1M citizens built within this
+TARGET_PEAK_MB = 4096.0  # peak memory at 1M citizens
+TARGET_STEP_S = 1.0  # one step at 1M citizens
+BIG = 1_000_000
+
+VIRUS_DEGREE = 6
+
+
+def _maxrss_mb() -> float:
+    """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 1024.0 if sys.platform != "darwin" else rss / 2**20
+
+
+# -- the two models, built inside a worker ---------------------------------------------------
+def _build_crmsim(n: int, seed: int):
+    from model import CrmModel, parse_scenario
+
+    scenario = parse_scenario({"population": {"n_citizens": n, "n_prescribers": n // 500}}, "<benchmark>")
+    return CrmModel(scenario, rng=seed)
+
+
+class _FastNx:
+    """The networkx module as the virus example sees it, with a linear-time G(n, p) builder."""
+
+    def __init__(self, nx_module, seed: int) -> None:
+        self._nx = nx_module
+        self._seed = seed
+
+    def erdos_renyi_graph(self, n, p, seed=None, directed=False):
+        return self._nx.fast_gnp_random_graph(n, p, seed=self._seed if seed is None else seed, directed=directed)
+
+    def __getattr__(self, name: str):
+        return getattr(self._nx, name)
+
+
+def _build_virus(n: int, seed: int):
+    import networkx as nx
+    from mesa.examples.basic.virus_on_network import model as virus
+
+    virus.nx = _FastNx(nx, seed)
+    virus.Network = functools.partial(virus.Network, layout=None)
+    return virus.VirusOnNetwork(num_nodes=n, avg_node_degree=VIRUS_DEGREE, rng=seed)
+
+
+BUILDERS = {"crmsim": _build_crmsim, "virus_on_network": _build_virus}
+
+
+def _worker(kind: str, n: int, warmup: int, steps: int, seed: int) -> dict[str, Any]:
+    """Build one model, time its steps; runs in its own process."""
+    import mesa  # noqa: F401 - import cost is not build time
+    import networkx  # noqa: F401
+    import numpy  # noqa: F401
+
+    if kind == "crmsim":
+        import model  # noqa: F401
+    else:
+        from mesa.examples.basic.virus_on_network import model as _virus  # noqa: F401
+    rss_imports = _maxrss_mb()
+    start = time.perf_counter()
+    m = BUILDERS[kind](n, seed)
+    build_s = time.perf_counter() - start
+    rss_built = _maxrss_mb()
+    for _ in range(warmup):
+        m.step()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        m.step()
+        times.append(time.perf_counter() - start)
+    step_s = statistics.median(times)
+    peak = _maxrss_mb()
+    return {
+        "model": kind,
+        "agents": n,
+        "build_s": build_s,
+        "warmup_steps": warmup,
+        "timed_steps": steps,
+        "step_median_s": step_s,
+        "step_min_s": min(times),
+        "step_max_s": max(times),
+        "us_per_agent_step": step_s / n * 1e6,
+        "us_per_agent_step_min": min(times) / n * 1e6,
+        "us_per_agent_step_max": max(times) / n * 1e6,
+        "step_times_s": times,
+        "peak_mb": peak,
+        "imports_mb": rss_imports,
+        "built_mb": rss_built,
+        "model_mb": peak - rss_imports,
+    }
+
+
+def _run_worker(kind: str, n: int, warmup: int, steps: int, seed: int, timeout: float) -> dict[str, Any]:
+    """Run one measurement in a fresh interpreter (this script with ``--worker``)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, str(n), str(warmup), str(steps),
+           str(seed)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout)
+    if proc.returncode != 0:
+        tail = proc.stderr.strip().splitlines()[-1:] or ["(no error output)"]
+        raise RuntimeError(f"{kind} at {n}: worker failed (exit {proc.returncode}): {tail[0]}")
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT "):])
+    raise RuntimeError(f"{kind} at {n}: worker printed no result")
+
+
+# -- summary ------------------------------------------------------------------------------------
+def _find(rows: list[dict[str, Any]], kind: str, n: int) -> dict[str, Any] | None:
+    return next((r for r in rows if r["model"] == kind and r["agents"] == n), None)
+
+
+def _ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    sizes = sorted({r["agents"] for r in rows if r["model"] == "virus_on_network"})
+    for n in sizes:
+        crm, virus = _find(rows, "crmsim", n), _find(rows, "virus_on_network", n)
+        if crm and virus:
+            out.append({
+                "agents": n,
+                "mesa_over_crmsim_per_agent_step": virus["us_per_agent_step"] / crm["us_per_agent_step"],
+                # Mesa's cheapest timed step (before its outbreak) against crmsim's median: a floor.
+                "mesa_over_crmsim_floor": virus["us_per_agent_step_min"] / crm["us_per_agent_step"],
+                "crmsim_build_s": crm["build_s"],
+                "mesa_build_s": virus["build_s"],
+                "crmsim_peak_mb": crm["peak_mb"],
+                "mesa_peak_mb": virus["peak_mb"],
+            })
+    return out
+
+
+def _targets(rows: list[dict[str, Any]], ratios: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    ratio = next((r for r in ratios if r["agents"] == TARGET_RATIO_SIZE), None)
+    big = _find(rows, "crmsim", BIG)
+
+    def target(name: str, value: float | None, op: str, limit: float, unit: str) -> dict[str, Any]:
+        if value is None:
+            status = "n/a"
+        else:
+            status = "pass" if (value >= limit if op == ">=" else value <= limit) else "FAIL"
+        return {"target": name, "value": value, "op": op, "limit": limit, "unit": unit, "status": status}
+
+    return [
+        target(f"mesa/crmsim per agent-step at {TARGET_RATIO_SIZE:,}", ratio and ratio["mesa_over_crmsim_per_agent_step"],
+               ">=", TARGET_RATIO, "x"),
+        target(f"crmsim build at {BIG:,} citizens", big and big["build_s"], "<=", TARGET_BUILD_S, "s"),
+        target(f"crmsim peak memory at {BIG:,} citizens", big and big["peak_mb"], "<=", TARGET_PEAK_MB, "MiB"),
+        target(f"crmsim one step at {BIG:,} citizens", big and big["step_median_s"], "<=", TARGET_STEP_S, "s"),
+    ]
+
+
+def format_table(result: dict[str, Any]) -> str:
+    """The printed table: one row per (model, size), then ratios, then targets."""
+    lines = [
+        "median of the timed steps; min..max shows how the cost moves from step to step",
+        f"{'model':<18} {'agents':>10} {'build s':>9} {'step s':>9} {'us/agent-step':>14} {'min..max':>15} "
+        f"{'peak MiB':>9} {'model MiB':>9} {'steps':>5}",
+    ]
+    for r in result["rows"]:
+        spread = f"{r['us_per_agent_step_min']:.2f}..{r['us_per_agent_step_max']:.2f}"
+        lines.append(
+            f"{r['model']:<18} {r['agents']:>10,} {r['build_s']:>9.3f} {r['step_median_s']:>9.4f} "
+            f"{r['us_per_agent_step']:>14.3f} {spread:>15} {r['peak_mb']:>9.0f} {r['model_mb']:>9.0f} "
+            f"{r['timed_steps']:>5}"
+        )
+    if result["ratios"]:
+        lines.append("")
+        lines.append(f"{'agents':>10} {'mesa/crmsim':>12} {'floor':>7} {'build s crmsim':>15} {'build s mesa':>13} "
+                     f"{'peak MiB crmsim':>16} {'peak MiB mesa':>14}")
+        for r in result["ratios"]:
+            lines.append(f"{r['agents']:>10,} {r['mesa_over_crmsim_per_agent_step']:>11.1f}x "
+                         f"{r['mesa_over_crmsim_floor']:>6.1f}x "
+                         f"{r['crmsim_build_s']:>15.3f} {r['mesa_build_s']:>13.3f} "
+                         f"{r['crmsim_peak_mb']:>16.0f} {r['mesa_peak_mb']:>14.0f}")
+        lines.append("(mesa/crmsim: ratio of medians; floor: Mesa's cheapest timed step over crmsim's median)")
+    lines.append("")
+    lines.append("targets (reported, not asserted):")
+    for t in result["targets"]:
+        value = "not measured" if t["value"] is None else f"{t['value']:.3g} {t['unit']}"
+        lines.append(f"  [{t['status']:>4}] {t['target']}: {value} (target {t['op']} {t['limit']:g} {t['unit']})")
+    return "\n".join(lines)
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(s.replace("_", "")) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected sizes like 10000,100000; got {text!r}") from None
+    if not sizes or min(sizes) < 10:
+        raise argparse.ArgumentTypeError(f"sizes must be whole numbers of at least 10; got {text!r}")
+    return sizes
+
+
+def _machine() -> dict[str, Any]:
+    import mesa
+    import networkx
+    import numpy
+    import scipy
+
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "mesa": mesa.__version__,
+        "numpy": numpy.__version__,
+        "scipy": scipy.__version__,
+        "networkx": networkx.__version__,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--worker"]:
+        kind, n, warmup, steps, seed = argv[1], int(argv[2]), int(argv[3]), int(argv[4]), int(argv[5])
+        print("RESULT " + json.dumps(_worker(kind, n, warmup, steps, seed)), flush=True)
+        return 0
+    parser = argparse.ArgumentParser(prog="bench_step.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, few steps: a smoke test, not a benchmark")
+    parser.add_argument("--sizes", type=_sizes, help="crmsim sizes, comma-separated (default 10000,100000,1000000)")
+    parser.add_argument("--virus-sizes", type=_sizes,
+                        help="virus_on_network sizes (default: the --sizes up to 100000)")
+    parser.add_argument("--steps", type=int, help="timed steps per size (default 10; 5 at 1M and above; quick: 3)")
+    parser.add_argument("--warmup", type=int, help="untimed steps first (default 2; quick: 1)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=3600.0, help="seconds allowed per measurement")
+    parser.add_argument("--out", type=Path, help="JSON output (default benchmarks/results/bench_step.json)")
+    args = parser.parse_args(argv)
+
+    if args.quick:
+        sizes = args.sizes or [2000]
+        warmup = 1 if args.warmup is None else args.warmup
+        out = args.out or RESULTS / "bench_step_quick.json"
+    else:
+        sizes = args.sizes or [10_000, 100_000, BIG]
+        warmup = 2 if args.warmup is None else args.warmup
+        out = args.out or RESULTS / "bench_step.json"
+    virus_sizes = args.virus_sizes or [n for n in sizes if n <= 100_000]
+
+    def steps_for(n: int) -> int:
+        if args.steps is not None:
+            return args.steps
+        return 3 if args.quick else (5 if n >= BIG else 10)
+
+    rows = []
+    jobs = [("crmsim", n) for n in sizes] + [("virus_on_network", n) for n in virus_sizes]
+    for kind, n in jobs:
+        print(f"measuring {kind} at {n:,} agents ...", file=sys.stderr, flush=True)
+        try:
+            rows.append(_run_worker(kind, n, warmup, steps_for(n), args.seed, args.timeout))
+        except (RuntimeError, subprocess.TimeoutExpired) as err:
+            print(f"bench_step.py: {err}", file=sys.stderr)
+            return 1
+    ratios = _ratios(rows)
+    result = {
+        "quick": bool(args.quick),
+        "seed": args.seed,
+        "crmsim_setup": "CrmModel(parse_scenario({'population': {'n_citizens': N, 'n_prescribers': N // 500}}), rng=seed)",
+        "virus_setup": f"VirusOnNetwork(num_nodes=N, avg_node_degree={VIRUS_DEGREE}) with fast_gnp_random_graph "
+                       "and Network(layout=None)",
+        "machine": _machine(),
+        "rows": rows,
+        "ratios": ratios,
+    }
+    result["targets"] = _targets(rows, ratios)
+    print(format_table(result))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwritten {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
