@@ -50,7 +50,8 @@ def gini(values: np.ndarray) -> float:
     if n == 0 or total == 0:
         return float("nan")
     ranks = np.arange(1, n + 1, dtype=np.float64)
-    return float(2.0 * np.dot(ranks, x) / (n * total) - (n + 1.0) / n)
+    # einsum, not np.dot: BLAS's dot is far slower than a plain loop on this machine's OpenBLAS settings.
+    return float(2.0 * np.einsum("i,i->", ranks, x) / (n * total) - (n + 1.0) / n)
 
 
 def _memo(memo: dict | None, key: str, compute: Callable[[], Any]) -> Any:
@@ -72,8 +73,8 @@ def _trust_deciles(model: "CrmModel", memo: dict | None) -> np.ndarray:
 
 
 def _skill_gap(model: "CrmModel", values: np.ndarray) -> float:
-    """Mean of the top skill quartile minus mean of the bottom quartile."""
-    return float(values[model.top_quartile].mean() - values[model.bottom_quartile].mean())
+    """Mean of the top skill quartile minus mean of the bottom quartile (one weighted sum)."""
+    return float(np.einsum("i,i->", values, model.skill_gap_weights))
 
 
 def trust_mean(model: "CrmModel", memo: dict | None = None) -> float:

@@ -93,8 +93,8 @@ class CrmModel(mesa.Model):
         self.has_ties = (np.diff(self.influence.indptr) > 0).astype(np.float64)
         self.everyone_tied = bool(self.has_ties.all())
         # Split by whose value is read, so diffusion never copies the citizen arrays.
-        self.from_citizens = sp.csr_array(self.influence[:, :n])
-        self.from_prescribers = sp.csr_array(self.influence[:, n:])
+        self.from_citizens = nets.compact(sp.csr_array(self.influence[:, :n]))
+        self.from_prescribers = nets.compact(sp.csr_array(self.influence[:, n:]))
         clients = sp.csr_array(adj[n:, :n]) if p.n_prescribers else sp.csr_array((0, n))
         count = np.asarray(clients.sum(axis=1)).ravel()
         self.clients_mean = sp.csr_array(sp.diags_array(np.divide(1.0, count, out=np.zeros_like(count),
@@ -108,6 +108,9 @@ class CrmModel(mesa.Model):
         quartile = np.quantile(c.skill, [0.25, 0.75])
         self.bottom_quartile = c.skill <= quartile[0]
         self.top_quartile = c.skill >= quartile[1]
+        # values . skill_gap_weights = mean over the top quartile - mean over the bottom quartile
+        self.skill_gap_weights = (self.top_quartile / self.top_quartile.sum()
+                                  - self.bottom_quartile / self.bottom_quartile.sum())
 
         self.administrations = [Administration(self, column, name, mission)
                                 for column, (name, mission) in enumerate(missions.items())]
@@ -143,7 +146,9 @@ class CrmModel(mesa.Model):
         self.counter_backlog = False
         self.pending_redress = 0
         self.lost_ever = np.zeros(n, dtype=bool)
-        self.page_reach = c.skill / c.skill.mean() if c.skill.mean() > 0 else np.ones(n)
+        # Official pages reach citizens in proportion to skill, averaging `broadcast` a week.
+        reach = c.skill / c.skill.mean() if c.skill.mean() > 0 else np.ones(n)
+        self.page_share = np.minimum(p.broadcast * reach, 1.0)
         self.device_gain = np.zeros(len(Channel.NAMES))
         self.device_gain[[Channel.FAQ, Channel.PUBLIC_QA, Channel.FORUM]] = [p.faq_quality, p.public_qa,
                                                                               0.5 * p.forum]

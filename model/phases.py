@@ -341,7 +341,7 @@ def deliberate(model: "CrmModel") -> None:
     if qa.size:
         askers = np.bincount(qa, minlength=len(model.administrations))
         reach = askers / (askers + p.qa_half_saturation * np.maximum(model.role_counts, 1))
-        exposure = np.minimum(c.roles @ reach, 1.0)
+        exposure = np.minimum(np.einsum("ij,j->i", c.roles, reach), 1.0)
         _learn(model, None, p.public_qa * p.learn_rate * c.skill * exposure, binary)
     forum = ch == Channel.FORUM
     if forum.any():
@@ -472,7 +472,7 @@ def diffuse(model: "CrmModel") -> None:
     """Knowledge and trust spread along ties; prescribers weigh more (opinion leaders).
 
     Official pages reach each citizen in proportion to digital skill, scaled
-    so the population's mean reach is ``broadcast`` (``page_reach``). Continuous
+    so the population's mean reach is ``broadcast`` (``page_share``). Continuous
     knowledge: pages add that share of what is missing, then DeGroot averaging
     ``k += word_of_mouth * (W k - k)``. Binary knowledge: the uninformed become
     informed with the Bass hazard ``reach + word_of_mouth * (share of informed
@@ -488,12 +488,12 @@ def diffuse(model: "CrmModel") -> None:
             informed_share = model.from_citizens @ k
             if model.n_prescribers:
                 informed_share += model.from_prescribers @ model.prescriber_knowledge
-            hazard = np.minimum(p.broadcast * model.page_reach + p.word_of_mouth * informed_share, 1.0)
+            hazard = np.minimum(model.page_share + p.word_of_mouth * informed_share, 1.0)
             adopt = (k < 1.0) & (model.rng.random(k.size) < hazard)
             k[adopt] = 1.0
     else:
         if p.broadcast > 0:
-            k += np.minimum(p.broadcast * model.page_reach, 1.0) * (1.0 - k)
+            k += model.page_share * (1.0 - k)
         if p.word_of_mouth > 0 and model.influence.nnz:
             _average_toward_neighbours(model, k, model.prescriber_knowledge, p.word_of_mouth)
     if p.trust_spread > 0 and model.influence.nnz:
