@@ -25,6 +25,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
+from model.text import one_line
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -42,18 +44,6 @@ SEED_MAX = 2**63 - 1
 
 class CliError(Exception):
     """Bad input found by the command line; the message is one line for a person."""
-
-
-def one_line(text: object) -> str:
-    """``text`` with line breaks and other unprintable characters escaped (``\\n``, ``\\x1b``).
-
-    An error message must stay one line, and must not drive the terminal, even
-    when a file name or a TOML key (``"a\\nb" = 1``) contains such characters.
-    """
-    text = str(text)
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 # -- argument parsing ----------------------------------------------------------------------------
@@ -103,6 +93,7 @@ examples:
   crmsim run scenarios/supply_front_office.toml scenarios/full_mediation.toml
   crmsim validate scenarios/*.toml
   crmsim policies
+  crmsim sweep experiments/paper_question.toml && crmsim report results/paper_question/
 """
 
 _RUN_DESCRIPTION = """\
@@ -137,7 +128,7 @@ example:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``crmsim`` argument parser (subcommands ``run``, ``validate``, ``policies``)."""
+    """The ``crmsim`` argument parser (``run``, ``validate``, ``policies``, and ``sweep``, ``report``, ``rerun``)."""
     parser = _Parser(prog=PROG, description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND", parser_class=_Parser)
 
@@ -164,6 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
         "policies", help="list the mediation policies and their levers (crmsim policies)",
         description=_POLICIES_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     policies.set_defaults(handler=_cmd_policies)
+
+    from experiments.commands import register  # sweep, report, rerun
+
+    register(commands)
     return parser
 
 

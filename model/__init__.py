@@ -1,7 +1,24 @@
-"""crmsim's model: citizens, prescribers and administrations under mediation policies."""
+"""crmsim's model: citizens, prescribers and administrations under mediation policies.
 
-from model.model import CrmModel
-from model.policies import POLICIES
-from model.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
+The names below load on first use, so that ``import model.scenario`` (the
+command line's validation, say) does not pay for importing Mesa.
+"""
+
+from importlib import import_module
 
 __all__ = ["CrmModel", "POLICIES", "Scenario", "ScenarioError", "load_scenario", "parse_scenario"]
+
+_HOME = {
+    "CrmModel": "model.model",
+    "POLICIES": "model.policies",
+    "Scenario": "model.scenario",
+    "ScenarioError": "model.scenario",
+    "load_scenario": "model.scenario",
+    "parse_scenario": "model.scenario",
+}
+
+
+def __getattr__(name: str):
+    if name in _HOME:
+        return getattr(import_module(_HOME[name]), name)
+    raise AttributeError(f"module 'model' has no attribute {name!r}")

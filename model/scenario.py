@@ -31,8 +31,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from model.administrations import MISSION_FIELDS, MISSIONS, Mission, resolve_missions
 from model.params import PARAMS, SECTIONS, Param, number, params_in
 from model.policies import POLICIES, apply_policies
+from model.text import one_line
 
-__all__ = ["Scenario", "ScenarioError", "load_scenario", "parse_scenario", "one_line", "FIELD_PATHS"]
+__all__ = ["Scenario", "ScenarioError", "load_scenario", "parse_scenario", "FIELD_PATHS"]
 
 
 class ScenarioError(ValueError):
@@ -208,11 +209,6 @@ def _explain(source: str, err: ValidationError) -> str:
             text = f"{first['msg'].removeprefix('Value error, ')}; allowed: {_allowed(loc)}"
     more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
     return one_line(f"{source}: {where or '(empty name)'}: {text}{more}")
-
-
-def one_line(text: str) -> str:
-    """Escape line breaks and control characters, so a message is one printable line."""
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
