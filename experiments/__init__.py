@@ -1,0 +1,42 @@
+"""Sweeps of crmsim runs, with replications, that survive crashes: run, save, then analyse.
+
+One module per job:
+
+- ``spec``: experiment files (TOML, validated; one-line errors naming file and field);
+- ``design``: full factorial, Latin hypercube, Sobol (Saltelli) and Morris designs;
+- ``seeds``: each run's seed from the master seed and the run id (numpy SeedSequence);
+- ``execute``: what a worker does with a chunk of runs (tidy rows);
+- ``evaluators``: where chunks run (sequential, local processes, Dask), one module each;
+- ``runner``: the sweep: chunks out, Parquet parts in, resume;
+- ``store``: ``results/<experiment>/``: manifest, design, parts, written atomically;
+- ``analysis``: confidence intervals, Sobol and Morris indices from saved results;
+- ``rerun``: re-run one saved run and check it bit for bit;
+- ``commands``: the ``sweep``, ``report`` and ``rerun`` subcommands (``register(subparsers)``).
+
+Usage::
+
+    crmsim sweep experiments/paper_question.toml          # local processes, one per core
+    crmsim sweep experiments/paper_question.toml --resume # after a crash or Ctrl-C
+    crmsim report results/paper_question/                 # report.html + summary.csv
+    crmsim rerun results/paper_question/ 17               # re-run run 17, compare with the saved rows
+
+On a cluster, start a Dask scheduler and workers that have crmsim installed,
+then point the sweep at the scheduler (results are written where ``crmsim
+sweep`` runs)::
+
+    crmsim sweep experiments/sobol_headline.toml --dask tcp://SCHEDULER:8786
+
+On Slurm, dask-jobqueue (``pip install dask-jobqueue``) starts the scheduler
+on the login node and the workers as batch jobs; run this script there (a
+sweep that stops when the jobs' walltime ends is finished by running it again)::
+
+    from dask_jobqueue import SLURMCluster
+    from experiments.evaluators.dask import DaskEvaluator
+    from experiments.runner import run_sweep
+    from experiments.spec import load_experiment
+
+    with SLURMCluster(cores=1, processes=1, memory="2GB", walltime="02:00:00") as cluster:
+        cluster.scale(jobs=50)
+        with DaskEvaluator(cluster.scheduler_address) as evaluator:
+            run_sweep(load_experiment("experiments/sobol_headline.toml"), "results", evaluator, resume=True)
+"""

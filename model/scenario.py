@@ -22,7 +22,6 @@ Examples
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -31,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from model.administrations import MISSION_FIELDS, MISSIONS, Mission, resolve_missions
 from model.params import PARAMS, SECTIONS, Param, number, params_in
 from model.policies import POLICIES, apply_policies
-from model.text import one_line
+from model.text import one_line, read_toml
 
 __all__ = ["Scenario", "ScenarioError", "load_scenario", "parse_scenario", "FIELD_PATHS"]
 
@@ -224,18 +223,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file; a relative ``network_file`` is resolved beside it."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{path}: is a folder, not a scenario file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ScenarioError(f"{path}: cannot read: {err}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{path}: not valid TOML: {err}") from None
+    data = read_toml(path, "scenario file", ScenarioError)
     scenario = parse_scenario(data, str(path))
     file_field = scenario.network.network_file
     if scenario.network.topology == "file":

@@ -1,6 +1,10 @@
-"""Text for people: messages that stay on one line."""
+"""Text for people: messages that stay on one line, and TOML files read with such messages."""
 
-__all__ = ["one_line"]
+import tomllib
+from pathlib import Path
+from typing import Any
+
+__all__ = ["one_line", "read_toml"]
 
 
 def one_line(text: object) -> str:
@@ -16,3 +20,22 @@ def one_line(text: object) -> str:
     if text.isprintable():
         return text
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+def read_toml(path: Path, what: str, error: type[Exception]) -> dict[str, Any]:
+    """The table of a TOML file; any problem raises ``error`` with one line naming the file.
+
+    ``what`` names the kind of file for a person ("scenario file").
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise error(f"{path}: is a folder, not a {what}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise error(one_line(f"{path}: cannot read: {err}")) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise error(one_line(f"{path}: not valid TOML: {err}")) from None

@@ -1,0 +1,280 @@
+"""Runs per second of a sweep: sequential, 2 local processes, and a Dask LocalCluster(2).
+
+Run from the repository root::
+
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_sweep.py             # 200 runs of ~0.25 s (about 2 minutes)
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_sweep.py --quick     # 20 short runs (seconds, a smoke test)
+
+The sweep: the baseline scenario with 5000 citizens over 156 weeks (one run
+takes about 0.25 s here), FAQ quality in {0, 0.3, 0.6, 0.9}, 50 replications:
+200 runs, sent in the default chunks (about 20 per worker), saved to Parquet
+in a temporary folder exactly as ``crmsim sweep`` does (``run_sweep``).
+
+Each backend is started and warmed up (one run per worker slot, so every
+worker has imported the model) before the clock starts; the start-up time is
+reported beside the sweep time, and the efficiency is also given with it
+included. Parallel efficiency = (runs/s on N workers) / (N x runs/s
+sequential); Dask overhead = Dask's sweep time / the local processes' sweep
+time - 1.
+
+Two things make a laptop or a shared machine fall short of linear whatever
+the sweep code does, so the benchmark measures them too:
+
+- "bare": N plain Python processes, each running its share of the same runs in
+  a loop, with no pool, no chunks and no Parquet (this script with a hidden
+  ``--bare-worker`` flag). Its efficiency is the machine's own ceiling (shared
+  caches, memory bandwidth, turbo, vCPUs that are hyperthreads on the host),
+  and "of bare" gives each backend's efficiency relative to that ceiling;
+- "other load": the CPU time used by processes that are not the benchmark's
+  during each measurement (from /proc/stat, in cores). On a machine shared with
+  other work, runs/s drop for reasons unrelated to the code.
+
+With ``--repeat R`` the backends are measured R times, interleaved (odd
+rounds run Dask before the local processes), and the fastest measurement of
+each is kept; the ratios are also given paired within each round, with their
+median. On a virtual machine whose host is busy, speed can drift by 20% from
+one minute to the next (``other load`` stays near 0: the contention is outside
+the VM), so read single rounds with care.
+
+Targets (reported, never asserted): efficiency >= 90% of linear on 2 workers,
+Dask overhead <= 10% over local processes. The table is printed and written as
+JSON (default ``benchmarks/results/bench_sweep.json``; ``--quick`` writes
+``bench_sweep_quick.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from experiments.evaluators import ProcessEvaluator, SequentialEvaluator  # noqa: E402
+from experiments.evaluators.base import Evaluator  # noqa: E402
+from experiments.evaluators.dask import DaskEvaluator  # noqa: E402
+from experiments.execute import Chunk, run_chunk, run_one  # noqa: E402
+from experiments.runner import run_sweep, tasks_for  # noqa: E402
+from experiments.spec import Experiment, parse_experiment  # noqa: E402
+from experiments.store import package_versions  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def experiment(citizens: int, steps: int, replications: int) -> Experiment:
+    return parse_experiment({
+        "name": "bench_sweep", "scenario": str(ROOT / "scenarios" / "supply_front_office.toml"),
+        "steps": steps, "replications": replications, "seed": 99,
+        "set": {"population": {"n_citizens": citizens}},
+        "vary": {"levers": {"faq_quality": [0.0, 0.3, 0.6, 0.9]}},
+        "outputs": {"every_step": ["trust_mean", "knowledge_gini", "redress_success"], "at_end": "all"},
+    }, "<bench>", ROOT)
+
+
+def warm_up(evaluator: Evaluator, exp: Experiment) -> None:
+    """One run per worker slot, so that every worker has imported the model before timing."""
+    task = next(tasks_for(exp))
+    chunk = Chunk(base=exp.base.model_dump(mode="json", exclude_none=True), paths=tuple(exp.paths.items()),
+                  every_step=tuple(exp.spec.outputs.every_step), final=tuple(exp.spec.outputs.final), tasks=(task,))
+    for _ in evaluator.map_chunks(run_chunk, [chunk] * evaluator.window):
+        pass
+
+
+class CpuMeter:
+    """Wall time, this process tree's CPU time, and the whole machine's busy CPU time (Linux /proc/stat)."""
+
+    def __enter__(self) -> "CpuMeter":
+        self.wall, self.ours, self.busy = time.perf_counter(), self._ours(), self._busy()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.wall = time.perf_counter() - self.wall
+        self.ours = self._ours() - self.ours
+        busy = self._busy()
+        self.other_cores = (max(0.0, busy - self.busy - self.ours) / self.wall
+                            if busy is not None and self.busy is not None else float("nan"))
+
+    @staticmethod
+    def _ours() -> float:
+        """CPU seconds of this process, its finished children and its live descendants (pool workers)."""
+        import psutil  # a dependency of dask.distributed
+
+        total = 0.0
+        me = psutil.Process()
+        for proc in [me, *me.children(recursive=True)]:
+            try:
+                t = proc.cpu_times()
+                total += t.user + t.system + t.children_user + t.children_system
+            except psutil.Error:  # it ended meanwhile
+                pass
+        return total
+
+    @staticmethod
+    def _busy() -> float | None:
+        try:
+            fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+        except (OSError, ValueError):
+            return None
+        idle = fields[3] + fields[4]  # idle + iowait
+        return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(name: str, make: Callable[[], Evaluator], exp: Experiment) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as out:
+        started = time.perf_counter()
+        with make() as evaluator:
+            warm_up(evaluator, exp)
+            startup = time.perf_counter() - started
+            workers = evaluator.workers
+            with CpuMeter() as meter:
+                result = run_sweep(exp, out, evaluator)
+    assert result.complete and result.ran == exp.n_runs
+    return {"backend": name, "workers": workers, "runs": result.ran, "startup_s": round(startup, 3),
+            "sweep_s": round(result.seconds, 3), "runs_per_s": result.ran / result.seconds,
+            "runs_per_s_with_startup": result.ran / (result.seconds + startup),
+            "other_load_cores": round(meter.other_cores, 2)}
+
+
+def bare_worker(index: int, n: int, quick: bool) -> None:
+    """Hidden mode: run every n-th run from ``index`` in a plain loop; print the loop's wall time."""
+    exp = experiment(*size(quick))
+    base = exp.base.model_dump(mode="json", exclude_none=True)
+    tasks = list(tasks_for(exp))
+    run_one(tasks[0], base, exp.paths, tuple(exp.spec.outputs.every_step), tuple(exp.spec.outputs.final))  # warm
+    started = time.perf_counter()
+    for task in tasks[index::n]:
+        run_one(task, base, exp.paths, tuple(exp.spec.outputs.every_step), tuple(exp.spec.outputs.final))
+    print(json.dumps({"seconds": time.perf_counter() - started}))
+
+
+def measure_bare(n: int, exp: Experiment, quick: bool) -> dict[str, Any]:
+    """n plain processes splitting the runs: the machine's own ceiling for n-way parallel runs."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    with CpuMeter() as meter:
+        procs = [subprocess.Popen([sys.executable, __file__, "--bare-worker", str(i), str(n)] +
+                                  (["--quick"] if quick else []), stdout=subprocess.PIPE, text=True, env=env)
+                 for i in range(n)]
+        outputs = [p.communicate()[0] for p in procs]
+    if any(p.returncode for p in procs):
+        raise RuntimeError("a bare worker failed")
+    seconds = max(json.loads(o)["seconds"] for o in outputs)  # the slower one ends the sweep
+    return {"backend": f"bare({n})", "workers": n, "runs": exp.n_runs, "startup_s": float("nan"),
+            "sweep_s": round(seconds, 3), "runs_per_s": exp.n_runs / seconds,
+            "runs_per_s_with_startup": float("nan"), "other_load_cores": round(meter.other_cores, 2)}
+
+
+def size(quick: bool) -> tuple[int, int, int]:
+    """(citizens, steps, replications): 200 runs of ~0.25 s, or 20 tiny ones."""
+    return (500, 20, 5) if quick else (5000, 156, 50)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="20 short runs: a smoke test, not a measurement")
+    parser.add_argument("--workers", type=int, default=2, help="local processes and Dask workers (default 2)")
+    parser.add_argument("--repeat", type=int, default=1, help="measure each backend R times, keep the fastest")
+    parser.add_argument("--out", type=Path, help="JSON file to write")
+    parser.add_argument("--bare-worker", nargs=2, type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.bare_worker:
+        bare_worker(*args.bare_worker, args.quick)
+        return 0
+    citizens, steps, reps = size(args.quick)
+    exp = experiment(citizens, steps, reps)
+    n = args.workers
+
+    backends: list[tuple[str, Callable[[], dict[str, Any]]]] = [
+        ("sequential", lambda: measure("sequential", SequentialEvaluator, exp)),
+        (f"bare({n})", lambda: measure_bare(n, exp, args.quick)),
+        (f"processes({n})", lambda: measure(f"processes({n})", lambda: ProcessEvaluator(n), exp)),
+        (f"dask LocalCluster({n})", lambda: measure(f"dask LocalCluster({n})",
+                                                    lambda: DaskEvaluator("local", workers=n), exp)),
+    ]
+    every: list[dict[str, Any]] = []
+    best: dict[str, dict[str, Any]] = {}
+    for round_ in range(args.repeat):
+        # Odd rounds swap processes and Dask, so that a drift in machine speed favours neither.
+        order = backends if round_ % 2 == 0 else [*backends[:2], backends[3], backends[2]]
+        for name, run in order:
+            row = run()
+            row["round"] = round_
+            every.append(row)
+            print(f"  round {round_ + 1}: {name:<24} {row['sweep_s']:7.2f} s  {row['runs_per_s']:6.2f} runs/s  "
+                  f"other load {row['other_load_cores']:.2f} cores", flush=True)
+            if name not in best or row["sweep_s"] < best[name]["sweep_s"]:
+                best[name] = row
+    rows = [best[name] for name, _ in backends]
+    seq, bare, proc, dask = rows
+    seconds_per_run = seq["sweep_s"] / seq["runs"]
+    for row in rows:
+        row["efficiency"] = row["runs_per_s"] / (row["workers"] * seq["runs_per_s"])
+        row["efficiency_with_startup"] = row["runs_per_s_with_startup"] / (row["workers"] * seq["runs_per_s"])
+        row["of_bare"] = row["runs_per_s"] / bare["runs_per_s"] if row["workers"] == n else float("nan")
+    overhead = dask["sweep_s"] / proc["sweep_s"] - 1
+    overhead_with_startup = (dask["sweep_s"] + dask["startup_s"]) / (proc["sweep_s"] + proc["startup_s"]) - 1
+
+    # Paired within each round (measured minutes apart, not across the whole benchmark): medians.
+    def in_round(name: str, r: int) -> dict[str, Any]:
+        return next(m for m in every if m["backend"] == name and m["round"] == r)
+
+    paired = []
+    for r in range(args.repeat):
+        s_, p_, d_ = (in_round(name, r)["sweep_s"] for name in (seq["backend"], proc["backend"], dask["backend"]))
+        paired.append({"round": r, "efficiency_processes": s_ / (n * p_), "efficiency_dask": s_ / (n * d_),
+                       "dask_overhead": d_ / p_ - 1})
+    median = {k: statistics.median(p[k] for p in paired) for k in ("efficiency_processes", "efficiency_dask",
+                                                                   "dask_overhead")}
+    targets = [
+        {"target": f"parallel efficiency >= 90% on {n} workers (processes)", "value": proc["efficiency"],
+         "median_paired": median["efficiency_processes"],
+         "status": "pass" if proc["efficiency"] >= 0.9 else "FAIL"},
+        {"target": f"parallel efficiency >= 90% on {n} workers (dask)", "value": dask["efficiency"],
+         "median_paired": median["efficiency_dask"], "status": "pass" if dask["efficiency"] >= 0.9 else "FAIL"},
+        {"target": "Dask overhead <= 10% over local processes", "value": overhead,
+         "median_paired": median["dask_overhead"], "status": "pass" if overhead <= 0.10 else "FAIL"},
+    ]
+    if args.quick or seconds_per_run < 0.2:
+        for t in targets:
+            t["status"] = f"n/a (runs of {seconds_per_run:.3f} s; the targets are for runs of 0.2 s or more)"
+
+    print(f"\nsweep: {exp.n_runs} runs of {citizens} citizens x {steps} weeks; one run takes {seconds_per_run:.3f} s "
+          f"sequentially; {platform.machine()}, Python {platform.python_version()}, best of {args.repeat}")
+    print(f"{'backend':<24}{'workers':>8}{'startup s':>11}{'sweep s':>9}{'runs/s':>9}{'efficiency':>12}"
+          f"{'with startup':>14}{'of bare':>9}{'other load':>12}")
+    for row in rows:
+        print(f"{row['backend']:<24}{row['workers']:>8}{row['startup_s']:>11.2f}{row['sweep_s']:>9.2f}"
+              f"{row['runs_per_s']:>9.2f}{row['efficiency']:>12.1%}{row['efficiency_with_startup']:>14.1%}"
+              f"{row['of_bare']:>9.1%}{row['other_load_cores']:>12.2f}")
+    print(f"Dask overhead over local processes: {overhead:+.1%} (sweep), {overhead_with_startup:+.1%} (with startup)")
+    if args.repeat > 1:
+        print("paired within each round (efficiency processes, efficiency dask, Dask overhead): " + "; ".join(
+            f"{p['efficiency_processes']:.0%}, {p['efficiency_dask']:.0%}, {p['dask_overhead']:+.0%}" for p in paired))
+    print("targets (best of the rounds; median of the paired rounds in brackets):")
+    for t in targets:
+        print(f"  {t['target']}: {t['value']:.1%} [{t['median_paired']:.1%}] -> {t['status']}")
+
+    out = args.out or RESULTS / ("bench_sweep_quick.json" if args.quick else "bench_sweep.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({
+        "quick": args.quick, "citizens": citizens, "steps": steps, "runs": exp.n_runs, "repeat": args.repeat,
+        "seconds_per_run": seconds_per_run, "rows": rows, "all_measurements": every, "paired": paired,
+        "dask_overhead": overhead,
+        "dask_overhead_with_startup": overhead_with_startup, "targets": targets,
+        "machine": {"cpu": platform.machine(), "python": platform.python_version(),
+                    "cores": ProcessEvaluator().workers, "packages": package_versions()},
+    }, indent=2) + "\n")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,220 @@
+"""Analysis of saved results: confidence intervals and sensitivity indices.
+
+"Run, save, then analyse": everything here reads tables (from
+:func:`load_results`, or built by hand in tests), never live models.
+
+- :func:`point_means`: each metric's mean per design point, with a 95%
+  confidence interval from Student's t over the replicates;
+- :func:`series_bands`: the same at every step;
+- :func:`differences`: each design point minus its baseline point (Welch's
+  interval), e.g. every policy minus the supply front office;
+- :func:`sobol_indices`: first-order and total Sobol indices with confidence
+  intervals (``SALib.analyze.sobol``), the response of each point being the
+  mean of its replicates;
+- :func:`morris_indices`: Morris mu, mu* and sigma (``SALib.analyze.morris``);
+- :func:`noise_share`: how much of the spread between design points is the
+  model's own replicate noise, to read the indices with.
+
+A missing value (NaN: a rate with no denominator) is left out of a mean, and
+``n`` counts the values used. Sensitivity indices need a value at every point;
+a metric that is missing somewhere gets no indices, and the reason says so.
+
+Examples
+--------
+>>> import pandas as pd
+>>> final = pd.DataFrame({"point": [0, 0, 1, 1], "metric": "m", "value": [1.0, 3.0, 2.0, 2.0]})
+>>> point_means(final)[["point", "n", "mean"]].to_dict("records")
+[{'point': 0, 'n': 2, 'mean': 2.0}, {'point': 1, 'n': 2, 'mean': 2.0}]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from experiments.design import Factor, problem_for
+from experiments.store import ResultStore
+
+__all__ = ["Results", "load_results", "point_means", "series_bands", "differences", "sobol_indices",
+           "morris_indices", "noise_share", "response"]
+
+LEVEL = 0.95
+
+
+@dataclass
+class Results:
+    """A sweep's saved results: manifest, design, factors and the tidy rows."""
+
+    root: Path
+    manifest: dict[str, Any]
+    design: pd.DataFrame
+    factors: list[Factor]
+    final: pd.DataFrame
+    series: pd.DataFrame
+
+    @property
+    def factor_names(self) -> list[str]:
+        return [f.name for f in self.factors]
+
+    @property
+    def runs_saved(self) -> int:
+        return int(self.final["run_id"].nunique())
+
+
+def load_results(root: str | Path) -> Results:
+    """Read a results folder (raises StoreError if it has no manifest or no parts)."""
+    store = ResultStore(root)
+    manifest = store.read_manifest()
+    rows = store.read()
+    final = rows[rows["kind"] == "final"].drop(columns="kind").reset_index(drop=True)
+    series = rows[rows["kind"] == "series"].drop(columns="kind").reset_index(drop=True)
+    factors = [Factor.from_dict(f) for f in manifest["factors"]]
+    return Results(Path(root), manifest, store.read_design(), factors, final, series)
+
+
+def _t_interval(mean: pd.Series, std: pd.Series, n: pd.Series, level: float = LEVEL) -> tuple[pd.Series, pd.Series]:
+    half = pd.Series(np.nan, index=mean.index)
+    ok = n > 1
+    half[ok] = stats.t.ppf(0.5 + level / 2, n[ok] - 1) * std[ok] / np.sqrt(n[ok])
+    return mean - half, mean + half
+
+
+def _summarise(rows: pd.DataFrame, keys: list[str], level: float) -> pd.DataFrame:
+    grouped = rows.groupby(keys, sort=True, dropna=False)["value"]
+    table = grouped.agg(n="count", mean="mean", std="std").reset_index()
+    table["n"] = table["n"].astype(np.int64)
+    table["ci_low"], table["ci_high"] = _t_interval(table["mean"], table["std"], table["n"], level)
+    return table
+
+
+def point_means(final: pd.DataFrame, factor_names: list[str] | tuple[str, ...] = (),
+                level: float = LEVEL) -> pd.DataFrame:
+    """Per design point and metric: ``n``, ``mean``, ``std``, ``ci_low``, ``ci_high`` (t interval)."""
+    return _summarise(final, ["point", *factor_names, "metric"], level)
+
+
+def series_bands(series: pd.DataFrame, by: list[str] | tuple[str, ...] = ("point",),
+                 level: float = LEVEL) -> pd.DataFrame:
+    """Per group (default: design point), metric and step: the mean and its t interval over runs."""
+    return _summarise(series, [*by, "metric", "step"], level)
+
+
+def differences(final: pd.DataFrame, factor: str, baseline: Any, factor_names: list[str] | tuple[str, ...],
+                level: float = LEVEL) -> pd.DataFrame:
+    """Each point minus the point with the same other values and ``factor == baseline``.
+
+    Columns: the factors, ``metric``, ``difference``, ``ci_low``, ``ci_high`` (Welch's
+    interval), ``n``, ``n_baseline``. Points with the baseline value are left out.
+    """
+    stats_table = point_means(final, factor_names, level)
+    others = [f for f in factor_names if f != factor]
+    base = stats_table[stats_table[factor] == baseline].drop(columns=[factor, "point"])
+    merged = stats_table[stats_table[factor] != baseline].merge(base, on=[*others, "metric"],
+                                                                 suffixes=("", "_baseline"))
+    var = merged["std"] ** 2 / merged["n"]
+    var_b = merged["std_baseline"] ** 2 / merged["n_baseline"]
+    se = np.sqrt(var + var_b)
+    dof = (var + var_b) ** 2 / (var ** 2 / (merged["n"] - 1) + var_b ** 2 / (merged["n_baseline"] - 1))
+    half = stats.t.ppf(0.5 + level / 2, dof) * se
+    out = merged[["point", *factor_names, "metric", "n", "n_baseline"]].copy()
+    out["difference"] = merged["mean"] - merged["mean_baseline"]
+    out["ci_low"], out["ci_high"] = out["difference"] - half, out["difference"] + half
+    return out.reset_index(drop=True)
+
+
+def response(final: pd.DataFrame, metric: str, n_points: int) -> tuple[np.ndarray, str | None]:
+    """The mean of a metric per point, in point order, and why it cannot be used (or None)."""
+    rows = final[final["metric"] == metric]
+    means = rows.groupby("point")["value"].mean().reindex(range(n_points))
+    saved_points = int(rows["point"].nunique())
+    if saved_points < n_points:
+        return means.to_numpy(), f"only {saved_points} of {n_points} points are saved; finish the sweep"
+    if means.isna().any():
+        return means.to_numpy(), f"{int(means.isna().sum())} points have no value (NaN: no denominator)"
+    if np.ptp(means.to_numpy()) == 0:
+        return means.to_numpy(), "the metric does not vary"
+    return means.to_numpy(), None
+
+
+def noise_share(final: pd.DataFrame, metrics: list[str]) -> dict[str, float]:
+    """Per metric, the share of the variance of the point means that is replicate noise.
+
+    A stochastic model's own noise shows up in sensitivity indices as variance no
+    factor explains (in Sobol's ST, as spurious interactions). With ``r``
+    replicates per point, the noise left in a point mean has variance
+    ``mean within-point variance / r``; this returns that over the variance of
+    the point means (NaN with one replicate). Near 0: indices are about the
+    factors; near 1: mostly noise, add replications or samples.
+    """
+    shares = {}
+    for metric in metrics:
+        rows = final[final["metric"] == metric].dropna(subset=["value"])
+        groups = rows.groupby("point")["value"]
+        counts = groups.count()
+        if counts.empty or counts.min() < 2:
+            shares[metric] = float("nan")
+            continue
+        noise = float((groups.var() / counts).mean())
+        spread = float(groups.mean().var())
+        shares[metric] = noise / spread if spread > 0 else float("nan")
+    return shares
+
+
+def sobol_indices(final: pd.DataFrame, factors: list[Factor] | tuple[Factor, ...], metrics: list[str],
+                  *, n_points: int | None = None, second_order: bool = False, level: float = LEVEL,
+                  resamples: int = 1000,
+                  seed: int = 0) -> tuple[pd.DataFrame, dict[str, str]]:
+    """First-order (S1) and total (ST) Sobol indices with their confidence intervals.
+
+    ``final`` holds the rows of a Sobol design (``point``, ``metric``, ``value``);
+    ``n_points`` is the design's size (default: the highest point saved, plus one).
+    Returns a table (metric, factor, S1, S1_conf, ST, ST_conf; ``*_conf`` is the
+    half-width of the ``level`` interval, by bootstrap) and, per metric left out,
+    the reason.
+    """
+    from SALib.analyze import sobol
+
+    problem = problem_for(tuple(factors))
+    if n_points is None:
+        n_points = int(final["point"].max()) + 1 if len(final) else 0
+    rows, skipped = [], {}
+    for metric in metrics:
+        y, why = response(final, metric, n_points)
+        if why is not None:
+            skipped[metric] = why
+            continue
+        result = sobol.analyze(problem, y, calc_second_order=second_order, num_resamples=resamples,
+                               conf_level=level, seed=seed)
+        for j, name in enumerate(problem["names"]):
+            rows.append({"metric": metric, "factor": name, "S1": result["S1"][j], "S1_conf": result["S1_conf"][j],
+                         "ST": result["ST"][j], "ST_conf": result["ST_conf"][j]})
+    return pd.DataFrame(rows, columns=["metric", "factor", "S1", "S1_conf", "ST", "ST_conf"]), skipped
+
+
+def morris_indices(final: pd.DataFrame, factors: list[Factor] | tuple[Factor, ...], X: np.ndarray,
+                   metrics: list[str], *, levels: int = 4, level: float = LEVEL, resamples: int = 1000,
+                   seed: int = 0) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Morris elementary effects: mu, mu* (with its confidence half-width) and sigma per factor.
+
+    ``X`` is the sampler's matrix (``Design.X``, or the ``x:`` columns of design.parquet).
+    """
+    from SALib.analyze import morris
+
+    problem = problem_for(tuple(factors))
+    rows, skipped = [], {}
+    for metric in metrics:
+        y, why = response(final, metric, len(X))
+        if why is not None:
+            skipped[metric] = why
+            continue
+        result = morris.analyze(problem, X, y, num_resamples=resamples, conf_level=level, num_levels=levels,
+                                seed=seed)
+        for j, name in enumerate(problem["names"]):
+            rows.append({"metric": metric, "factor": name, "mu": result["mu"][j], "mu_star": result["mu_star"][j],
+                         "mu_star_conf": result["mu_star_conf"][j], "sigma": result["sigma"][j]})
+    return pd.DataFrame(rows, columns=["metric", "factor", "mu", "mu_star", "mu_star_conf", "sigma"]), skipped

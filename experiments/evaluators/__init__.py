@@ -1,0 +1,17 @@
+"""Execution backends behind one small interface (:class:`~experiments.evaluators.base.Evaluator`).
+
+- ``sequential``: in this process, one chunk after another;
+- ``processes``: a local pool of processes sized to the cores (the default);
+- ``dask``: a Dask ``LocalCluster`` or a running Dask scheduler (optional
+  import: ``dask[distributed]``).
+
+A new backend is a new module with one Evaluator subclass, not a new ``if``
+in the runner. ``evaluators.dask`` is not imported here, so the others work
+without Dask installed.
+"""
+
+from experiments.evaluators.base import Evaluator, EvaluatorError
+from experiments.evaluators.processes import ProcessEvaluator
+from experiments.evaluators.sequential import SequentialEvaluator
+
+__all__ = ["Evaluator", "EvaluatorError", "SequentialEvaluator", "ProcessEvaluator"]

@@ -1,0 +1,105 @@
+"""What a worker does: run a chunk of runs and return their rows.
+
+This module is what travels to worker processes and Dask workers, so it is
+small and its arguments are plain data: the base scenario as a dict (the
+scenario's pydantic classes are generated at import time and are rebuilt on
+the worker by ``parse_scenario``), the metrics to keep, and the run tasks.
+
+Each run gives rows in tidy (long) form::
+
+    kind    run_id point replicate seed  <factor columns...>  step metric     value
+    series  12     6     0         ...   ...                  0    trust_mean 0.45
+    ...
+    final   12     6     0         ...   ...                  52   take_up    0.74
+
+``series`` rows hold the ``every_step`` metrics at every step (row 0 is the
+initial state); ``final`` rows hold the ``at_end`` (and ``every_step``)
+metrics at the last step: the per-run summary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["RunTask", "Chunk", "RunError", "run_one", "run_chunk", "COLUMNS"]
+
+# Key columns of every results row, before the factor columns.
+KEY_COLUMNS = ("kind", "run_id", "point", "replicate", "seed")
+COLUMNS = (*KEY_COLUMNS, "step", "metric", "value")
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One run: its id, design point, replicate, seed and the values of the varied parameters.
+
+    ``values`` pairs each factor name (a results column) with its value; the
+    chunk's ``paths`` say which scenario field each factor sets.
+    """
+
+    run_id: int
+    point: int
+    replicate: int
+    seed: int
+    values: tuple[tuple[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Runs sent to a worker together, with what they share."""
+
+    base: dict[str, Any]
+    paths: tuple[tuple[str, str], ...]
+    every_step: tuple[str, ...]
+    final: tuple[str, ...]
+    tasks: tuple[RunTask, ...]
+
+
+def run_one(task: RunTask, base: dict[str, Any], paths: dict[str, str], every_step: tuple[str, ...],
+            final: tuple[str, ...]) -> pd.DataFrame:
+    """Run one task and return its tidy rows (series, then final)."""
+    from model.model import CrmModel
+    from model.scenario import parse_scenario
+
+    values = dict(task.values)
+    scenario = parse_scenario(base, "<base scenario>").with_values(
+        {paths[name]: value for name, value in values.items()}, source=f"<run {task.run_id}>")
+    table = CrmModel(scenario, rng=task.seed).run()
+    steps = table["step"].to_numpy(np.int64)
+    last = table.iloc[-1]
+    n_steps, n_series, n_final = len(steps), len(every_step), len(final)
+    frame = pd.DataFrame({
+        "kind": ["series"] * (n_steps * n_series) + ["final"] * n_final,
+        "step": np.concatenate([np.tile(steps, n_series), np.full(n_final, steps[-1], dtype=np.int64)]),
+        "metric": [m for m in every_step for _ in range(n_steps)] + list(final),
+        "value": np.concatenate([table[list(every_step)].to_numpy(np.float64).T.ravel(),
+                                 last[list(final)].to_numpy(np.float64)]),
+    })
+    frame.insert(1, "run_id", np.int64(task.run_id))
+    frame.insert(2, "point", np.int64(task.point))
+    frame.insert(3, "replicate", np.int64(task.replicate))
+    frame.insert(4, "seed", np.int64(task.seed))
+    for i, (name, value) in enumerate(values.items()):
+        frame.insert(5 + i, name, value)
+    return frame
+
+
+class RunError(RuntimeError):
+    """A run raised; the message names the run (id, point, replicate, seed) and the error, on one line."""
+
+
+def run_chunk(chunk: Chunk) -> pd.DataFrame:
+    """Run every task of a chunk, in order, and return their rows together."""
+    paths = dict(chunk.paths)
+    frames = []
+    for task in chunk.tasks:
+        try:
+            frames.append(run_one(task, chunk.base, paths, chunk.every_step, chunk.final))
+        except Exception as err:
+            text = " ".join(str(err).split())
+            raise RunError(f"run {task.run_id} (point {task.point}, replicate {task.replicate}, seed {task.seed}): "
+                           f"{type(err).__name__}: {text}") from err
+    return pd.concat(frames, ignore_index=True)

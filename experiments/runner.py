@@ -1,0 +1,241 @@
+"""The sweep: an experiment's runs, sent in chunks to an evaluator, saved as each chunk finishes.
+
+Run ``i`` is design point ``i // replications``, replicate ``i % replications``,
+with the seed :func:`experiments.seeds.run_seed` gives for ``(master seed, i)``.
+A sweep writes the manifest and the design first, then one Parquet part per
+finished chunk. Resuming reads which run ids the parts hold and runs only the
+others; the manifest must describe the same experiment (same spec, same base
+scenario, same design), or the sweep refuses to mix the two.
+
+Examples
+--------
+>>> import tempfile
+>>> from experiments.spec import parse_experiment
+>>> from experiments.evaluators import SequentialEvaluator
+>>> exp = parse_experiment({"name": "tiny", "scenario": {"population": {"n_citizens": 50, "n_prescribers": 2}},
+...                         "steps": 2, "vary": {"faq_quality": [0.0, 0.5]}})
+>>> with SequentialEvaluator() as ev:
+...     result = run_sweep(exp, tempfile.mkdtemp(), ev)
+>>> result.total, result.ran
+(2, 2)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pandas as pd
+
+from experiments.design import Design
+from experiments.evaluators.base import Evaluator
+from experiments.execute import Chunk, RunTask, run_chunk
+from experiments.seeds import run_seed
+from experiments.spec import Experiment
+from experiments.store import ResultStore, StoreError, code_version, now, package_versions
+
+__all__ = ["SweepResult", "preflight", "tasks_for", "task_for", "design_frame", "chunk_sizes", "run_sweep"]
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """What a sweep did: runs in the experiment, already done before, run now, and how long it took."""
+
+    root: Path
+    total: int
+    done_before: int
+    ran: int
+    seconds: float
+
+    @property
+    def complete(self) -> bool:
+        return self.done_before + self.ran == self.total
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value (scenario validation is strict about types)."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def task_for(run_id: int, point_values: dict[str, Any], replications: int, master_seed: int) -> RunTask:
+    """The task of run ``run_id`` given its design point's values."""
+    point, replicate = divmod(run_id, replications)
+    values = tuple((name, _plain(v)) for name, v in point_values.items())
+    return RunTask(run_id=run_id, point=point, replicate=replicate, seed=run_seed(master_seed, run_id), values=values)
+
+
+def tasks_for(experiment: Experiment) -> Iterator[RunTask]:
+    """Every run of the experiment, in run id order."""
+    reps = experiment.spec.replications
+    for point, values in enumerate(experiment.design.points):
+        for replicate in range(reps):
+            yield task_for(point * reps + replicate, values, reps, experiment.spec.seed)
+
+
+def design_frame(design: Design) -> pd.DataFrame:
+    """One row per design point: ``point``, each factor's value, and ``x:<factor>`` sampler coordinates."""
+    frame = pd.DataFrame(design.points, columns=[f.name for f in design.factors])
+    frame.insert(0, "point", range(len(design.points)))
+    if design.X is not None:
+        for j, factor in enumerate(design.factors):
+            frame[f"x:{factor.name}"] = design.X[:, j]
+    return frame
+
+
+MAX_CHUNK = 25
+
+
+def chunk_sizes(pending: int, workers: int, chunk_size: int | None = None) -> list[int]:
+    """How many runs go in each chunk, in order.
+
+    With ``chunk_size``, every chunk has that many (the last one what is left).
+    Otherwise the sizes shrink as the sweep nears its end (guided scheduling):
+    each chunk takes a 1/(10 x workers) share of the runs still to hand out, at
+    most 25 and at least 1. Early chunks are big enough that per-task overhead
+    (a few ms) stays small next to runs of a tenth of a second; the last ones are
+    single runs, so no worker waits long for another to finish; and a killed
+    sweep loses at most one chunk per worker.
+
+    >>> sizes = chunk_sizes(100, 2)
+    >>> sizes[:5], sizes[-3:], sum(sizes)
+    ([5, 4, 4, 4, 4], [1, 1, 1], 100)
+    >>> chunk_sizes(7, 2, chunk_size=3)
+    [3, 3, 1]
+    """
+    sizes, left = [], pending
+    while left > 0:
+        size = chunk_size or max(1, min(MAX_CHUNK, left // (10 * max(1, workers))))
+        size = min(size, left)
+        sizes.append(size)
+        left -= size
+    return sizes
+
+
+def _fingerprint(experiment: Experiment) -> dict[str, Any]:
+    spec = experiment.spec.model_dump(mode="json", exclude={"description"})
+    return {"spec": spec, "base_scenario": experiment.base.model_dump(mode="json", exclude_none=True)}
+
+
+def _new_manifest(experiment: Experiment) -> dict[str, Any]:
+    fingerprint = _fingerprint(experiment)
+    return {
+        "experiment": experiment.name,
+        "description": experiment.spec.description,
+        "spec_file": experiment.source,
+        "spec": fingerprint["spec"],
+        "base_scenario": fingerprint["base_scenario"],
+        "factors": [f.to_dict() for f in experiment.factors],
+        "paths": experiment.paths,
+        "design": experiment.spec.design.model_dump(mode="json"),
+        "master_seed": experiment.spec.seed,
+        "seeds": "run i uses numpy SeedSequence(master_seed, spawn_key=(i,)); see experiments/seeds.py",
+        "replications": experiment.spec.replications,
+        "points": experiment.n_points,
+        "run_count": experiment.n_runs,
+        "every_step": list(experiment.spec.outputs.every_step),
+        "final": experiment.spec.outputs.final,
+        "code_version": code_version(),
+        "packages": package_versions(),
+        "started": now(),
+        "finished": None,
+        "sessions": [],
+    }
+
+
+def _check_same(store: ResultStore, manifest: dict[str, Any], experiment: Experiment) -> None:
+    fingerprint = _fingerprint(experiment)
+    for key in ("spec", "base_scenario"):
+        if manifest.get(key) != fingerprint[key]:
+            what = "experiment file" if key == "spec" else "base scenario"
+            raise StoreError(f"{store.root}: the {what} changed since this sweep started ({experiment.source}); "
+                             f"finish it with the old file, or sweep into another --out")
+    stored = store.read_design()
+    fresh = design_frame(experiment.design)
+    if list(stored.columns) != list(fresh.columns) or not stored.astype(object).equals(fresh.astype(object)):
+        raise StoreError(f"{store.root}: the design differs from the stored design.parquet (another SALib "
+                         f"version?); sweep into another --out")
+
+
+def preflight(experiment: Experiment, out: str | Path, resume: bool) -> int:
+    """Check the results folder before any worker starts; return how many runs are already saved.
+
+    Raises StoreError when the folder holds a sweep and ``resume`` is false, or
+    holds a different experiment.
+    """
+    store = ResultStore(Path(out) / experiment.name)
+    if not store.exists():
+        if store.part_files():
+            raise StoreError(f"{store.root}: holds result parts but no manifest.json; sweep into another --out")
+        return 0
+    if not resume:
+        raise StoreError(f"{store.root}: already holds a sweep; add --resume to finish it, or sweep into another --out")
+    _check_same(store, store.read_manifest(), experiment)
+    return len(store.done_run_ids())
+
+
+def run_sweep(experiment: Experiment, out: str | Path, evaluator: Evaluator, *, resume: bool = False,
+              chunk_size: int | None = None, on_start: Callable[[int, int], None] | None = None,
+              on_progress: Callable[[int], None] | None = None) -> SweepResult:
+    """Run the experiment's unfinished runs on a started evaluator, into ``out/<experiment name>/``.
+
+    ``on_start(total, done_before)`` is called once the finished runs are known;
+    ``on_progress(n)`` after each saved chunk of ``n`` runs. Raises StoreError if
+    the folder already holds a sweep and ``resume`` is false, or holds another
+    experiment.
+    """
+    store = ResultStore(Path(out) / experiment.name)
+    with store.lock():
+        if store.exists():
+            if not resume:
+                raise StoreError(f"{store.root}: already holds a sweep; add --resume to finish it, "
+                                 f"or sweep into another --out")
+            manifest = store.read_manifest()
+            _check_same(store, manifest, experiment)
+        else:
+            if store.part_files():
+                raise StoreError(f"{store.root}: holds result parts but no manifest.json; sweep into another --out")
+            manifest = _new_manifest(experiment)
+            store.write_design(design_frame(experiment.design))
+            store.write_manifest(manifest)
+        store.remove_temporary()
+        done = store.done_run_ids()
+        pending = [t for t in tasks_for(experiment) if t.run_id not in done]
+        total = experiment.n_runs
+        if on_start is not None:
+            on_start(total, len(done))
+
+        session: dict[str, Any] = {"started": now(), "backend": evaluator.describe(), "runs_to_do": len(pending),
+                                   "code_version": code_version(), "finished": None}
+        store.update_manifest(lambda m: m["sessions"].append(session))
+        base = manifest["base_scenario"]
+        chunks, start = [], 0
+        for size in chunk_sizes(len(pending), evaluator.workers, chunk_size):
+            chunks.append(Chunk(base=base, paths=tuple(experiment.paths.items()),
+                                every_step=tuple(experiment.spec.outputs.every_step),
+                                final=tuple(experiment.spec.outputs.final), tasks=tuple(pending[start:start + size])))
+            start += size
+
+        ran, started, outcome = 0, time.perf_counter(), "interrupted"
+        try:
+            for index, frame in evaluator.map_chunks(run_chunk, chunks):
+                store.write_part(frame)
+                ran += len(chunks[index].tasks)
+                if on_progress is not None:
+                    on_progress(len(chunks[index].tasks))
+            outcome = "complete"
+        except BaseException as err:
+            outcome = f"stopped: {type(err).__name__}: {err}".splitlines()[0]
+            raise
+        finally:
+            seconds = time.perf_counter() - started
+
+            def close_session(m: dict[str, Any]) -> None:
+                m["sessions"][-1].update(finished=now(), runs_done=ran, seconds=round(seconds, 3), outcome=outcome)
+                if outcome == "complete":
+                    m["finished"] = m["sessions"][-1]["finished"]
+
+            store.update_manifest(close_session)
+        return SweepResult(store.root, total, len(done), ran, seconds)
+

@@ -1,0 +1,62 @@
+"""Helpers shared by the tests of experiments/ (not a test module itself)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+BASELINE = ROOT / "scenarios" / "supply_front_office.toml"
+TEST_GRID = ROOT / "experiments" / "test_grid.toml"
+
+
+def env() -> dict[str, str]:
+    """The environment for subprocesses: this repository importable."""
+    return dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+
+def cli(*args: str, timeout: float = 300, **kwargs) -> subprocess.CompletedProcess:
+    """``python -m experiments ARGS`` as a real process, output captured."""
+    return subprocess.run([PYTHON, "-m", "experiments", *map(str, args)], capture_output=True, text=True,
+                          cwd=ROOT, env=env(), timeout=timeout, **kwargs)
+
+
+def write_experiment(folder: Path, text: str, name: str = "exp.toml") -> Path:
+    """An experiment file in ``folder``; ``{baseline}`` becomes the baseline scenario's path."""
+    path = folder / name
+    path.write_text(text.replace("{baseline}", BASELINE.as_posix()), encoding="utf-8")
+    return path
+
+
+def sorted_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows in a canonical order, for comparing two sweeps."""
+    return frame.sort_values(["run_id", "kind", "step", "metric"], kind="stable").reset_index(drop=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# A sweep long enough to be interrupted: 4 points x 10 replicates = 40 runs of ~0.1 s.
+SLOW_SWEEP = """
+name = "slow"
+scenario = "{baseline}"
+steps = 52
+replications = 10
+seed = 11
+[set]
+population.n_citizens = 1000
+[vary]
+levers.faq_quality = [0.0, 0.3, 0.6, 0.9]
+[outputs]
+every_step = ["trust_mean", "knowledge_gini"]
+at_end = ["trust_mean", "knowledge_gini", "redress_success", "take_up"]
+"""
