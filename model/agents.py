@@ -68,8 +68,9 @@ class CitizenArrays:
     """
 
     skill: np.ndarray
-    knowledge: np.ndarray
-    trust: np.ndarray
+    opinions: np.ndarray  # knowledge, then trust in each administration: one matrix, spread in one product
+    knowledge: np.ndarray  # view: opinions[:, 0]
+    trust: np.ndarray  # view: opinions[:, 1:]
     privacy_concern: np.ndarray
     voice: np.ndarray
     roles: np.ndarray
@@ -100,12 +101,15 @@ class CitizenArrays:
             knowledge = (rng.random(n) < knowledge).astype(np.float64)
         trust = np.clip(beta_draws(rng, p.initial_trust, 0.15, n)[:, None] + rng.normal(0, 0.05, (n, n_admins)), 0, 1)
         roles = rng.random((n, n_admins)) < role_share[None, :]
+        opinions = np.empty((n, 1 + n_admins))
+        opinions[:, 0], opinions[:, 1:] = knowledge, trust
         ints = lambda: np.zeros(n, dtype=np.int32)  # noqa: E731 - six identical counters
         minus_one = lambda: np.full(n, -1, dtype=np.int64)  # noqa: E731
         return cls(
             skill=skill,
-            knowledge=knowledge,
-            trust=trust,
+            opinions=opinions,
+            knowledge=opinions[:, 0],
+            trust=opinions[:, 1:],
             privacy_concern=beta_draws(rng, p.privacy_concern_mean, 0.2, n),
             voice=beta_draws(rng, p.voice_mean, 0.15, n),
             roles=roles,

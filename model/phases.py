@@ -476,43 +476,37 @@ def diffuse(model: "CrmModel") -> None:
     knowledge: pages add that share of what is missing, then DeGroot averaging
     ``k += word_of_mouth * (W k - k)``. Binary knowledge: the uninformed become
     informed with the Bass hazard ``reach + word_of_mouth * (share of informed
-    neighbours)``. Trust:
-    DeGroot averaging with weight ``trust_spread``; a prescriber's trust is the
-    mean of its clients'. ``W`` is row-normalised; a citizen with no tie keeps
-    its own values.
+    neighbours)``. Trust: DeGroot averaging with weight ``trust_spread``; a
+    prescriber's trust is the mean of its clients'. ``W`` is row-normalised; a
+    citizen with no tie keeps its own values. Knowledge and trust share one
+    matrix (``opinions``), so one sparse product serves both.
     """
     c, p = model.citizens, model.p
     k = c.knowledge
-    if p.knowledge_model == "binary":
-        if p.broadcast > 0 or p.word_of_mouth > 0:
-            informed_share = model.from_citizens @ k
-            if model.n_prescribers:
-                informed_share += model.from_prescribers @ model.prescriber_knowledge
-            hazard = np.minimum(model.page_share + p.word_of_mouth * informed_share, 1.0)
-            adopt = (k < 1.0) & (model.rng.random(k.size) < hazard)
-            k[adopt] = 1.0
+    binary = p.knowledge_model == "binary"
+    if p.broadcast > 0 and not binary:
+        k += model.page_share * (1.0 - k)
+    # One weight per column of the opinions matrix: knowledge, then trust.
+    weights = np.full(c.opinions.shape[1], p.trust_spread)
+    weights[0] = 0.0 if binary else p.word_of_mouth
+    if model.influence.nnz and (weights.any() or (binary and p.word_of_mouth > 0)):
+        neighbours = model.from_citizens @ c.opinions  # knowledge and trust in one sparse product
+        if model.n_prescribers:
+            prescribers = np.column_stack([model.prescriber_knowledge, model.clients_mean @ c.trust])
+            neighbours += model.from_prescribers @ prescribers
+        informed_share = neighbours[:, 0].copy() if binary else None
+        neighbours -= c.opinions
+        neighbours *= weights
+        if not model.everyone_tied:
+            neighbours *= model.has_ties[:, None]
+        c.opinions += neighbours  # DeGroot: x += weight * (W x - x)
     else:
-        if p.broadcast > 0:
-            k += model.page_share * (1.0 - k)
-        if p.word_of_mouth > 0 and model.influence.nnz:
-            _average_toward_neighbours(model, k, model.prescriber_knowledge, p.word_of_mouth)
-    if p.trust_spread > 0 and model.influence.nnz:
-        _average_toward_neighbours(model, c.trust, model.clients_mean @ c.trust, p.trust_spread)
-
-
-def _average_toward_neighbours(model: "CrmModel", values: np.ndarray, prescribers: np.ndarray, weight: float) -> None:
-    """DeGroot step in place: ``x += weight * (W x - x)`` for citizens with ties.
-
-    ``W x`` reads citizens' then prescribers' values without stacking them.
-    """
-    change = model.from_citizens @ values
-    if model.n_prescribers:
-        change += model.from_prescribers @ prescribers
-    change -= values
-    change *= weight
-    if not model.everyone_tied:
-        change *= model.has_ties if values.ndim == 1 else model.has_ties[:, None]
-    values += change
+        informed_share = np.zeros_like(k)
+    if binary and (p.broadcast > 0 or p.word_of_mouth > 0):
+        # The Bass hazard reads the neighbours' knowledge from before this step's adoptions.
+        hazard = np.minimum(model.page_share + p.word_of_mouth * informed_share, 1.0)
+        adopt = (k < 1.0) & (model.rng.random(k.size) < hazard)
+        k[adopt] = 1.0
 
 
 # 8. Collective voice and adaptation -----------------------------------------------
