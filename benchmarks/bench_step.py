@@ -12,7 +12,10 @@ started with a hidden ``--worker`` flag), so that the peak resident memory
 one model. A worker imports everything, builds the model (timed: the build
 time), runs ``--warmup`` steps untimed, then times ``--steps`` steps one by one
 and reports the median. The cost per agent-step is that median divided by the
-number of agents (citizens for crmsim, nodes for the virus model).
+number of agents (citizens for crmsim, nodes for the virus model). All of this
+is repeated ``--rounds`` times (default 3), the two models measured back to
+back at each size, and the table keeps the median over rounds: this machine's
+speed drifts by a fifth from minute to minute.
 
 crmsim: ``CrmModel(parse_scenario({...}), rng=1)`` with ``n_citizens = N``,
 ``n_prescribers = N // 500`` (2 per 1000 citizens) and every other value at its
@@ -118,7 +121,7 @@ def _worker(kind: str, n: int, warmup: int, steps: int, seed: int) -> dict[str, 
     import numpy  # noqa: F401
 
     if kind == "crmsim":
-        import model  # noqa: F401
+        import model.model  # noqa: F401
     else:
         from mesa.examples.basic.virus_on_network import model as _virus  # noqa: F401
     rss_imports = _maxrss_mb()
@@ -172,6 +175,21 @@ def _run_worker(kind: str, n: int, warmup: int, steps: int, seed: int, timeout: 
 
 
 # -- summary ------------------------------------------------------------------------------------
+def _merge_rounds(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """One row from several rounds of the same measurement: medians, and the extremes seen."""
+    row = dict(results[0])
+    for key in ("build_s", "step_median_s", "us_per_agent_step"):
+        row[key] = statistics.median(r[key] for r in results)
+    row["us_per_agent_step_min"] = min(r["us_per_agent_step_min"] for r in results)
+    row["us_per_agent_step_max"] = max(r["us_per_agent_step_max"] for r in results)
+    for key in ("peak_mb", "model_mb"):
+        row[key] = max(r[key] for r in results)
+    row["timed_steps"] = sum(r["timed_steps"] for r in results)
+    row["rounds"] = len(results)
+    row["step_times_s"] = [t for r in results for t in r["step_times_s"]]
+    return row
+
+
 def _find(rows: list[dict[str, Any]], kind: str, n: int) -> dict[str, Any] | None:
     return next((r for r in rows if r["model"] == kind and r["agents"] == n), None)
 
@@ -218,7 +236,7 @@ def _targets(rows: list[dict[str, Any]], ratios: list[dict[str, Any]]) -> list[d
 def format_table(result: dict[str, Any]) -> str:
     """The printed table: one row per (model, size), then ratios, then targets."""
     lines = [
-        "median of the timed steps; min..max shows how the cost moves from step to step",
+        "median over rounds of each run's median step; min..max: cheapest and dearest step seen",
         f"{'model':<18} {'agents':>10} {'build s':>9} {'step s':>9} {'us/agent-step':>14} {'min..max':>15} "
         f"{'peak MiB':>9} {'model MiB':>9} {'steps':>5}",
     ]
@@ -288,6 +306,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="virus_on_network sizes (default: the --sizes up to 100000)")
     parser.add_argument("--steps", type=int, help="timed steps per size (default 10; 5 at 1M and above; quick: 3)")
     parser.add_argument("--warmup", type=int, help="untimed steps first (default 2; quick: 1)")
+    parser.add_argument("--rounds", type=int, help="measure everything this many times, interleaved, and keep "
+                        "the median: the machine's speed drifts (default 3; quick: 1)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds allowed per measurement")
     parser.add_argument("--out", type=Path, help="JSON output (default benchmarks/results/bench_step.json)")
@@ -308,15 +328,21 @@ def main(argv: list[str] | None = None) -> int:
             return args.steps
         return 3 if args.quick else (5 if n >= BIG else 10)
 
-    rows = []
-    jobs = [("crmsim", n) for n in sizes] + [("virus_on_network", n) for n in virus_sizes]
-    for kind, n in jobs:
-        print(f"measuring {kind} at {n:,} agents ...", file=sys.stderr, flush=True)
-        try:
-            rows.append(_run_worker(kind, n, warmup, steps_for(n), args.seed, args.timeout))
-        except (RuntimeError, subprocess.TimeoutExpired) as err:
-            print(f"bench_step.py: {err}", file=sys.stderr)
-            return 1
+    rounds = args.rounds or (1 if args.quick else 3)
+    # Each size of both models back to back, round after round, so that a drift
+    # in the machine's speed touches both sides of a ratio alike.
+    jobs = [(kind, n) for n in sorted(set(sizes) | set(virus_sizes))
+            for kind, chosen in (("crmsim", sizes), ("virus_on_network", virus_sizes)) if n in chosen]
+    measured: dict[tuple[str, int], list[dict[str, Any]]] = {job: [] for job in jobs}
+    for round_no in range(1, rounds + 1):
+        for kind, n in jobs:
+            print(f"round {round_no}/{rounds}: measuring {kind} at {n:,} agents ...", file=sys.stderr, flush=True)
+            try:
+                measured[(kind, n)].append(_run_worker(kind, n, warmup, steps_for(n), args.seed, args.timeout))
+            except (RuntimeError, subprocess.TimeoutExpired) as err:
+                print(f"bench_step.py: {err}", file=sys.stderr)
+                return 1
+    rows = [_merge_rounds(measured[job]) for job in jobs]
     ratios = _ratios(rows)
     result = {
         "quick": bool(args.quick),
