@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from model.text import one_line
+from model.text import one_line, positive_int
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -52,16 +52,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(EXIT_USAGE, f"{self.prog}: error: {one_line(message)} (see: {self.prog} --help)\n")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
-    return value
 
 
 def _seed(text: str) -> int:
@@ -136,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
         "run", help="run scenarios and print their final metrics (crmsim run scenarios/faq.toml)",
         description=_RUN_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("scenarios", nargs="+", metavar="SCENARIO.toml", help="scenario file(s), e.g. scenarios/faq.toml")
-    run.add_argument("--steps", type=_positive_int, metavar="N",
+    run.add_argument("--steps", type=positive_int, metavar="N",
                      help="weeks to simulate (default: the scenario's `steps`, usually 52)")
     run.add_argument("--seed", type=_seed, metavar="S",
                      help="random seed, the same for every scenario (default: each scenario's `seed`)")

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from model.text import one_line
+from model.text import one_line, positive_int
 
 __all__ = ["register", "sweep", "report", "rerun"]
 
@@ -31,16 +31,6 @@ def _fail(message: str, code: int = 2) -> int:
 def _say(args: argparse.Namespace, message: str) -> None:
     if not getattr(args, "quiet", False):
         print(message, flush=True)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
-    return value
 
 
 def register(subparsers: Any) -> None:
@@ -56,9 +46,9 @@ def register(subparsers: Any) -> None:
     backend.add_argument("--dask", metavar="local|tcp://HOST:PORT",
                          help="run on Dask: 'local' starts a LocalCluster on 127.0.0.1, an address connects to a "
                               "running scheduler")
-    p.add_argument("--workers", type=_positive, metavar="N",
+    p.add_argument("--workers", type=positive_int, metavar="N",
                    help="local processes (default: one per core), or LocalCluster workers with --dask local")
-    p.add_argument("--chunk-size", type=_positive, metavar="N",
+    p.add_argument("--chunk-size", type=positive_int, metavar="N",
                    help="runs sent to a worker at once (default: about 20 chunks per worker, at most 25 runs)")
     p.add_argument("--out", default="results", metavar="DIR", help="results root (default: results/)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")

@@ -1,10 +1,11 @@
 """Text for people: messages that stay on one line, and TOML files read with such messages."""
 
+import argparse
 import tomllib
 from pathlib import Path
 from typing import Any
 
-__all__ = ["one_line", "read_toml"]
+__all__ = ["one_line", "read_toml", "positive_int"]
 
 
 def one_line(text: object) -> str:
@@ -39,3 +40,14 @@ def read_toml(path: Path, what: str, error: type[Exception]) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise error(one_line(f"{path}: not valid TOML: {err}")) from None
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (``--steps 20``), else a one-line error."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
+    return value

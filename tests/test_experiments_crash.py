@@ -106,9 +106,10 @@ def _kill_group(proc: subprocess.Popen) -> None:
         pass
 
 
-@pytest.mark.skipif(not DASK.exists(), reason="the dask command is not installed beside this Python")
 def test_killing_a_dask_worker_midway_loses_nothing(slow, tmp_path):
     from distributed import Client
+
+    assert DASK.exists(), f"{DASK}: the dask command comes with dask[distributed], a dependency"
 
     path, reference = slow
     port = free_port()
