@@ -99,7 +99,7 @@ examples:
 """
 
 _VALIDATE_DESCRIPTION = """\
-Check scenario files without running them: print "ok FILE" for each good one,
+Check scenario (or experiment) files without running them: print "ok FILE" for each good one,
 or one line naming the file, the field and what is allowed. Exit code 2 if
 any file failed.
 
@@ -298,14 +298,26 @@ def _check(path: str) -> None:
                             f"allowed with topology = 'complete': at most {COMPLETE_MAX}")
 
 
+def _is_experiment(path: str) -> bool:
+    """An experiment file names a base ``scenario`` and a ``design``; anything else is read as a scenario."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False  # the scenario reader reports it
+    return isinstance(data.get("scenario"), str) and "design" in data
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from experiments.spec import SpecError, load_experiment
     from model.scenario import ScenarioError
 
     failed = 0
     for path in args.files:
         try:
-            _check(path)
-        except ScenarioError as err:
+            load_experiment(path) if _is_experiment(path) else _check(path)
+        except (ScenarioError, SpecError) as err:
             failed += 1
             print(one_line(err), file=sys.stderr)
         else:

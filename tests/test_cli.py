@@ -522,3 +522,14 @@ def test_validate_never_crashes_on_malformed_files(fuzz_dir: Path, content: byte
     else:
         assert err == ""
         assert out == f"ok {path}\n"
+
+
+def test_validate_reads_experiment_files_too(capsys, tmp_path):
+    shipped = sorted(str(p) for p in (ROOT / "experiments").glob("*.toml"))
+    assert shipped and main(["validate", *shipped]) == 0
+    assert capsys.readouterr().out.count("ok ") == len(shipped)
+    bad = tmp_path / "bad_experiment.toml"
+    bad.write_text('scenario = "x.toml"\n[design]\nkind = "nope"\n')
+    assert main(["validate", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "bad_experiment.toml" in err and "design.kind" in err
