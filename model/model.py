@@ -89,12 +89,13 @@ class CrmModel(mesa.Model):
         self.n_prescribers = p.n_prescribers
         n_nodes = n + p.n_prescribers
         adj = nets.adjacency(n_nodes, *self.edges)
-        self.influence = nets.influence_matrix(adj, slice(0, n), n, p.prescriber_weight)
-        self.has_ties = (np.diff(self.influence.indptr) > 0).astype(np.float64)
+        influence = nets.influence_matrix(adj, slice(0, n), n, p.prescriber_weight)
+        self.has_ties = (np.diff(influence.indptr) > 0).astype(np.float64)
         self.everyone_tied = bool(self.has_ties.all())
-        # Split by whose value is read, so diffusion never copies the citizen arrays.
-        self.from_citizens = nets.compact(sp.csr_array(self.influence[:, :n]))
-        self.from_prescribers = nets.compact(sp.csr_array(self.influence[:, n:]))
+        self.anyone_tied = bool(self.has_ties.any())
+        # W split by whose value is read (citizens', prescribers'), so diffusion never stacks the two.
+        self.from_citizens = nets.compact(sp.csr_array(influence[:, :n]))
+        self.from_prescribers = nets.compact(sp.csr_array(influence[:, n:]))
         clients = sp.csr_array(adj[n:, :n]) if p.n_prescribers else sp.csr_array((0, n))
         count = np.asarray(clients.sum(axis=1)).ravel()
         self.clients_mean = sp.csr_array(sp.diags_array(np.divide(1.0, count, out=np.zeros_like(count),
@@ -143,6 +144,7 @@ class CrmModel(mesa.Model):
         self.counter_capacity = staff * p.counter_staff * n / 1000.0
         zeros = lambda: np.zeros(len(self.administrations))  # noqa: E731
         self.counter_credit, self.counter_load, self.counter_wait, self.redress_credit = zeros(), zeros(), zeros(), zeros()
+        self.redress_capacity = np.full(len(self.administrations), p.redress_capacity * n / 1000.0)  # cases a week
         self.counter_backlog = False
         self.pending_redress = 0
         self.lost_ever = np.zeros(n, dtype=bool)

@@ -195,6 +195,31 @@ def _close_requests(model: "CrmModel", who: np.ndarray) -> None:
 
 
 # 3. Resolution -------------------------------------------------------------------
+def _weekly_slots(credit: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """This week's whole slots per administration: capacity accrues as credit, so 0.3 a week serves one every ~3 weeks."""
+    credit += capacity
+    return np.floor(credit).astype(np.int64)
+
+
+def _spend(credit: np.ndarray, used: np.ndarray, capacity: np.ndarray) -> None:
+    """Take the slots used from the credit; unused credit is kept up to one week's capacity plus one."""
+    credit -= used
+    np.minimum(credit, capacity + 1.0, out=credit)
+
+
+def _first_in_line(group: np.ndarray, slots: np.ndarray, *priority: np.ndarray) -> np.ndarray:
+    """Who is served: in each group, the first ``slots[group]`` by ``priority`` keys (most important first).
+
+    Returns a mask aligned with ``group``.
+    """
+    order = np.lexsort((*reversed(priority), group))
+    sorted_group = group[order]
+    rank = np.arange(group.size) - np.searchsorted(sorted_group, sorted_group, side="left")
+    served = np.empty(group.size, dtype=bool)
+    served[order] = rank < slots[sorted_group]
+    return served
+
+
 def _counter_queue(model: "CrmModel", waiting: np.ndarray) -> np.ndarray:
     """Serve counter requests within each administration's staff; oldest first.
 
@@ -207,18 +232,11 @@ def _counter_queue(model: "CrmModel", waiting: np.ndarray) -> np.ndarray:
         return _EMPTY
     admin = c.request_admin[waiting]
     age = model.steps - c.request_since[waiting]
-    tiebreak = model.rng.random(waiting.size)
-    order = np.lexsort((tiebreak, -age, admin))
-    waiting, admin, age = waiting[order], admin[order], age[order]
-    first = np.searchsorted(admin, admin, side="left")
-    rank = np.arange(waiting.size) - first
-    model.counter_credit += model.counter_capacity
-    slots = np.floor(model.counter_credit).astype(np.int64)
-    served = rank < slots[admin]
+    slots = _weekly_slots(model.counter_credit, model.counter_capacity)
+    served = _first_in_line(admin, slots, -age, model.rng.random(waiting.size))
     demand = np.bincount(admin, minlength=len(model.administrations))
     used = np.minimum(demand, slots)
-    model.counter_credit -= used
-    model.counter_credit = np.minimum(model.counter_credit, model.counter_capacity + 1.0)
+    _spend(model.counter_credit, used, model.counter_capacity)
     model.counter_load = np.divide(used, np.maximum(slots, 1))
     # Next week's queue signal, read by channel choice: people waiting per slot,
     # smoothed (word of a long queue travels, and fades, over a few weeks).
@@ -233,13 +251,8 @@ def _counter_queue(model: "CrmModel", waiting: np.ndarray) -> np.ndarray:
 
 def _prescriber_slots(model: "CrmModel", asking: np.ndarray) -> np.ndarray:
     """Which of the citizens asking their prescriber get help this week (capacity-limited)."""
-    c = model.citizens
-    j = c.prescriber[asking] - model.n_citizens
-    order = np.lexsort((model.rng.random(asking.size), j))
-    sorted_j = j[order]
-    rank = np.arange(asking.size) - np.searchsorted(sorted_j, sorted_j, side="left")
-    ok = np.empty(asking.size, dtype=bool)
-    ok[order] = rank < model.prescriber_capacity[sorted_j]
+    j = model.citizens.prescriber[asking] - model.n_citizens
+    ok = _first_in_line(j, model.prescriber_capacity, model.rng.random(asking.size))
     model.week.prescriber_helped = np.bincount(j[ok], minlength=model.n_prescribers)
     return ok
 
@@ -400,22 +413,17 @@ def seek_redress(model: "CrmModel") -> None:
 
 def _decide_cases(model: "CrmModel") -> None:
     c, p, rng, week, t = model.citizens, model.p, model.rng, model.week, model.tally
-    model.redress_credit += p.redress_capacity * model.n_citizens / 1000.0
-    slots = np.floor(model.redress_credit).astype(np.int64)
+    slots = _weekly_slots(model.redress_credit, model.redress_capacity)
     if model.pending_redress == 0 or slots.max() == 0:
         week.decided, week.upheld, week.decided_admin = _EMPTY, np.empty(0, bool), _EMPTY
-        model.redress_credit = np.minimum(model.redress_credit, 1.0 + p.redress_capacity * model.n_citizens / 1000)
+        _spend(model.redress_credit, 0, model.redress_capacity)
         return
     pending = np.flatnonzero(c.redress_admin >= 0)
     admin = c.redress_admin[pending]
-    order = np.lexsort((c.redress_since[pending], admin))  # by administration, oldest first
-    pending, admin = pending[order], admin[order]
-    rank = np.arange(pending.size) - np.searchsorted(admin, admin, side="left")
-    chosen = rank < slots[admin]
+    chosen = _first_in_line(admin, slots, c.redress_since[pending])  # oldest first
     decided, decided_admin = pending[chosen], admin[chosen]
     used = np.bincount(decided_admin, minlength=slots.size)
-    model.redress_credit -= used
-    model.redress_credit = np.minimum(model.redress_credit, 1.0 + p.redress_capacity * model.n_citizens / 1000)
+    _spend(model.redress_credit, used, model.redress_capacity)
     upheld = rng.random(decided.size) < p.redress_upheld
     on_time = (model.steps - c.redress_since[decided]) <= p.redress_deadline
     won = decided[upheld]
@@ -489,7 +497,7 @@ def diffuse(model: "CrmModel") -> None:
     # One weight per column of the opinions matrix: knowledge, then trust.
     weights = np.full(c.opinions.shape[1], p.trust_spread)
     weights[0] = 0.0 if binary else p.word_of_mouth
-    if model.influence.nnz and (weights.any() or (binary and p.word_of_mouth > 0)):
+    if model.anyone_tied and (weights.any() or (binary and p.word_of_mouth > 0)):
         neighbours = model.from_citizens @ c.opinions  # knowledge and trust in one sparse product
         if model.n_prescribers:
             prescribers = np.column_stack([model.prescriber_knowledge, model.clients_mean @ c.trust])

@@ -64,7 +64,7 @@ def test_trust_averaging_on_a_doubly_stochastic_weighting_keeps_the_mean():
     # A ring lattice with no prescribers: every citizen has 6 ties, W = A/6 is
     # symmetric and doubly stochastic, so (1-mu) I + mu W preserves the mean.
     m = CrmModel(trust_only("small_world", rewire=0.0), rng=2)
-    weights = m.influence.toarray()
+    weights = m.from_citizens.toarray()  # no prescribers: this is all of W
     assert np.allclose(weights, weights.T) and np.allclose(weights.sum(axis=0), 1.0)
     before = m.citizens.trust.mean(axis=0)
     m.run(50)
