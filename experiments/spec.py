@@ -267,9 +267,9 @@ def _flatten(table: dict[str, Any], *, leaf_tables: bool, prefix: str = "") -> d
 def _kind_of(canonical: tuple[str, ...]) -> type:
     if canonical[0] in ("population", "network", "behaviour", "levers"):
         return PARAMS[canonical[-1]].kind
-    if canonical[0] == "administrations":
+    if canonical[0] in ("administrations", "life_events"):
         return float
-    return {"steps": int, "policy": str}.get(canonical[0], str)
+    return {"steps": int, "warmup": int, "policy": str}.get(canonical[0], str)
 
 
 def _normalise(value: Any, kind: type) -> Any:

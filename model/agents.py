@@ -6,14 +6,19 @@ is a thin Mesa agent over its row: ``citizen.knowledge`` reads and writes
 ``model.citizens.knowledge[citizen.index]``. The step works on whole arrays.
 
 Prescribers and administrations are few and ordinary Mesa agents. A prescriber
-is a well-informed hub (paper, section 3); an administration holds its mission's
-supply (complexity, quality, staff) and adapts it when collected voice passes
-a threshold (paper, section 2.2) in its :meth:`Administration.step`.
+is an intermediary hub (paper, section 3) of one of two kinds: informal
+(informed peers, associations) or institutional (social workers, public
+writers, one-stop help desks). Its knowledge, capacity and funding live in the
+model's prescriber arrays, which the step reads whole; the agent is a view over
+its entry. An administration holds its mission's supply (complexity, quality,
+staff), lets it wear back toward the mission's own level, and adapts it when
+collected voice passes a threshold (paper, section 2.2) in its
+:meth:`Administration.step`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 import mesa
@@ -62,87 +67,124 @@ def beta_draws(rng: np.random.Generator, mean: float, spread: float, n: int) -> 
 class CitizenArrays:
     """Every citizen's state, one array per attribute (row i = citizen i).
 
-    ``trust``, ``roles`` and ``has_record`` have one column per administration.
-    ``request_*`` describe the request in hand (``request_admin == -1``: none);
-    ``redress_*`` a pending redress case (``redress_admin == -1``: none).
+    ``trust``, ``roles``, ``has_record``, ``pending`` and ``request`` have one
+    column per administration. ``pending`` marks needs waiting to be taken up
+    (``pending_event``: those a life event created); ``request`` marks the needs
+    the request in hand covers (one administration, or several at a single
+    front office), ``request_lead`` the administration whose counter serves it
+    (-1: no request). Counters and ``ever_*`` flags count since the policy
+    started (after the warm-up).
     """
 
     skill: np.ndarray
     opinions: np.ndarray  # knowledge, then trust in each administration: one matrix, spread in one product
-    knowledge: np.ndarray  # view: opinions[:, 0]
-    trust: np.ndarray  # view: opinions[:, 1:]
+    disposition: np.ndarray  # the trust each citizen returns to when nothing happens
     privacy_concern: np.ndarray
     voice: np.ndarray
+    awareness: np.ndarray  # a fixed uniform draw: knows of redress when below its chance of knowing
     roles: np.ndarray
     has_record: np.ndarray
-    prescriber: np.ndarray  # node index of the citizen's first prescriber, -1 if none
-    request_admin: np.ndarray
-    request_bundle: np.ndarray  # needs the request covers (single front office: several)
+    helper: np.ndarray  # node index of the prescriber who helps this citizen, -1 if none
+    pending: np.ndarray
+    pending_event: np.ndarray
+    pending_count: np.ndarray  # needs waiting, per citizen (the row sums of ``pending``)
+    request: np.ndarray
+    request_event: np.ndarray
+    request_lead: np.ndarray
     request_channel: np.ndarray
-    request_since: np.ndarray  # step the request arose
-    redress_admin: np.ndarray
-    redress_since: np.ndarray
+    request_since: np.ndarray  # step the request was taken up
     needs: np.ndarray
     successes: np.ndarray
     failures: np.ndarray
+    gave_up: np.ndarray
     redress_tries: np.ndarray
     redress_wins: np.ndarray
     lost: np.ndarray  # failures left with no redress try
+    ever_online: np.ndarray
+    ever_filed: np.ndarray
+    ever_lost: np.ndarray
+
+    # Views of ``opinions``, so that one sparse product spreads both. Properties, not
+    # stored views: a copied model (``copy.deepcopy``) must not keep views of the original.
+    @property
+    def knowledge(self) -> np.ndarray:
+        return self.opinions[:, 0]
+
+    @property
+    def trust(self) -> np.ndarray:
+        return self.opinions[:, 1:]
 
     @classmethod
-    def create(cls, n: int, n_admins: int, role_share: np.ndarray, p, rng: np.random.Generator) -> "CitizenArrays":
+    def create(cls, n: int, role_share: np.ndarray, p, rng: np.random.Generator) -> "CitizenArrays":
         """Draw a population from the scenario's parameters ``p``."""
+        n_admins = role_share.size
         skill = beta_draws(rng, p.skill_mean, p.skill_spread, n)
-        own = beta_draws(rng, p.knowledge_mean, 0.15, n)
-        # Knowledge partly follows skill, keeping the mean at knowledge_mean.
+        own = beta_draws(rng, p.knowledge_mean, p.knowledge_spread, n)
+        # Initial knowledge partly follows skill, keeping the mean at knowledge_mean.
         linked = np.clip(skill - p.skill_mean + p.knowledge_mean, 0.0, 1.0)
         knowledge = (1 - p.skill_knowledge_link) * own + p.skill_knowledge_link * linked
         if p.knowledge_model == "binary":
             knowledge = (rng.random(n) < knowledge).astype(np.float64)
-        trust = np.clip(beta_draws(rng, p.initial_trust, 0.15, n)[:, None] + rng.normal(0, 0.05, (n, n_admins)), 0, 1)
+        trust = np.clip(beta_draws(rng, p.initial_trust, p.initial_trust_spread, n)[:, None]
+                        + rng.normal(0, p.trust_admin_spread, (n, n_admins)), 0, 1)
         roles = rng.random((n, n_admins)) < role_share[None, :]
-        opinions = np.empty((n, 1 + n_admins))
+        # Column-major: each column (knowledge, trust in one administration) is contiguous, which
+        # makes the weekly per-column updates an order of magnitude faster than on a row-major matrix.
+        opinions = np.empty((n, 1 + n_admins), order="F")
         opinions[:, 0], opinions[:, 1:] = knowledge, trust
-        ints = lambda: np.zeros(n, dtype=np.int32)  # noqa: E731 - six identical counters
+        by_admin = lambda: np.zeros((n, n_admins), dtype=bool)  # noqa: E731 - five such masks
         minus_one = lambda: np.full(n, -1, dtype=np.int64)  # noqa: E731
-        return cls(
+        state = dict(
             skill=skill,
             opinions=opinions,
-            knowledge=opinions[:, 0],
-            trust=opinions[:, 1:],
-            privacy_concern=beta_draws(rng, p.privacy_concern_mean, 0.2, n),
-            voice=beta_draws(rng, p.voice_mean, 0.15, n),
+            disposition=beta_draws(rng, p.trust_disposition, p.disposition_spread, n),
+            privacy_concern=beta_draws(rng, p.privacy_concern_mean, p.privacy_concern_spread, n),
+            voice=beta_draws(rng, p.voice_mean, p.voice_spread, n),
+            awareness=rng.random(n),
             roles=roles,
-            has_record=np.zeros((n, n_admins), dtype=bool),
-            prescriber=minus_one(),
-            request_admin=minus_one(),
-            request_bundle=ints(),
+            has_record=by_admin(),
+            helper=minus_one(),
+            pending=by_admin(),
+            pending_event=by_admin(),
+            pending_count=np.zeros(n, dtype=np.int32),
+            request=by_admin(),
+            request_event=by_admin(),
+            request_lead=minus_one(),
             request_channel=minus_one(),
             request_since=minus_one(),
-            redress_admin=minus_one(),
-            redress_since=minus_one(),
-            needs=ints(),
-            successes=ints(),
-            failures=ints(),
-            redress_tries=ints(),
-            redress_wins=ints(),
-            lost=ints(),
         )
+        citizens = cls(**state, **{name: np.zeros(n, dtype=np.int32) for name in cls.COUNTERS},
+                       **{name: np.zeros(n, dtype=bool) for name in cls.FLAGS})
+        return citizens
+
+    COUNTERS = ("needs", "successes", "failures", "gave_up", "redress_tries", "redress_wins", "lost")
+    FLAGS = ("ever_online", "ever_filed", "ever_lost")
+
+    def reset_counts(self) -> None:
+        """Zero the counters and flags: the recorded period (the policy) starts now."""
+        for name in self.COUNTERS + self.FLAGS:
+            getattr(self, name)[:] = 0
+
+
+assert set(CitizenArrays.COUNTERS + CitizenArrays.FLAGS) <= {f.name for f in fields(CitizenArrays)}
 
 
 class _Row:
-    """Descriptor: ``citizen.<name>`` is row ``citizen.index`` of ``model.citizens.<name>``."""
+    """Descriptor: ``agent.<name>`` is entry ``agent.index`` of ``model.<table>.<name>``."""
+
+    def __init__(self, table: str = "citizens") -> None:
+        self.table = table
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
 
-    def __get__(self, citizen: "Citizen | None", owner: type):
-        if citizen is None:
+    def __get__(self, agent, owner: type):
+        if agent is None:
             return self
-        return getattr(citizen.model.citizens, self.name)[citizen.index]
+        return getattr(getattr(agent.model, self.table), self.name)[agent.index]
 
-    def __set__(self, citizen: "Citizen", value) -> None:
-        getattr(citizen.model.citizens, self.name)[citizen.index] = value
+    def __set__(self, agent, value) -> None:
+        getattr(getattr(agent.model, self.table), self.name)[agent.index] = value
 
 
 class Citizen(mesa.Agent):
@@ -154,12 +196,14 @@ class Citizen(mesa.Agent):
     skill = _Row()
     knowledge = _Row()
     trust = _Row()
+    disposition = _Row()
     privacy_concern = _Row()
     voice = _Row()
     roles = _Row()
     needs = _Row()
     successes = _Row()
     failures = _Row()
+    gave_up = _Row()
     redress_tries = _Row()
     redress_wins = _Row()
     lost = _Row()
@@ -175,54 +219,75 @@ class Citizen(mesa.Agent):
         return float(self.trust[roles].mean()) if roles.any() else float(self.trust.mean())
 
 
-class Prescriber(mesa.Agent):
-    """An intermediary (association, social worker, public writer, informed peer).
+@dataclass
+class PrescriberArrays:
+    """Every prescriber's state, one array per attribute (entry j = prescriber j, node ``n_citizens + j``)."""
 
-    Funded prescribers help more people per week and know procedures better;
-    those who bundle voices carry their clients' complaints as collective ones.
+    informal: np.ndarray  # informal (informed peer, association) or institutional
+    funded: np.ndarray
+    capacity: np.ndarray  # people helped through a procedure per week
+    knowledge: np.ndarray  # goes stale as procedures change; refreshed by caseload and training
+    helped: np.ndarray  # people helped last week
+    funding_order: np.ndarray  # institutional prescribers are funded in this (random) order
+
+
+class Prescriber(mesa.Agent):
+    """An intermediary: informal (informed peer, association) or institutional (social worker, public writer).
+
+    Funded institutional prescribers help more people per week and are
+    trained; those who bundle voices carry their clients' complaints as
+    collective ones.
     """
 
-    def __init__(self, model: "CrmModel", node: int, *, funded: bool, capacity: int, knowledge: float,
-                 bundles: bool) -> None:
-        super().__init__(model)
-        self.node = node
-        self.funded = funded
-        self.capacity = capacity
-        self.knowledge = knowledge
-        self.bundles = bundles
-        self.helped = 0  # people helped through a procedure in the last week
+    informal = _Row("prescriber_state")
+    funded = _Row("prescriber_state")
+    capacity = _Row("prescriber_state")
+    knowledge = _Row("prescriber_state")
+    helped = _Row("prescriber_state")
 
-    def step(self) -> None:
-        """Record how many people this prescriber helped this week."""
-        self.helped = int(self.model.week.prescriber_helped[self.node - self.model.n_citizens])
+    def __init__(self, model: "CrmModel", index: int) -> None:
+        super().__init__(model)
+        self.index = index
+        self.node = model.n_citizens + index
+
+    @property
+    def kind(self) -> str:
+        return "informal" if self.informal else "institutional"
 
 
 class Administration(mesa.Agent):
-    """One administration: its mission's supply, and the voice it has collected."""
+    """One administration: its mission's supply, the voice it has collected, and what it publishes."""
 
     def __init__(self, model: "CrmModel", column: int, name: str, mission: Mission) -> None:
         super().__init__(model)
         self.column = column
         self.name = name
         self.label = mission.label
+        self.mission = mission  # the supply's own level, which fixes wear back toward
         self.role_share = mission.role_share
         self.need_rate = mission.need_rate
         self.complexity = mission.complexity
         self.quality = mission.quality
         self.staff = mission.staff
-        self.voice = 0.0  # accumulated collected complaints
+        self.voice = 0.0  # accumulated collected voice
         self.adaptations = 0
-        self.visible_fix = False  # a fix was made and published last week
+        self.visible_fix = False  # a fix was made and published this week
+        self.published_success = mission.quality  # rolling success rate of its requests, as published
 
     def step(self) -> None:
-        """Adapt the supply when collected voice per user passes the threshold.
+        """Let fixes wear off, then adapt the supply when collected voice per user passes the threshold.
 
-        A responsive administration cuts complexity while it is the larger
-        obstacle, else raises quality, by one ``adaptation_step``; with
-        probability ``transparency`` the fix is published and its users see it.
+        Without upkeep, complexity and quality drift back toward the mission's
+        own level by ``fix_wear`` of the gap each week (rules change, staff
+        move). A responsive administration cuts complexity while it is the
+        larger obstacle, else raises quality, by one ``adaptation_step``; the
+        fix takes ``fix_staff_cost`` weeks of counter staff, and with
+        probability ``transparency`` it is published and its users see it.
         """
         model = self.model
         p = model.p
+        self.complexity += p.fix_wear * (self.mission.complexity - self.complexity)
+        self.quality += p.fix_wear * (self.mission.quality - self.quality)
         users = max(1, int(model.role_counts[self.column]))
         self.visible_fix = False
         if self.voice / users <= p.voice_threshold or model.rng.random() >= p.responsiveness:
@@ -231,6 +296,7 @@ class Administration(mesa.Agent):
             self.complexity = max(0.0, self.complexity - p.adaptation_step)
         else:
             self.quality = min(1.0, self.quality + p.adaptation_step)
+        model.counter_credit[self.column] -= p.fix_staff_cost * model.counter_capacity[self.column]
         self.voice = 0.0
         self.adaptations += 1
         self.visible_fix = bool(model.rng.random() < p.transparency)

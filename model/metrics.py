@@ -3,9 +3,10 @@
 The model's per-step record, the command line, the browser charts and the
 sweeps all use these same functions (``METRICS``). Each takes the model and,
 optionally, a ``memo`` dict that lets the metrics of one collection share work
-(the four trust metrics read one per-citizen trust vector): :func:`measure`
-passes a fresh one each time, so nothing is ever stale. Rates are cumulative since the start of
-the run; a rate whose denominator is zero is NaN, never 0.
+(the trust metrics read one per-citizen trust vector): :func:`measure`
+passes a fresh one each time, so nothing is ever stale. Rates and shares of
+citizens count since the policy started (after the warm-up); a rate whose
+denominator is zero is NaN, never 0.
 
 Citizen-level trust is the mean of a citizen's trust in the administrations
 they deal with (their roles). Skill quartiles are fixed at the start (skill is
@@ -29,7 +30,7 @@ import numpy as np
 if TYPE_CHECKING:
     from model.model import CrmModel
 
-__all__ = ["gini", "rate", "measure", "METRICS", "HEADLINE"]
+__all__ = ["gini", "rate", "measure", "METRICS", "HEADLINE", "TRUSTING"]
 
 
 def rate(numerator: float, denominator: float) -> float:
@@ -89,6 +90,15 @@ def trust_p90(model: "CrmModel", memo: dict | None = None) -> float:
     return float(_trust_deciles(model, memo)[1])
 
 
+# OECD Trust Survey 2023 asks for trust on a 0-10 scale and counts 6 to 10 as "high or moderately high".
+TRUSTING = 0.6
+
+
+def trust_share(model: "CrmModel", memo: dict | None = None) -> float:
+    """Share of citizens whose mean trust is at least 0.6 (OECD's "high or moderately high": 6-10 of 10)."""
+    return float((citizen_trust(model, memo) >= TRUSTING).mean())
+
+
 def trust_skill_gap(model: "CrmModel", memo: dict | None = None) -> float:
     """Mean trust of the top skill quartile minus that of the bottom quartile."""
     return _skill_gap(model, citizen_trust(model, memo))
@@ -117,24 +127,41 @@ def non_take_up(model: "CrmModel", memo: dict | None = None) -> float:
     return rate(model.tally.gave_up, model.tally.needs)
 
 
+def non_take_up_bottom(model: "CrmModel", memo: dict | None = None) -> float:
+    """Needs given up / needs arisen, among the bottom quartile of digital skill."""
+    return rate(model.tally.bottom_gave_up, model.tally.bottom_needs)
+
+
+def event_take_up(model: "CrmModel", memo: dict | None = None) -> float:
+    """Needs met / needs arisen, among needs a life event created (moving house, a birth ...)."""
+    return rate(model.tally.event_met, model.tally.event_needs)
+
+
 def redress_attempt_rate(model: "CrmModel", memo: dict | None = None) -> float:
-    """Redress tries / failed requests."""
+    """Redress tries / failed needs."""
     return rate(model.tally.redress_tries, model.tally.failures)
 
 
 def redress_success(model: "CrmModel", memo: dict | None = None) -> float:
-    """Redress cases upheld / redress tries (a case still pending counts as not yet won)."""
-    return rate(model.tally.redress_wins, model.tally.redress_tries)
+    """Redress cases won / cases closed (heard, or lapsed at the deadline); cases still waiting are left out."""
+    t = model.tally
+    return rate(t.redress_wins, t.redress_decided + t.redress_lapsed)
 
 
 def lost_users(model: "CrmModel", memo: dict | None = None) -> float:
-    """Share of citizens left at least once with a failed request and no redress try."""
-    return float(model.lost_ever.mean())
+    """Share of citizens left at least once with a failed need and no redress try."""
+    return float(model.citizens.ever_lost.mean())
 
 
 def redress_on_time(model: "CrmModel", memo: dict | None = None) -> float:
-    """Redress cases decided within the deadline / cases decided."""
-    return rate(model.tally.redress_on_time, model.tally.redress_decided)
+    """Redress cases heard within the deadline / cases closed (the others lapsed unheard)."""
+    t = model.tally
+    return rate(t.redress_decided, t.redress_decided + t.redress_lapsed)
+
+
+def complainants(model: "CrmModel", memo: dict | None = None) -> float:
+    """Share of citizens who filed at least one redress case."""
+    return float(model.citizens.ever_filed.mean())
 
 
 def staff_per_need_met(model: "CrmModel", memo: dict | None = None) -> float:
@@ -147,6 +174,11 @@ def online_share(model: "CrmModel", memo: dict | None = None) -> float:
     return rate(model.tally.online_contacts, model.tally.contacts)
 
 
+def online_users(model: "CrmModel", memo: dict | None = None) -> float:
+    """Share of citizens who had at least one request handled online."""
+    return float(model.citizens.ever_online.mean())
+
+
 def adaptations(model: "CrmModel", memo: dict | None = None) -> float:
     """Fixes made by administrations since the start."""
     return float(sum(a.adaptations for a in model.administrations))
@@ -154,6 +186,7 @@ def adaptations(model: "CrmModel", memo: dict | None = None) -> float:
 
 METRICS: dict[str, Callable[..., float]] = {
     "trust_mean": trust_mean,
+    "trust_share": trust_share,
     "trust_p10": trust_p10,
     "trust_p90": trust_p90,
     "trust_skill_gap": trust_skill_gap,
@@ -162,12 +195,16 @@ METRICS: dict[str, Callable[..., float]] = {
     "knowledge_skill_gap": knowledge_skill_gap,
     "take_up": take_up,
     "non_take_up": non_take_up,
+    "non_take_up_bottom": non_take_up_bottom,
+    "event_take_up": event_take_up,
     "redress_attempt_rate": redress_attempt_rate,
     "redress_success": redress_success,
     "lost_users": lost_users,
     "redress_on_time": redress_on_time,
+    "complainants": complainants,
     "staff_per_need_met": staff_per_need_met,
     "online_share": online_share,
+    "online_users": online_users,
     "adaptations": adaptations,
 }
 

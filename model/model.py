@@ -1,21 +1,30 @@
-"""``CrmModel``: who exists, the weekly schedule, and the metrics collected.
+"""``CrmModel``: who exists, the weekly schedule, the warm-up, and the metrics collected.
 
 Build it from a validated :class:`~model.scenario.Scenario` and a seed, or
 from keyword overrides of any parameter (what the browser sliders do)::
 
     >>> from model import CrmModel
-    >>> m = CrmModel(rng=1, n_citizens=200, faq_quality=0.5)
+    >>> m = CrmModel(rng=1, n_citizens=200, faq_quality=0.5, warmup=10)
     >>> m.run(3).shape[0]
     4
 
+A model first runs ``warmup`` weeks under the baseline levers (the
+``supply_front_office`` supply), so that knowledge, trust, queues and the
+supply settle; then the scenario's policy switches on and the recorded series
+starts (row 0: the settled state, before the policy's first week). Every
+comparison is so "the same population at its steady state, then the policy".
+
 One numpy Generator (``self.rng``, from Mesa's ``Model(rng=...)``) drives every
-draw, so the same seed gives the same series.
+draw, so the same seed gives the same series; and since the warm-up does not
+depend on the policy, runs with the same seed share it exactly, which
+:meth:`CrmModel.branch` exploits.
 """
 
 from __future__ import annotations
 
+import copy
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 import mesa
 import numpy as np
@@ -23,9 +32,10 @@ import pandas as pd
 import scipy.sparse as sp
 
 from model import network as nets
-from model.agents import Administration, Channel, Citizen, CitizenArrays, Prescriber
+from model.agents import Administration, Channel, Citizen, CitizenArrays, Prescriber, PrescriberArrays
 from model.metrics import measure
 from model.phases import (
+    Cases,
     Tally,
     Week,
     arise_needs,
@@ -42,13 +52,22 @@ from model.scenario import Scenario, parse_scenario
 __all__ = ["CrmModel"]
 
 
+class EventColumns(NamedTuple):
+    """A life event as the needs phase uses it: its yearly rate and the administration columns it concerns."""
+
+    rate: float
+    always: tuple[int, ...]
+    if_role: tuple[int, ...]
+
+
 class CrmModel(mesa.Model):
     """Citizens, prescribers and administrations under a mediation policy.
 
     Args:
         scenario: a validated scenario (default: the baseline with all defaults).
         rng: seed or Generator; defaults to the scenario's seed.
-        **overrides: any parameter by name, e.g. ``faq_quality=0.5``; validated.
+        **overrides: any parameter by name, e.g. ``faq_quality=0.5``, or
+            ``warmup``/``steps``; validated.
     """
 
     def __init__(self, scenario: Scenario | None = None, *, rng: Any = None, **overrides: Any) -> None:
@@ -57,25 +76,30 @@ class CrmModel(mesa.Model):
             scenario = scenario.with_values(overrides)
         super().__init__(rng=scenario.seed if rng is None else rng)
         self.spec = scenario  # (Mesa reserves `scenario` for its own type)
-        self.p = SimpleNamespace(**scenario.flat())
+        self.p = SimpleNamespace(**scenario.warmup_flat())
         self.week = Week()
         self.last_week = Week()
         self.tally = Tally()
+        self.cases = Cases()
+        self.records: list[dict[str, float]] = []
+        self.recording = False
         self._build_network_and_people()
-        # One record of every metric per step. Not Mesa's DataCollector: it calls
-        # each reporter alone, while measure() lets the trust metrics share work.
-        self.records: list[dict[str, float]] = [measure(self)]
+        self._apply_levers()
+        for _ in range(scenario.warmup):
+            self.step()
+        self._start_policy(scenario)
 
     # -- construction ---------------------------------------------------------------
     def _build_network_and_people(self) -> None:
         p, rng = self.p, self.rng
         missions = self.spec.missions()
+        column = {name: j for j, name in enumerate(missions)}
         n = p.n_citizens
         if p.topology == "file":
             n, u, v = nets.read_network_file(p.network_file)
         self.n_citizens = n
         role_share = np.array([m.role_share for m in missions.values()])
-        self.citizens = c = CitizenArrays.create(n, len(missions), role_share, p, rng)
+        self.citizens = c = CitizenArrays.create(n, role_share, p, rng)
         if p.topology == "small_world":
             u, v = nets.small_world_edges(n, p.mean_degree, p.rewire, rng)
         elif p.topology == "scale_free":
@@ -84,22 +108,14 @@ class CrmModel(mesa.Model):
             u, v, _ = nets.community_edges(n, p.mean_degree, p.n_communities, p.homophily, c.skill, rng)
         elif p.topology == "complete":
             u, v = nets.complete_edges(n)
-        pu, pv = nets.attach_prescribers(n, p.n_prescribers, p.prescriber_ties, c.skill, rng)
-        self.edges = (np.concatenate([u, pu]), np.concatenate([v, pv]))
-        self.n_prescribers = p.n_prescribers
-        n_nodes = n + p.n_prescribers
-        adj = nets.adjacency(n_nodes, *self.edges)
-        influence = nets.influence_matrix(adj, slice(0, n), n, p.prescriber_weight)
-        self.has_ties = (np.diff(influence.indptr) > 0).astype(np.float64)
-        self.everyone_tied = bool(self.has_ties.all())
-        self.anyone_tied = bool(self.has_ties.any())
-        # W split by whose value is read (citizens', prescribers'), so diffusion never stacks the two.
-        self.from_citizens = nets.compact(sp.csr_array(influence[:, :n]))
-        self.from_prescribers = nets.compact(sp.csr_array(influence[:, n:]))
-        clients = sp.csr_array(adj[n:, :n]) if p.n_prescribers else sp.csr_array((0, n))
-        count = np.asarray(clients.sum(axis=1)).ravel()
-        self.clients_mean = sp.csr_array(sp.diags_array(np.divide(1.0, count, out=np.zeros_like(count),
-                                                                    where=count > 0)) @ clients)
+        self.n_prescribers = n_pres = p.n_prescribers
+        informal = np.zeros(n_pres, dtype=bool)
+        informal[rng.permutation(n_pres)[:int(round(p.informal_share * n_pres))]] = True
+        self.citizen_edges = (u, v)
+        self.prescriber_ties = nets.attach_prescribers(
+            n, informal, c.skill, informal_ties=p.prescriber_ties,
+            institutional_ties=max(p.prescriber_ties, p.funded_ties), informal_tilt=p.informal_tilt,
+            institutional_tilt=p.institutional_tilt, rng=rng)
 
         self.role_members = [np.flatnonzero(c.roles[:, a]) for a in range(len(missions))]
         self.role_counts = np.array([m.size for m in self.role_members])
@@ -113,47 +129,106 @@ class CrmModel(mesa.Model):
         self.skill_gap_weights = (self.top_quartile / self.top_quartile.sum()
                                   - self.bottom_quartile / self.bottom_quartile.sum())
 
-        self.administrations = [Administration(self, column, name, mission)
-                                for column, (name, mission) in enumerate(missions.items())]
-        n_funded = int(round(p.funded_prescribers * p.n_prescribers))
-        funded = np.zeros(p.n_prescribers, dtype=bool)
-        funded[rng.permutation(p.n_prescribers)[:n_funded]] = True
-        self.prescribers = [
-            Prescriber(self, n + j, funded=bool(funded[j]),
-                       capacity=int(p.funded_capacity if funded[j] else p.prescriber_capacity),
-                       knowledge=min(1.0, p.prescriber_knowledge + (0.15 if funded[j] else 0.0)),
-                       bundles=bool(p.prescriber_bundling))
-            for j in range(p.n_prescribers)
-        ]
-        self.prescriber_capacity = np.array([a.capacity for a in self.prescribers], dtype=np.int64)
-        self.prescriber_knowledge = np.array([a.knowledge for a in self.prescribers], dtype=np.float64)
-        if p.knowledge_model == "binary":  # yes/no knowledge: prescribers are the informed
-            self.prescriber_knowledge[:] = 1.0
-        # A citizen's prescriber is the first one tied to them.
-        first_tie = np.full(n, -1, dtype=np.int64)
-        citizens_tied, prescriber_nodes = pv[::-1], pu[::-1]
-        first_tie[citizens_tied] = prescriber_nodes
-        c.prescriber[:] = first_tie
-        tied = first_tie >= 0
-        self.funded_tie = np.zeros(n, dtype=bool)
-        self.funded_tie[tied] = funded[first_tie[tied] - n]
-        self.bundling_tie = tied & bool(p.prescriber_bundling)
+        self.administrations = [Administration(self, j, name, mission)
+                                for j, (name, mission) in enumerate(missions.items())]
+        self.life_events = [EventColumns(e.rate, tuple(column[a] for a in e.always),
+                                         tuple(column[a] for a in e.if_role)) for e in self.spec.events().values()]
+        institutional = np.flatnonzero(~informal)
+        self.prescriber_state = PrescriberArrays(
+            informal=informal, funded=np.zeros(n_pres, dtype=bool), capacity=np.zeros(n_pres, dtype=np.int64),
+            knowledge=np.full(n_pres, float(p.prescriber_knowledge)), helped=np.zeros(n_pres, dtype=np.int64),
+            funding_order=institutional[rng.permutation(institutional.size)])
+        self.prescribers = [Prescriber(self, j) for j in range(n_pres)]
         self.citizen_agents = [Citizen(self, i) for i in range(n)]
 
-        staff = np.array([a.staff for a in self.administrations])
-        self.counter_capacity = staff * p.counter_staff * n / 1000.0
         zeros = lambda: np.zeros(len(self.administrations))  # noqa: E731
         self.counter_credit, self.counter_load, self.counter_wait, self.redress_credit = zeros(), zeros(), zeros(), zeros()
-        self.redress_capacity = np.full(len(self.administrations), p.redress_capacity * n / 1000.0)  # cases a week
         self.counter_backlog = False
-        self.pending_redress = 0
-        self.lost_ever = np.zeros(n, dtype=bool)
         # Official pages reach citizens in proportion to skill, averaging `broadcast` a week.
         reach = c.skill / c.skill.mean() if c.skill.mean() > 0 else np.ones(n)
         self.page_share = np.minimum(p.broadcast * reach, 1.0)
+
+    def _apply_levers(self) -> None:
+        """Derive from the levers in ``self.p`` everything the phases read (no random draw: see ``branch``)."""
+        p, c, n = self.p, self.citizens, self.n_citizens
+        staff = np.array([a.staff for a in self.administrations])
+        self.counter_capacity = staff * p.counter_staff * n / 1000.0  # contacts a week
+        self.redress_capacity = np.full(len(self.administrations), p.redress_capacity * n / 1000.0)  # cases a week
+        state = self.prescriber_state
+        n_institutional = state.funding_order.size
+        state.funded[:] = False
+        state.funded[state.funding_order[:int(round(p.funded_prescribers * n_institutional))]] = True
+        state.capacity[:] = np.where(state.funded, p.funded_capacity, p.prescriber_capacity)
+        self._wire()
+        tied = c.helper >= 0
+        self.funded_tie = np.zeros(n, dtype=bool)
+        self.funded_tie[tied] = state.funded[c.helper[tied] - n]
+        self.bundling_tie = tied & bool(p.prescriber_bundling)
         self.device_gain = np.zeros(len(Channel.NAMES))
-        self.device_gain[[Channel.FAQ, Channel.PUBLIC_QA, Channel.FORUM]] = [p.faq_quality, p.public_qa,
-                                                                              0.5 * p.forum]
+        self.device_gain[[Channel.FAQ, Channel.PUBLIC_QA, Channel.FORUM]] = [
+            p.faq_quality, p.public_qa, p.forum_answer_quality * p.forum]
+
+    def _wire(self) -> None:
+        """The network as it stands: citizens' ties, plus each prescriber's first ties (more when funded).
+
+        Builds the row-normalised influence matrix ``W`` (prescribers weigh
+        ``prescriber_weight`` ordinary ties), split by whose value is read so
+        that diffusion never stacks the two, and each citizen's helper: the
+        first institutional prescriber tied to them if any, else the first
+        informal one.
+        """
+        p, c, n, n_pres = self.p, self.citizens, self.n_citizens, self.n_prescribers
+        pu, pv, rank = self.prescriber_ties
+        follows = np.where(self.prescriber_state.funded, p.funded_ties, p.prescriber_ties)
+        active = rank < follows[pu - n]
+        pu, pv = pu[active], pv[active]
+        self.edges = (np.concatenate([self.citizen_edges[0], pu]), np.concatenate([self.citizen_edges[1], pv]))
+        adj = nets.adjacency(n + n_pres, *self.edges)
+        influence = nets.influence_matrix(adj, slice(0, n), n, p.prescriber_weight)
+        self.has_ties = (np.diff(influence.indptr) > 0).astype(np.float64)
+        self.everyone_tied = bool(self.has_ties.all())
+        self.anyone_tied = bool(self.has_ties.any())
+        self.from_citizens = nets.compact(sp.csr_array(influence[:, :n]))
+        self.from_prescribers = nets.compact(sp.csr_array(influence[:, n:]))
+        clients = sp.csr_array(adj[n:, :n]) if n_pres else sp.csr_array((0, n))
+        count = np.asarray(clients.sum(axis=1)).ravel()
+        self.clients_mean = sp.csr_array(sp.diags_array(np.divide(1.0, count, out=np.zeros_like(count),
+                                                                    where=count > 0)) @ clients)
+        c.helper[:] = -1
+        order = np.lexsort((pu, self.prescriber_state.informal[pu - n], pv))
+        citizens_tied, first = np.unique(pv[order], return_index=True)
+        c.helper[citizens_tied] = pu[order][first]
+        self._graph = None
+
+    def _start_policy(self, scenario: Scenario) -> None:
+        """Switch the scenario's levers on and start the recorded series (row 0: the state now)."""
+        self.spec = scenario
+        self.p = SimpleNamespace(**scenario.flat())
+        self._apply_levers()
+        self.tally = Tally()
+        self.citizens.reset_counts()
+        for admin in self.administrations:
+            admin.adaptations = 0
+        self.recording = True
+        self.records = [measure(self)]
+
+    def branch(self, scenario: Scenario) -> "CrmModel":
+        """A copy of this freshly warmed-up model with ``scenario``'s policy switched on instead.
+
+        Identical, row for row, to ``CrmModel(scenario, rng=<this model's seed>)``,
+        without running the warm-up again. ``scenario`` may differ from this
+        model's only in its policy, levers, steps and name.
+
+        Raises ValueError if this model has already run a policy week, or if the
+        scenarios differ in anything else.
+        """
+        if len(self.records) != 1:
+            raise ValueError("branch a model right after its warm-up, before its first policy week")
+        if scenario.world() != self.spec.world():
+            raise ValueError("a branch may change the policy, the levers and the steps only")
+        twin = copy.deepcopy(self)
+        twin._start_policy(scenario)
+        return twin
 
     # -- views used by the phases -----------------------------------------------------
     @property
@@ -164,30 +239,37 @@ class CrmModel(mesa.Model):
     def quality(self) -> np.ndarray:
         return np.array([a.quality for a in self.administrations])
 
+    def helper_knowledge(self, who: np.ndarray) -> np.ndarray:
+        """The current knowledge of each citizen's prescriber (0 for a citizen with none)."""
+        j = self.citizens.helper[who] - self.n_citizens
+        has = j >= 0
+        if not has.any():
+            return np.zeros(who.size)
+        return np.where(has, self.prescriber_state.knowledge[np.where(has, j, 0)], 0.0)
+
     # -- the schedule -------------------------------------------------------------------
     def step(self) -> None:
         """One week, in the order of the paper."""
         self.last_week, self.week = self.week, Week()
-        arise_needs(self)  # 1. needs arise per role
-        choose_channels(self)  # 2. online, help device, prescriber, counter or give up
+        arise_needs(self)  # 1. needs arise per role and from life events
+        choose_channels(self)  # 2. act or give up; online, help device, prescriber or counter
         resolve_requests(self)  # 3. success or failure
-        deliberate(self)  # 4. FAQ, public Q&A, forum: knowledge
+        deliberate(self)  # 4. obsolescence, contacts, FAQ, public Q&A, forum
         seek_redress(self)  # 5. recourse
-        update_trust(self)  # 6. expectation vs outcome
-        diffuse(self)  # 7. knowledge and trust along ties
+        update_trust(self)  # 6. memory, experience, procedure, publication
+        diffuse(self)  # 7. pages; knowledge and trust along ties
         collect_voice_and_adapt(self)  # 8. collective voice, administrations adapt
-        for prescriber in self.prescribers:
-            prescriber.step()
-        self.records.append(measure(self))
+        if self.recording:
+            self.records.append(measure(self))
 
     def run(self, steps: int | None = None) -> pd.DataFrame:
-        """Run ``steps`` weeks (default: the scenario's) and return the per-step table."""
+        """Run ``steps`` weeks of the policy (default: the scenario's) and return the per-step table."""
         for _ in range(self.spec.steps if steps is None else steps):
             self.step()
         return self.series()
 
     def series(self) -> pd.DataFrame:
-        """Metrics at every step so far; row 0 is the initial state."""
+        """Metrics at every policy week so far; row 0 is the state at the end of the warm-up."""
         table = pd.DataFrame.from_records(self.records)
         table.insert(0, "step", np.arange(len(table)))
         return table

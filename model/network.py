@@ -1,7 +1,7 @@
 """Social networks over citizens and prescribers, built in linear time.
 
 Citizens are nodes ``0..n-1``; prescribers are nodes ``n..n+P-1``, attached as
-hubs. Generators return edge arrays ``(u, v)`` built with numpy only (no Python
+hubs (informal ones around the skilled, institutional ones around the less skilled). Generators return edge arrays ``(u, v)`` built with numpy only (no Python
 loop over nodes), so a million citizens take seconds, not minutes. The step
 works on CSR sparse matrices (:func:`influence_matrix`); a networkx graph is
 built only when someone asks for it (:func:`to_networkx`), e.g. the browser.
@@ -153,25 +153,44 @@ def read_network_file(path: str | Path) -> tuple[int, np.ndarray, np.ndarray]:
     return graph.number_of_nodes(), u, v
 
 
-def attach_prescribers(n: int, n_prescribers: int, ties: int, skill: np.ndarray, rng: np.random.Generator
-                       ) -> tuple[np.ndarray, np.ndarray]:
-    """Tie each prescriber to ``ties`` citizens, preferring citizens with low digital skill.
+def attach_prescribers(n: int, informal: np.ndarray, skill: np.ndarray, *, informal_ties: int,
+                       institutional_ties: int, informal_tilt: float, institutional_tilt: float,
+                       rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Draw each prescriber's citizens, in order, picked by digital skill according to its kind.
 
-    Prescribers (social workers, associations, public writers) seek out the
-    people the devices leave behind (paper, section 3): a citizen is chosen with
-    weight ``1.2 - skill``. Returns ``(prescriber_node, citizen)`` pairs with
-    prescriber nodes numbered from ``n``.
+    ``informal[j]`` says whether prescriber j is informal (an informed peer, an
+    association) or institutional (a social worker, a public writer, a help
+    desk). Informal prescribers gather around the competent: a citizen is
+    picked with weight ``exp(informal_tilt * skill)`` (paper, section 3: "the
+    more competent he is ... the more numerous they become"). Institutional
+    ones seek out those the devices leave behind, with weight
+    ``exp(-institutional_tilt * skill)``. Each prescriber draws ``*_ties``
+    citizens; a citizen drawn twice by one prescriber is tied once.
+
+    Returns ``(prescriber_node, citizen, rank)`` with prescriber nodes numbered
+    from ``n``; ``rank`` is the tie's place in its prescriber's draws, so the
+    first ``k`` ranks are the prescriber's ties when it can follow ``k``
+    citizens (a funded prescriber follows more).
     """
+    n_prescribers = informal.size
     if n_prescribers == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    ties = min(ties, n)
-    weight = 1.2 - skill
-    cumulative = np.cumsum(weight)
-    draws = rng.random(n_prescribers * ties) * cumulative[-1]
-    citizen = np.minimum(np.searchsorted(cumulative, draws, side="right"), n - 1).astype(np.int64)
-    prescriber = np.repeat(np.arange(n, n + n_prescribers, dtype=np.int64), ties)
-    key = np.unique(prescriber * (n + n_prescribers) + citizen)
-    return key // (n + n_prescribers), key % (n + n_prescribers)
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
+    nodes = np.arange(n, n + n_prescribers, dtype=np.int64)
+    prescriber_parts, citizen_parts, rank_parts = [], [], []
+    for kind, tilt, ties in ((informal, informal_tilt, informal_ties), (~informal, -institutional_tilt,
+                                                                        institutional_ties)):
+        count, ties = int(kind.sum()), min(ties, n)
+        if count == 0:
+            continue
+        log_weight = tilt * skill
+        cumulative = np.cumsum(np.exp(log_weight - log_weight.max()))
+        draws = rng.random(count * ties) * cumulative[-1]
+        citizen_parts.append(np.minimum(np.searchsorted(cumulative, draws, side="right"), n - 1).astype(np.int64))
+        prescriber_parts.append(np.repeat(nodes[kind], ties))
+        rank_parts.append(np.tile(np.arange(ties, dtype=np.int64), count))
+    prescriber, citizen, rank = (np.concatenate(parts) for parts in (prescriber_parts, citizen_parts, rank_parts))
+    _, first = np.unique(prescriber * (n + n_prescribers) + citizen, return_index=True)  # first draw of each pair
+    return prescriber[first], citizen[first], rank[first]
 
 
 def adjacency(n_nodes: int, u: np.ndarray, v: np.ndarray) -> sp.csr_array:

@@ -94,19 +94,38 @@ _ALL = [
     # --- population ------------------------------------------------------
     _p("n_citizens", "population", "number of citizens (with topology = 'file', the file's nodes are the citizens "
        "and this is not used)", "people", 1000, 10, 5_000_000),
-    _p("n_prescribers", "population", "number of prescribers (associations, social workers, public writers, informed peers)",
-       "agents", 20, 0, 100_000),
-    _p("prescriber_ties", "population", "citizens tied to each prescriber (prescribers are hubs)", "ties", 25, 1, 10_000),
+    _p("n_prescribers", "population", "number of prescribers, both kinds (informal: informed peers, associations; "
+       "institutional: social workers, public writers, one-stop help desks)", "agents", 20, 0, 100_000),
+    _p("informal_share", "population", "share of prescribers that are informal (informed peers, associations); the "
+       "others are institutional", "0..1", 0.5, 0.0, 1.0),
+    _p("prescriber_ties", "population", "citizens tied to each prescriber, unless funded (prescribers are hubs)",
+       "ties", 25, 1, 10_000),
+    _p("funded_ties", "population", "citizens a funded institutional prescriber follows (outreach: funding buys "
+       "caseworkers who reach more of the less skilled)", "ties", 75, 1, 10_000),
     _p("skill_mean", "population", "mean digital skill of citizens (Beta distributed)", "0..1", 0.65, 0.01, 0.99,
        source="Eurostat 2023: 69.3% of adults used a public authority's website or app"),
     _p("skill_spread", "population", "spread of digital skill (standard deviation of the Beta law)", "0..1", 0.22, 0.0, 0.45),
-    _p("knowledge_mean", "population", "mean initial procedural knowledge", "0..1", 0.35, 0.0, 1.0),
+    _p("knowledge_mean", "population", "mean initial procedural knowledge (an initial condition: knowledge then "
+       "settles where learning balances obsolescence)", "0..1", 0.35, 0.0, 1.0),
+    _p("knowledge_spread", "population", "spread of initial knowledge around what skill predicts (standard deviation)",
+       "0..1", 0.15, 0.0, 0.45),
     _p("skill_knowledge_link", "population", "how much initial knowledge follows digital skill (0 = independent, 1 = equal)",
        "0..1", 0.5, 0.0, 1.0),
-    _p("initial_trust", "population", "mean initial trust in each administration", "0..1", 0.45, 0.0, 1.0,
-       source="OECD Trust Survey 2023: 45% trust the civil service and local government"),
+    _p("initial_trust", "population", "mean initial trust in each administration (an initial condition: trust then "
+       "settles where experience balances each citizen's disposition)", "0..1", 0.45, 0.0, 1.0),
+    _p("initial_trust_spread", "population", "spread of initial trust between citizens (standard deviation)", "0..1",
+       0.15, 0.0, 0.45),
+    _p("trust_admin_spread", "population", "spread of a citizen's initial trust between administrations (standard "
+       "deviation of a normal draw, clipped to 0..1)", "0..1", 0.05, 0.0, 0.45),
+    _p("trust_disposition", "population", "mean disposition to trust institutions: the level each citizen's trust "
+       "returns to when nothing happens (generalised trust)", "0..1", 0.5, 0.0, 1.0,
+       source="modelling assumption; the OECD Trust Survey 2023 level (39-45% trusting) is for calibration"),
+    _p("disposition_spread", "population", "spread of the disposition to trust between citizens (standard deviation)",
+       "0..1", 0.2, 0.0, 0.45),
     _p("privacy_concern_mean", "population", "mean privacy concern", "0..1", 0.4, 0.0, 1.0),
+    _p("privacy_concern_spread", "population", "spread of privacy concern (standard deviation)", "0..1", 0.2, 0.0, 0.45),
     _p("voice_mean", "population", "mean propensity to complain or answer a poll", "0..1", 0.25, 0.0, 1.0),
+    _p("voice_spread", "population", "spread of the propensity to complain (standard deviation)", "0..1", 0.15, 0.0, 0.45),
     # --- network -----------------------------------------------------------
     _p("topology", "network", "kind of social network", "-", "communities",
        choices=("small_world", "scale_free", "communities", "complete", "file")),
@@ -118,26 +137,40 @@ _ALL = [
        "0..1", 0.8, 0.0, 1.0),
     _p("network_file", "network", "topology = 'file': path of an edge list (.edgelist/.txt/.csv) or GraphML file, "
        "relative to the scenario file", "path", ""),
+    _p("informal_tilt", "network", "how strongly informal prescribers gather around the skilled: a citizen is picked "
+       "with weight exp(tilt x skill) (0 = at random)", "log-weight per unit of skill", 2.0, 0.0, 20.0,
+       source="paper 3: 'the more competent he is ... the more numerous they become'"),
+    _p("institutional_tilt", "network", "how strongly institutional prescribers seek out the less skilled: a citizen is "
+       "picked with weight exp(-tilt x skill) (0 = at random)", "log-weight per unit of skill", 2.0, 0.0, 20.0,
+       source="paper 3: social workers and public writers reconnect the 'lost' user"),
     # --- behaviour ---------------------------------------------------------
-    _p("knowledge_model", "behaviour", "knowledge as a level (continuous, DeGroot averaging) or yes/no (binary, Bass hazard)",
+    _p("knowledge_model", "behaviour", "knowledge as a level (continuous) or yes/no (binary, Bass hazard)",
        "-", "continuous", choices=("continuous", "binary")),
     _p("broadcast", "behaviour", "information reaching citizens from official pages each week (Bass p)", "1/week",
-       0.005, 0.0, 1.0),
-    _p("word_of_mouth", "behaviour", "weight of neighbours' knowledge each week (DeGroot step, or Bass q)", "1/week",
-       0.05, 0.0, 1.0),
-    _p("trust_spread", "behaviour", "weight of neighbours' trust each week (DeGroot step)", "1/week", 0.05, 0.0, 1.0),
+       0.01, 0.0, 1.0),
+    _p("word_of_mouth", "behaviour", "share of a better-informed circle's knowledge advantage learned each week "
+       "(continuous), or Bass q (binary)", "1/week", 0.03, 0.0, 1.0),
+    _p("knowledge_decay", "behaviour", "share of procedural knowledge made obsolete each week as procedures change "
+       "(and forgotten); binary: chance of becoming uninformed", "1/week", 0.015, 0.0, 1.0,
+       source="modelling assumption: a half-life near a year, as rules and forms are revised yearly"),
+    _p("trust_spread", "behaviour", "weight of neighbours' trust each week (DeGroot step)", "1/week", 0.01, 0.0, 1.0),
     _p("prescriber_weight", "behaviour", "weight of a prescriber relative to an ordinary neighbour (opinion leader)",
        "x", 5.0, 1.0, 100.0),
-    _p("prescriber_knowledge", "behaviour", "knowledge of a volunteer prescriber", "0..1", 0.8, 0.0, 1.0),
-    _p("prescriber_capacity", "behaviour", "people a volunteer prescriber helps per week", "people/week", 2, 0, 1000),
-    _p("funded_capacity", "behaviour", "people a funded prescriber helps per week", "people/week", 10, 0, 1000),
-    _p("learn_rate", "behaviour", "knowledge gained per contact with an administration, as a share of what is missing",
-       "0..1", 0.1, 0.0, 1.0),
+    _p("prescriber_knowledge", "behaviour", "initial knowledge of a prescriber (it then goes stale, and is refreshed by "
+       "caseload and training)", "0..1", 0.8, 0.0, 1.0),
+    _p("prescriber_capacity", "behaviour", "people an unfunded prescriber helps per week", "people/week", 2, 0, 1000),
+    _p("funded_capacity", "behaviour", "people a funded institutional prescriber helps per week", "people/week", 10,
+       0, 1000),
+    _p("funded_training", "behaviour", "share of missing knowledge a funded prescriber's training restores each week",
+       "1/week", 0.05, 0.0, 1.0),
+    _p("learn_rate", "behaviour", "knowledge gained per contact with an administration, as a share of what is missing "
+       "(a prescriber learns as much from each case it handles)", "0..1", 0.1, 0.0, 1.0),
     _p("qa_half_saturation", "behaviour", "share of an administration's public asking in a week at which published "
        "answers reach half of that public", "0..1", 0.01, 0.0001, 1.0),
-    _p("forget_rate", "behaviour", "share of knowledge forgotten each week", "1/week", 0.01, 0.0, 1.0),
-    _p("success_intercept", "behaviour", "log-odds of a citizen's own success at average skill, knowledge and complexity",
-       "logit", 0.0, -10.0, 10.0),
+    _p("forum_answer_quality", "behaviour", "share of missing knowledge a forum answer gives the asker, at full forum "
+       "activity", "0..1", 0.5, 0.0, 1.0),
+    _p("success_intercept", "behaviour", "log-odds that a citizen's file is complete and right, at average skill, "
+       "knowledge and complexity", "logit", 0.0, -10.0, 10.0),
     _p("skill_weight", "behaviour", "log-odds per unit of digital skill (at a counter or with a prescriber, staff make up "
        "part of a low skill)", "logit", 3.0, 0.0, 20.0),
     _p("knowledge_weight", "behaviour", "log-odds per unit of knowledge", "logit", 3.0, 0.0, 20.0),
@@ -145,24 +178,58 @@ _ALL = [
     _p("load_weight", "behaviour", "log-odds lost per unit of counter overload", "logit", 1.0, 0.0, 20.0),
     _p("personal_weight", "behaviour", "log-odds gained with a personal record at full personalisation", "logit", 1.5, 0.0, 20.0),
     _p("counter_help", "behaviour", "share of the skill handicap a counter agent or prescriber makes up", "0..1", 0.7, 0.0, 1.0),
-    _p("giveup_intercept", "behaviour", "log-odds of giving up (non-take-up) relative to self-service", "logit", -2.5,
-       -10.0, 10.0),
-    _p("giveup_weight", "behaviour", "log-odds of giving up per unit of missing knowledge and missing trust", "logit", 2.0,
-       0.0, 20.0),
+    _p("admin_error", "behaviour", "share of complete, correct files the administration still decides wrongly (unless "
+       "it gets the case right on its own): such failures have merit and can be won on redress", "0..1", 0.2, 0.0, 1.0),
+    _p("giveup_intercept", "behaviour", "log-odds of giving up (non-take-up) at an expected success of one half",
+       "logit", -0.8, -10.0, 10.0),
+    _p("giveup_success_weight", "behaviour", "log-odds of giving up lost per unit of expected success (which reads "
+       "knowledge, skill, trust and the channels on offer)", "logit", 4.0, 0.0, 20.0),
+    _p("burden_weight", "behaviour", "log-odds of giving up per further separate procedure waiting (administrative "
+       "burden)", "logit", 0.5, 0.0, 20.0, source="Herd and Moynihan 2018: compliance costs drive non-take-up"),
     _p("counter_preference", "behaviour", "log-odds for online (and against the counter or a prescriber) per unit of "
        "digital skill", "logit", 3.0, 0.0, 20.0),
+    _p("queue_aversion", "behaviour", "log-odds against the counter per person waiting per weekly slot", "logit", 1.0,
+       0.0, 20.0),
+    _p("queue_memory", "behaviour", "share of last week's queue signal kept in this week's (word of a long queue "
+       "travels, and fades, over a few weeks)", "0..1", 0.5, 0.0, 1.0),
     _p("patience", "behaviour", "weeks a citizen waits in a full counter queue before giving up", "weeks", 2, 0, 52),
     _p("redress_intercept", "behaviour", "log-odds of contesting a failure, for a citizen who knows the procedure", "logit",
-       -1.5, -10.0, 10.0),
+       -2.2, -10.0, 10.0),
     _p("redress_knowledge_weight", "behaviour", "log-odds of contesting per unit of knowledge", "logit", 2.0, 0.0, 20.0),
     _p("redress_voice_weight", "behaviour", "log-odds of contesting per unit of voice", "logit", 2.0, 0.0, 20.0),
     _p("redress_help_weight", "behaviour", "log-odds of contesting when a prescriber helps (the citizen went through "
        "one, or their prescriber is funded)", "logit", 1.5, 0.0, 20.0),
+    _p("redress_merit_weight", "behaviour", "log-odds of contesting when the administration was at fault (the citizen "
+       "has grounds)", "logit", 1.0, 0.0, 20.0),
+    _p("redress_known_by_knowledge", "behaviour", "how much procedural knowledge tells a citizen that a redress "
+       "procedure exists, beyond its visibility", "0..1", 0.5, 0.0, 1.0),
+    _p("review_intercept", "behaviour", "log-odds that a review establishes a case's merit, at average evidence and "
+       "independence, heard at once", "logit", 0.0, -10.0, 10.0),
+    _p("review_independence_weight", "behaviour", "log-odds of establishing merit per unit of the review's independence",
+       "logit", 2.0, 0.0, 20.0),
+    _p("evidence_weight", "behaviour", "log-odds of establishing merit per unit of evidence (the citizen's knowledge, or "
+       "their prescriber's when helped)", "logit", 2.0, 0.0, 20.0),
+    _p("evidence_decay", "behaviour", "log-odds of establishing merit lost per year a case waits (papers lost, the "
+       "situation moved on)", "logit/year", 2.0, 0.0, 20.0),
     _p("trust_gain", "behaviour", "step toward a good outcome (expectation-confirmation)", "0..1", 0.1, 0.0, 1.0,
        source="Bhattacherjee 2001; asymmetry after Slovic 1993"),
     _p("trust_loss", "behaviour", "step toward a bad outcome; larger than the gain (trust is lost faster than won)",
        "0..1", 0.3, 0.0, 1.0, source="Slovic 1993"),
-    _p("no_recourse_penalty", "behaviour", "extra trust lost after a failure with no redress try", "0..1", 0.1, 0.0, 1.0),
+    _p("trust_relaxation", "behaviour", "share of the distance to the citizen's own disposition that trust closes each "
+       "week (bounded memory of experience)", "1/week", 0.02, 0.0, 1.0),
+    _p("no_recourse_penalty", "behaviour", "extra trust lost after a failure left with no redress, or a redress case "
+       "never heard", "0..1", 0.1, 0.0, 1.0),
+    _p("giveup_penalty", "behaviour", "trust lost in an administration when a citizen gives up a need there", "0..1",
+       0.1, 0.0, 1.0),
+    _p("heard_gain", "behaviour", "trust gained by being heard by a review, won or lost (procedural justice)", "0..1",
+       0.1, 0.0, 1.0, source="Tyler 1990: fair procedures build legitimacy whatever the outcome"),
+    _p("recourse_assurance", "behaviour", "share of the distance to full trust added to the disposition of a citizen who "
+       "knows a redress procedure exists", "0..1", 0.1, 0.0, 1.0,
+       source="paper 2.4: 'existence of a procedure for redress' as a basis for trust"),
+    _p("publication_weight", "behaviour", "weekly step of trust toward an administration's published performance, at "
+       "full transparency", "1/week", 0.02, 0.0, 1.0),
+    _p("publication_memory", "behaviour", "share of last week's published success rate kept in this week's (a rolling "
+       "average)", "0..1", 0.9, 0.0, 1.0),
     _p("privacy_cost", "behaviour", "trust lost per contact at full interconnection and full privacy concern", "0..1",
        0.05, 0.0, 1.0),
     _p("visible_fix_gain", "behaviour", "trust gained by users of an administration when a fix is made visible", "0..1",
@@ -170,13 +237,21 @@ _ALL = [
     _p("say_gain", "behaviour", "trust gained by a citizen whose voice was collected and visibly acted on", "0..1",
        0.05, 0.0, 1.0, source="OECD 2023: people who feel they have a say trust 47 points more"),
     _p("voice_decay", "behaviour", "share of accumulated voice kept from one week to the next", "0..1", 0.9, 0.0, 1.0),
-    _p("voice_threshold", "behaviour", "accumulated complaints per user that trigger an adaptation", "per user",
+    _p("voice_threshold", "behaviour", "accumulated voice per user that triggers an adaptation", "per user",
        0.005, 0.0001, 10.0),
+    _p("collective_weight", "behaviour", "weight of a complaint a prescriber carries as a collective one, against 1 "
+       "for an individual complaint", "x", 2.0, 1.0, 100.0),
+    _p("poll_share", "behaviour", "share of an administration's public a poll reaches each week at full voice "
+       "collection", "1/week", 0.01, 0.0, 1.0),
+    _p("fix_wear", "behaviour", "share of a fix's gain lost each week without upkeep, as rules change and staff move",
+       "1/week", 0.01, 0.0, 1.0),
+    _p("fix_staff_cost", "behaviour", "weeks of counter staff one fix takes away from the counter", "weeks", 1.0,
+       0.0, 52.0),
     # --- levers (defaults = supply_front_office baseline) --------------------
     _p("counter_staff", "levers", "counter and phone staff, as a multiple of each administration's usual staff", "x",
        1.0, 0.0, 10.0),
-    _p("online_push", "levers", "log-odds added to self-service online (redirection, counters by appointment)", "logit",
-       0.0, 0.0, 10.0),
+    _p("online_push", "levers", "log-odds added to self-service online against the other channels (redirection, "
+       "counters by appointment); it never enters the decision to act at all", "logit", 0.0, 0.0, 10.0),
     _p("online_fit", "levers", "how well the online offer fits each administration's own procedure (1 = made for it)",
        "0..1", 1.0, 0.0, 1.0),
     _p("faq_quality", "levers", "FAQ or helpdesk: share of missing knowledge an answer gives the asker (0 = none)",
@@ -187,25 +262,30 @@ _ALL = [
        "0..1", 0.0, 0.0, 1.0),
     _p("personalisation", "levers", "personal space: how much a record of past contacts helps the next request "
        "(0 = none, low = an archive only)", "0..1", 0.0, 0.0, 1.0),
-    _p("single_front_office", "levers", "one request covers every administration the citizen needs that week", "-", False),
-    _p("interconnection", "levers", "how much citizens' files are shared between administrations", "0..1", 0.0, 0.0, 1.0),
+    _p("single_front_office", "levers", "one contact handles every need a citizen has waiting, at every administration",
+       "-", False),
+    _p("interconnection", "levers", "how much citizens' files are shared between administrations", "0..1", 0.1, 0.0, 1.0,
+       source="baseline: some files are already shared (tax and benefit records)"),
     _p("data_protection_redress", "levers", "a data-protection recourse exists, so interconnection costs no trust", "-",
        False),
-    _p("funded_prescribers", "levers", "share of prescribers that are funded (more capacity, trained)", "0..1", 0.0, 0.0, 1.0),
+    _p("funded_prescribers", "levers", "share of institutional prescribers that are funded (more capacity, trained)",
+       "0..1", 0.0, 0.0, 1.0),
     _p("prescriber_bundling", "levers", "prescribers carry individual complaints as collective ones", "-", False),
-    _p("redress_visibility", "levers", "share of citizens who know a redress procedure exists", "0..1", 0.1, 0.0, 1.0),
+    _p("redress_visibility", "levers", "share of citizens who know a redress procedure exists, whatever their knowledge",
+       "0..1", 0.1, 0.0, 1.0),
     _p("redress_capacity", "levers", "redress cases each administration decides per 1000 citizens per week "
-       "(0 = no procedure)",
-       "cases/1000/week", 0.3, 0.0, 1000.0),
-    _p("redress_deadline", "levers", "weeks within which a redress case should be decided", "weeks", 8, 1, 520),
-    _p("redress_upheld", "levers", "share of decided redress cases found in the citizen's favour", "0..1", 0.3, 0.0, 1.0,
-       source="baseline: an informal complaint route, below the ombudsmen's rates (European Ombudsman 2022: "
-              "46% settled or solved; UK LGSCO 2024-25: 83% upheld); the redress_procedure policy sets 0.5"),
+       "(0 = no procedure)", "cases/1000/week", 0.2, 0.0, 1000.0),
+    _p("redress_deadline", "levers", "weeks within which a redress case must be decided; an undecided case then lapses "
+       "(silence means rejection)", "weeks", 8, 1, 520, source="France, CRPA art. L231-4: two months' silence on a "
+                                                                  "recourse is an implicit rejection"),
+    _p("review_independence", "levers", "independence of the review (0 = the office that decided reviews itself, "
+       "1 = an independent body such as an ombudsman)", "0..1", 0.2, 0.0, 1.0),
     _p("voice_collection", "levers", "how actively opinions and complaints are collected (polls, forms)", "0..1",
        0.1, 0.0, 1.0),
     _p("responsiveness", "levers", "chance that an administration acts when collected voice passes the threshold",
        "0..1", 0.2, 0.0, 1.0),
-    _p("transparency", "levers", "share of outcomes and fixes that are published and seen", "0..1", 0.1, 0.0, 1.0),
+    _p("transparency", "levers", "share of outcomes (success rates, waiting times) and fixes that are published and seen",
+       "0..1", 0.1, 0.0, 1.0),
     _p("adaptation_step", "levers", "size of one fix: complexity cut, or quality raised, per adaptation", "0..1",
        0.05, 0.0, 1.0),
 ]

@@ -48,12 +48,14 @@ _SINGLE = [
     Policy("community_forum", "citizens help citizens beyond their own ties", "2.2", {"forum": 0.7}),
     Policy("personal_space", "a personal space keeps records that cut repeat failures", "2.3",
            {"personalisation": 0.8, "interconnection": 0.3}),
-    Policy("single_front_office", "one request covers several administrations; files are interconnected", "2.3",
+    Policy("single_front_office", "one contact handles every need waiting, at every administration; files are "
+           "interconnected", "2.3",
            {"single_front_office": True, "interconnection": 1.0}),
-    Policy("funded_prescribers", "prescribers are funded: more capacity, trained, carry collective complaints", "3",
+    Policy("funded_prescribers", "institutional prescribers are funded: they reach more people, help more, are "
+           "trained and carry collective complaints", "3",
            {"funded_prescribers": 1.0, "prescriber_bundling": True}),
-    Policy("redress_procedure", "a known, staffed redress procedure with a deadline", "2.4, 3",
-           {"redress_visibility": 0.6, "redress_capacity": 3.0, "redress_deadline": 6, "redress_upheld": 0.5,
+    Policy("redress_procedure", "a known, staffed, independent redress procedure with a deadline", "2.4, 3",
+           {"redress_visibility": 0.6, "redress_capacity": 1.0, "redress_deadline": 8, "review_independence": 0.8,
             "data_protection_redress": True}),
     Policy("transparent_feedback", "outcomes and fixes are published; voice is acted upon", "2.2, 2.4",
            {"transparency": 0.9, "responsiveness": 0.5, "voice_collection": 0.4}),

@@ -28,11 +28,18 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from model.administrations import MISSION_FIELDS, MISSIONS, Mission, resolve_missions
+from model.life_events import EVENT_FIELDS, LIFE_EVENTS, LifeEvent, resolve_life_events
 from model.params import PARAMS, SECTIONS, Param, number, params_in
-from model.policies import POLICIES, apply_policies
+from model.policies import POLICIES, apply_policies, lever_defaults
 from model.text import one_line, read_toml
 
-__all__ = ["Scenario", "ScenarioError", "load_scenario", "parse_scenario", "FIELD_PATHS"]
+__all__ = ["Scenario", "ScenarioError", "load_scenario", "parse_scenario", "FIELD_PATHS", "DEFAULT_WARMUP",
+           "MAX_WARMUP"]
+
+# Weeks run under the baseline levers before the recorded series starts (see docs/ODD.md,
+# "Warm-up", for how this was measured), and the most a scenario may ask for.
+DEFAULT_WARMUP = 156
+MAX_WARMUP = 5200
 
 
 class ScenarioError(ValueError):
@@ -61,16 +68,19 @@ def _section_model(section: str) -> type[BaseModel]:
     return create_model(section.capitalize(), __config__=_STRICT, **fields)
 
 
-_MissionOverride = create_model(
-    "MissionOverride",
-    __config__=_STRICT,
-    **{
-        name: (Annotated[float, Field(ge=lo, le=hi, description=meaning)] | None, None)
-        for name, (meaning, lo, hi) in MISSION_FIELDS.items()
-    },
-)
+def _override_model(name: str, table: dict[str, tuple[str, float, float]]) -> type[BaseModel]:
+    """A table of optional numbers, each within its allowed range (an administration's or a life event's)."""
+    return create_model(name, __config__=_STRICT, **{
+        field: (Annotated[float, Field(ge=lo, le=hi, description=meaning)] | None, None)
+        for field, (meaning, lo, hi) in table.items()
+    })
+
+
+_MissionOverride = _override_model("MissionOverride", MISSION_FIELDS)
+_EventOverride = _override_model("EventOverride", EVENT_FIELDS)
 _SECTION_MODELS = {s: _section_model(s) for s in SECTIONS}
 MissionName = Literal[tuple(MISSIONS)]  # type: ignore[valid-type]
+EventName = Literal[tuple(LIFE_EVENTS)]  # type: ignore[valid-type]
 
 
 class Scenario(BaseModel):
@@ -82,12 +92,14 @@ class Scenario(BaseModel):
     description: str = ""
     policy: str | list[str] = "supply_front_office"
     steps: Annotated[int, Field(ge=1, le=100_000)] = 52
+    warmup: Annotated[int, Field(ge=0, le=MAX_WARMUP)] = DEFAULT_WARMUP
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
     population: _SECTION_MODELS["population"] = Field(default_factory=_SECTION_MODELS["population"])  # type: ignore[valid-type]
     network: _SECTION_MODELS["network"] = Field(default_factory=_SECTION_MODELS["network"])  # type: ignore[valid-type]
     behaviour: _SECTION_MODELS["behaviour"] = Field(default_factory=_SECTION_MODELS["behaviour"])  # type: ignore[valid-type]
     levers: _SECTION_MODELS["levers"] = Field(default_factory=_SECTION_MODELS["levers"])  # type: ignore[valid-type]
     administrations: dict[MissionName, _MissionOverride] = Field(default_factory=dict)  # type: ignore[valid-type]
+    life_events: dict[EventName, _EventOverride] = Field(default_factory=dict)  # type: ignore[valid-type]
 
     @field_validator("policy")
     @classmethod
@@ -113,10 +125,26 @@ class Scenario(BaseModel):
         values.update({k: v for k, v in self.levers.model_dump().items() if v is not None})
         return values
 
+    def warmup_flat(self) -> dict[str, Any]:
+        """Every model parameter during the warm-up: this scenario's own values, every lever at its baseline."""
+        return {**self.flat(), **lever_defaults()}
+
+    def world(self) -> dict[str, Any]:
+        """Everything but the policy: population, network, behaviour, administrations, life events, warm-up.
+
+        Two scenarios with the same world and seed share their warm-up exactly,
+        so one warmed-up model can be branched into either (``CrmModel.branch``).
+        """
+        return self.model_dump(exclude={"name", "description", "policy", "levers", "steps", "seed"})
+
     def missions(self) -> dict[str, Mission]:
         """The administrations, with this scenario's overrides."""
         overrides = {m: o.model_dump(exclude_none=True) for m, o in self.administrations.items()}
         return resolve_missions(overrides)
+
+    def events(self) -> dict[str, LifeEvent]:
+        """The life events, with this scenario's overrides."""
+        return resolve_life_events({e: o.model_dump(exclude_none=True) for e, o in self.life_events.items()})
 
     def with_values(self, values: dict[str, Any], source: str = "<overrides>") -> "Scenario":
         """A new, re-validated scenario with some values changed.
@@ -150,9 +178,10 @@ def field_path(key: str) -> list[str]:
 
 
 FIELD_PATHS: set[str] = (
-    {"name", "description", "policy", "steps", "seed"}
+    {"name", "description", "policy", "steps", "warmup", "seed"}
     | {f"{p.section}.{p.name}" for p in PARAMS.values()}
     | {f"administrations.{m}.{f}" for m in MISSIONS for f in MISSION_FIELDS}
+    | {f"life_events.{e}.{f}" for e in LIFE_EVENTS for f in EVENT_FIELDS}
 )
 
 
@@ -161,9 +190,10 @@ def _allowed(loc: tuple[Any, ...]) -> str:
     last = str(loc[-1]) if loc else ""
     if last in PARAMS and len(loc) == 2:
         return PARAMS[last].allowed()
-    if len(loc) == 3 and loc[0] == "administrations" and last in MISSION_FIELDS:
-        _, lo, hi = MISSION_FIELDS[last]
-        return f"a number from {number(lo)} to {number(hi)}"
+    for table, fields in (("administrations", MISSION_FIELDS), ("life_events", EVENT_FIELDS)):
+        if len(loc) == 3 and loc[0] == table and last in fields:
+            _, lo, hi = fields[last]
+            return f"a number from {number(lo)} to {number(hi)}"
     if loc == ("policy",) or (loc and loc[0] == "policy"):
         return "a policy name or a list of them: " + ", ".join(POLICIES)
     if len(loc) == 2 and loc[0] == "administrations" and loc[1] in MISSIONS:
@@ -174,8 +204,15 @@ def _allowed(loc: tuple[Any, ...]) -> str:
         return "a table of: " + ", ".join(p.name for p in params_in(loc[0]))
     if len(loc) == 1 and loc[0] == "administrations":
         return "tables named " + ", ".join(MISSIONS)
+    if len(loc) == 2 and loc[0] == "life_events" and loc[1] in LIFE_EVENTS:
+        return "a table of: " + ", ".join(EVENT_FIELDS)
+    if len(loc) == 2 and loc[0] == "life_events":
+        return "a table named one of " + ", ".join(LIFE_EVENTS)
+    if len(loc) == 1 and loc[0] == "life_events":
+        return "tables named " + ", ".join(LIFE_EVENTS)
     return {
         "steps": "a whole number from 1 to 100000",
+        "warmup": f"a whole number from 0 to {MAX_WARMUP}",
         "seed": "a whole number of at least 0",
         "name": "text",
         "description": "text",
@@ -184,11 +221,13 @@ def _allowed(loc: tuple[Any, ...]) -> str:
 
 def _fields_here(loc: tuple[Any, ...]) -> str:
     if len(loc) == 1:
-        return "name, description, policy, steps, seed, " + ", ".join(SECTIONS) + ", administrations"
+        return "name, description, policy, steps, warmup, seed, " + ", ".join(SECTIONS) + ", administrations, life_events"
     if len(loc) == 2 and loc[0] in SECTIONS:
         return ", ".join(p.name for p in params_in(loc[0]))
     if len(loc) == 3 and loc[0] == "administrations":
         return ", ".join(MISSION_FIELDS)
+    if len(loc) == 3 and loc[0] == "life_events":
+        return ", ".join(EVENT_FIELDS)
     return "see docs/ODD.md"
 
 

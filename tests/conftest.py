@@ -5,13 +5,15 @@ from __future__ import annotations
 import pytest
 
 from model.administrations import MISSIONS
+from model.life_events import LIFE_EVENTS
 from model.scenario import parse_scenario
 
 NO_NEEDS = {m: {"need_rate": 0.0} for m in MISSIONS}
+NO_EVENTS = {e: {"rate": 0.0} for e in LIFE_EVENTS}
 
 
 def scenario(**sections):
-    """A validated scenario from section tables, e.g. scenario(levers={"faq_quality": 0.5})."""
+    """A validated scenario from section tables, e.g. scenario(levers={"faq_quality": 0.5}, warmup=0)."""
     return parse_scenario(dict(sections), "<test>")
 
 

@@ -1,4 +1,10 @@
-"""Limiting cases the model must reproduce (DESIGN section 5)."""
+"""Limiting cases the model must reproduce (DESIGN section 5), each in its documented configuration.
+
+The configurations switch off what the limiting case leaves out: no warm-up
+(the curve is followed from week 0), no needs, no learning or obsolescence
+(``QUIET``); for trust averaging alone, no relaxation toward dispositions, no
+published outcomes and no polls (``AVERAGING_ONLY``).
+"""
 
 import math
 
@@ -9,9 +15,11 @@ import pytest
 from model import CrmModel
 from model.administrations import MISSIONS
 from model.metrics import gini
-from tests.conftest import NO_NEEDS, scenario
+from tests.conftest import NO_EVENTS, NO_NEEDS, scenario
 
-QUIET = {"broadcast": 0.0, "word_of_mouth": 0.0, "forget_rate": 0.0, "learn_rate": 0.0}
+QUIET = {"broadcast": 0.0, "word_of_mouth": 0.0, "knowledge_decay": 0.0, "learn_rate": 0.0}
+AVERAGING_ONLY = {"trust_relaxation": 0.0}
+NOTHING_PUBLISHED = {"transparency": 0.0, "voice_collection": 0.0}
 
 
 def bass_curve(p, q, t):
@@ -29,10 +37,12 @@ def test_binary_knowledge_on_a_complete_graph_follows_the_bass_curve():
     """
     p, q, weeks = 0.005, 0.1, 100
     s = scenario(
+        warmup=0,
         population={"n_citizens": 1500, "n_prescribers": 0, "knowledge_mean": 0.0, "skill_spread": 0.0},
         network={"topology": "complete"},
         behaviour={**QUIET, "knowledge_model": "binary", "broadcast": p, "word_of_mouth": q},
         administrations=NO_NEEDS,
+        life_events=NO_EVENTS,
     )
     share = np.mean([CrmModel(s, rng=seed).run(weeks)["knowledge_mean"].to_numpy() for seed in range(4)], axis=0)
     rmse = np.sqrt(np.mean((share - bass_curve(p, q, np.arange(weeks + 1))) ** 2))
@@ -42,10 +52,13 @@ def test_binary_knowledge_on_a_complete_graph_follows_the_bass_curve():
 
 def trust_only(topology, **network):
     return scenario(
+        warmup=0,
         population={"n_citizens": 400, "n_prescribers": 0},
         network={"topology": topology, **network},
-        behaviour={**QUIET, "trust_spread": 0.5},
+        behaviour={**QUIET, **AVERAGING_ONLY, "trust_spread": 0.5},
+        levers=NOTHING_PUBLISHED,
         administrations=NO_NEEDS,
+        life_events=NO_EVENTS,
     )
 
 
@@ -73,7 +86,7 @@ def test_trust_averaging_on_a_doubly_stochastic_weighting_keeps_the_mean():
 
 def test_perfect_quality_gives_no_failure_no_redress_try_and_nan_success():
     perfect = {m: {"quality": 1.0} for m in MISSIONS}
-    s = scenario(population={"n_citizens": 500}, administrations=perfect,
+    s = scenario(warmup=0, population={"n_citizens": 500}, administrations=perfect,
                  levers={"redress_visibility": 1.0, "redress_capacity": 10.0})
     m = CrmModel(s, rng=3)
     table = m.run(30)

@@ -39,11 +39,26 @@ def test_communities_keep_the_homophily_share_inside():
     assert np.corrcoef(community, skill)[0, 1] > 0.9
 
 
-def test_prescribers_are_hubs_tied_mostly_to_low_skill_citizens():
+def test_informal_prescribers_gather_around_the_skilled_and_institutional_ones_around_the_less_skilled():
+    """Paper 3: informal prescribers grow with competence; institutional ones seek out the left-behind."""
     skill = rng(2).random(2000)
-    pu, pv = nets.attach_prescribers(2000, 10, 50, skill, rng())
+    informal = np.arange(10) < 5
+    pu, pv, rank = nets.attach_prescribers(2000, informal, skill, informal_ties=50, institutional_ties=80,
+                                           informal_tilt=2.0, institutional_tilt=2.0, rng=rng())
     assert pu.min() == 2000 and pu.max() == 2009
-    assert skill[pv].mean() < skill.mean() - 0.1
+    by_informal = informal[pu - 2000]
+    assert skill[pv[by_informal]].mean() > skill.mean() + 0.1
+    assert skill[pv[~by_informal]].mean() < skill.mean() - 0.1
+    # each prescriber's ties are ranked in draw order, without repeats
+    assert rank[by_informal].max() < 50 and rank[~by_informal].max() < 80
+    assert np.unique(pu * 10_000 + pv).size == pu.size
+
+
+def test_a_tilt_of_zero_picks_citizens_at_random():
+    skill = rng(3).random(5000)
+    pu, pv, _ = nets.attach_prescribers(5000, np.zeros(40, dtype=bool), skill, informal_ties=1,
+                                        institutional_ties=100, informal_tilt=0.0, institutional_tilt=0.0, rng=rng())
+    assert skill[pv].mean() == pytest.approx(skill.mean(), abs=0.02)
 
 
 def test_influence_matrix_rows_sum_to_one_and_prescribers_weigh_more():

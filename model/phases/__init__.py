@@ -1,0 +1,47 @@
+"""The eight phases of one step (one week), in the order of the paper, one module each.
+
+Each phase is a function of the model that works on whole arrays (or on the
+subset of citizens concerned this week): no Python loop over citizens. What a
+phase hands to the next is kept in ``model.week`` (:class:`Week`); running
+totals for the metrics in ``model.tally`` (:class:`Tally`); redress cases
+waiting in ``model.cases`` (:class:`Cases`).
+
+1. :func:`arise_needs` (``needs``): routine needs and life events; take-up;
+2. :func:`choose_channels` (``channels``): act or give up, then which channel;
+3. :func:`resolve_requests` (``resolution``): queues, then success or failure;
+4. :func:`deliberate` (``learning``): obsolescence, contacts, help devices;
+5. :func:`seek_redress` (``redress``): contest or lose; cases heard or lapsed;
+6. :func:`update_trust` (``trust``): memory, experience, procedure, publication;
+7. :func:`diffuse` (``diffusion``): pages and ties;
+8. :func:`collect_voice_and_adapt` (``voice``): complaints, polls, fixes.
+
+Functional forms and their sources are in each module's docstring and in
+docs/ODD.md, section 7.
+"""
+
+from model.phases.channels import choose_channels
+from model.phases.diffusion import diffuse
+from model.phases.learning import deliberate
+from model.phases.needs import arise_needs
+from model.phases.queues import logistic
+from model.phases.redress import knows_redress, seek_redress
+from model.phases.resolution import resolve_requests
+from model.phases.state import Cases, Tally, Week
+from model.phases.trust import update_trust
+from model.phases.voice import collect_voice_and_adapt
+
+__all__ = [
+    "Week",
+    "Tally",
+    "Cases",
+    "arise_needs",
+    "choose_channels",
+    "resolve_requests",
+    "deliberate",
+    "seek_redress",
+    "update_trust",
+    "diffuse",
+    "collect_voice_and_adapt",
+    "knows_redress",
+    "logistic",
+]
