@@ -64,6 +64,16 @@ def _seed(text: str) -> int:
     return value
 
 
+def _tolerance(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1 (got {text})")
+    return value
+
+
 def _out_file(text: str) -> Path:
     path = Path(text)
     suffix = path.suffix.lower()
@@ -83,6 +93,7 @@ examples:
   crmsim run scenarios/supply_front_office.toml scenarios/full_mediation.toml
   crmsim validate scenarios/*.toml
   crmsim policies
+  crmsim warmup scenarios/supply_front_office.toml
   crmsim sweep experiments/paper_question.toml && crmsim report results/paper_question/
 """
 
@@ -107,6 +118,18 @@ example:
   crmsim validate scenarios/*.toml
 """
 
+_WARMUP_DESCRIPTION = """\
+Measure how many weeks a scenario takes to settle, to choose its `warmup`.
+Runs the scenario from its initial state (no warm-up) for --years years,
+--reps times, averages trust and knowledge metrics across runs week by week,
+smooths them over 13 weeks and prints, for each, the week after which it stays
+within --tolerance of its level over the last 3 years, or within twice its own
+week-to-week wobble there if that is wider (Welch's procedure).
+
+example:
+  crmsim warmup scenarios/supply_front_office.toml --years 10 --reps 10
+"""
+
 _POLICIES_DESCRIPTION = """\
 List every mediation policy: what it does, the paper section it comes from,
 and the levers it sets (a composite lists the policies it combines and the
@@ -118,7 +141,7 @@ example:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``crmsim`` argument parser (``run``, ``validate``, ``policies``, and ``sweep``, ``report``, ``rerun``)."""
+    """The ``crmsim`` argument parser (``run``, ``validate``, ``warmup``, ``policies``, and ``sweep``, ``report``, ``rerun``)."""
     parser = _Parser(prog=PROG, description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND", parser_class=_Parser)
 
@@ -140,6 +163,18 @@ def build_parser() -> argparse.ArgumentParser:
         description=_VALIDATE_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     validate.add_argument("files", nargs="+", metavar="FILE", help="scenario file(s) to check")
     validate.set_defaults(handler=_cmd_validate)
+
+    warmup = commands.add_parser(
+        "warmup", help="measure how many weeks a scenario takes to settle (crmsim warmup scenarios/faq.toml)",
+        description=_WARMUP_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    warmup.add_argument("scenario", metavar="SCENARIO.toml", help="scenario file, e.g. scenarios/supply_front_office.toml")
+    warmup.add_argument("--years", type=positive_int, default=10, metavar="N",
+                        help="years to run from the initial state (default: 10; at least 4)")
+    warmup.add_argument("--reps", type=positive_int, default=10, metavar="N",
+                        help="runs to average, each with its own seed (default: 10)")
+    warmup.add_argument("--tolerance", type=_tolerance, default=0.005, metavar="X",
+                        help="how close to its long-run level a metric must stay (default: 0.005)")
+    warmup.set_defaults(handler=_cmd_warmup)
 
     policies = commands.add_parser(
         "policies", help="list the mediation policies and their levers (crmsim policies)",
@@ -214,7 +249,7 @@ def _header(index: int | None, path: str, model: "CrmModel", steps: int) -> str:
     policy = " + ".join(spec.policies) or "none (baseline levers)"
     lead = f"scenario {index}: " if index is not None else "scenario "
     return one_line(f"{lead}{spec.name} ({path}): policy {policy}, {model.n_citizens} citizens, "
-                    f"{steps} steps, seed {spec.seed}")
+                    f"{steps} steps after a {spec.warmup}-week warm-up, seed {spec.seed}")
 
 
 def _labels(names: list[str]) -> list[str]:
@@ -323,6 +358,34 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         else:
             print(one_line(f"ok {path}"))
     return EXIT_USAGE if failed else EXIT_OK
+
+
+def _cmd_warmup(args: argparse.Namespace) -> int:
+    from experiments.warmup import WEEKS_PER_YEAR, settling
+
+    tail_years = 3
+    if args.years <= tail_years:
+        raise CliError(f"--years: got {args.years}; allowed: at least {tail_years + 1} (the last {tail_years} "
+                       f"years give the long-run level)")
+    scenario = _load(args.scenario, None)
+    print(one_line(f"scenario {scenario.name} ({args.scenario}): {args.reps} runs of {args.years} years from the "
+                   f"initial state, no warm-up"), flush=True)
+    rows = settling(scenario, years=args.years, replications=args.reps, tolerance=args.tolerance,
+                    tail_years=tail_years, seed=scenario.seed,
+                    on_run=lambda r: print(f"  run {r + 1} of {args.reps} done", file=sys.stderr, flush=True))
+    limit = (args.years - tail_years) * WEEKS_PER_YEAR
+    table = [[r.metric, format_value(r.start), format_value(r.steady), f"±{format_value(r.band)}",
+              "not settled" if r.settled_week >= limit else str(r.settled_week)] for r in rows]
+    print()
+    print(_table(["metric", "week 0", "long run", "within", "settled by week"], table))
+    slowest = max(r.settled_week for r in rows)
+    print()
+    if slowest >= limit:
+        print(f"some metric had not settled {limit} weeks in: run longer (--years), or loosen --tolerance")
+    else:
+        print(f"the slowest metric settles by week {slowest}: use warmup >= {slowest} "
+              f"(this scenario's warmup: {scenario.warmup})")
+    return EXIT_OK
 
 
 def _set_levers(name: str) -> list[str]:

@@ -4,7 +4,8 @@ One module per job:
 
 - ``spec``: experiment files (TOML, validated; one-line errors naming file and field);
 - ``design``: full factorial, Latin hypercube, Sobol (Saltelli) and Morris designs;
-- ``seeds``: each run's seed from the master seed and the run id (numpy SeedSequence);
+- ``seeds``: each run's seed from the master seed and its replicate (numpy SeedSequence; the same at
+  every design point, so replicates are paired across points);
 - ``execute``: what a worker does with a chunk of runs (tidy rows);
 - ``evaluators``: where chunks run (sequential, local processes, Dask), one module each;
 - ``runner``: the sweep: chunks out, Parquet parts in, resume;

@@ -6,8 +6,12 @@
 - :func:`point_means`: each metric's mean per design point, with a 95%
   confidence interval from Student's t over the replicates;
 - :func:`series_bands`: the same at every step;
-- :func:`differences`: each design point minus its baseline point (Welch's
-  interval), e.g. every policy minus the supply front office;
+- :func:`differences`: each design point minus its baseline point, replicate
+  by replicate: a sweep gives replicate ``r`` the same seed at every point
+  (common random numbers, :mod:`experiments.seeds`), so when the points differ
+  only in policy and levers the two runs of a replicate share their
+  population, network and warm-up; the interval is Student's t over the
+  paired differences. E.g. every policy minus the supply front office;
 - :func:`sobol_indices`: first-order and total Sobol indices with confidence
   intervals (``SALib.analyze.sobol``), the response of each point being the
   mean of its replicates;
@@ -16,8 +20,10 @@
   model's own replicate noise, to read the indices with.
 
 A missing value (NaN: a rate with no denominator) is left out of a mean, and
-``n`` counts the values used. Sensitivity indices need a value at every point;
-a metric that is missing somewhere gets no indices, and the reason says so.
+``n`` counts the values used; in a difference it drops its pair, and
+``n_pairs`` counts the pairs used. Sensitivity indices need a value at every
+point; a metric that is missing somewhere gets no indices, and the reason says
+so.
 
 Examples
 --------
@@ -106,25 +112,47 @@ def series_bands(series: pd.DataFrame, by: list[str] | tuple[str, ...] = ("point
 
 def differences(final: pd.DataFrame, factor: str, baseline: Any, factor_names: list[str] | tuple[str, ...],
                 level: float = LEVEL) -> pd.DataFrame:
-    """Each point minus the point with the same other values and ``factor == baseline``.
+    """Each point minus the point with the same other values and ``factor == baseline``, paired by replicate.
 
-    Columns: the factors, ``metric``, ``difference``, ``ci_low``, ``ci_high`` (Welch's
-    interval), ``n``, ``n_baseline``. Points with the baseline value are left out.
+    ``final`` needs a ``replicate`` column. Each run of a point is paired with
+    the baseline point's run of the same replicate (in a sweep, the same seed:
+    the same population, network and warm-up when the points differ only in
+    policy and levers), and the interval is Student's t over the per-replicate
+    differences (``scipy.stats.t.interval``), so the noise the two runs share
+    does not widen it. A pair with a NaN on either side is dropped.
+
+    Columns: ``point``, the factors, ``metric``, ``n_pairs``, ``difference``
+    (the mean paired difference), ``ci_low``, ``ci_high``. The interval is NaN
+    with fewer than 2 pairs, and a single value when every pair differs by the
+    same amount. Points with the baseline value are left out.
+
+    Replicates 0, 1, 2 differ a lot (1, 5, 9 at the baseline), but point 1 is
+    above the baseline by 1, 1 and 2 in the same replicates:
+
+    >>> final = pd.DataFrame({"point": [0, 0, 0, 1, 1, 1], "f": ["a"] * 3 + ["b"] * 3,
+    ...                       "replicate": [0, 1, 2] * 2, "metric": "m", "value": [1.0, 5.0, 9.0, 2.0, 6.0, 11.0]})
+    >>> row = differences(final, "f", "a", ["f"]).iloc[0]
+    >>> int(row["n_pairs"]), *(round(float(row[c]), 3) for c in ("difference", "ci_low", "ci_high"))
+    (3, 1.333, -0.101, 2.768)
     """
-    stats_table = point_means(final, factor_names, level)
+    if "replicate" not in final.columns:
+        raise ValueError("differences pairs runs by replicate: the table needs a 'replicate' column")
     others = [f for f in factor_names if f != factor]
-    base = stats_table[stats_table[factor] == baseline].drop(columns=[factor, "point"])
-    merged = stats_table[stats_table[factor] != baseline].merge(base, on=[*others, "metric"],
-                                                                 suffixes=("", "_baseline"))
-    var = merged["std"] ** 2 / merged["n"]
-    var_b = merged["std_baseline"] ** 2 / merged["n_baseline"]
-    se = np.sqrt(var + var_b)
-    dof = (var + var_b) ** 2 / (var ** 2 / (merged["n"] - 1) + var_b ** 2 / (merged["n_baseline"] - 1))
-    half = stats.t.ppf(0.5 + level / 2, dof) * se
-    out = merged[["point", *factor_names, "metric", "n", "n_baseline"]].copy()
-    out["difference"] = merged["mean"] - merged["mean_baseline"]
-    out["ci_low"], out["ci_high"] = out["difference"] - half, out["difference"] + half
-    return out.reset_index(drop=True)
+    rows = final[["point", *factor_names, "replicate", "metric", "value"]]
+    base = rows[rows[factor] == baseline].drop(columns=[factor, "point"])
+    pairs = rows[rows[factor] != baseline].merge(base, on=[*others, "replicate", "metric"],
+                                                 suffixes=("", "_baseline"), validate="many_to_one")
+    pairs["difference"] = pairs["value"] - pairs["value_baseline"]  # NaN on either side: NaN, not counted
+    out = (pairs.groupby(["point", *factor_names, "metric"], sort=True, dropna=False)["difference"]
+           .agg(n_pairs="count", difference="mean", std="std").reset_index())
+    out["n_pairs"] = out["n_pairs"].astype(np.int64)
+    se = out["std"] / np.sqrt(out["n_pairs"])
+    spread = (out["n_pairs"] > 1) & (se > 0)
+    out["ci_low"] = out["ci_high"] = out["difference"].where(out["n_pairs"] > 1)  # no spread: the one value
+    low, high = stats.t.interval(level, out.loc[spread, "n_pairs"] - 1, loc=out.loc[spread, "difference"],
+                                 scale=se[spread])
+    out.loc[spread, "ci_low"], out.loc[spread, "ci_high"] = low, high
+    return out.drop(columns="std")
 
 
 def response(final: pd.DataFrame, metric: str, n_points: int) -> tuple[np.ndarray, str | None]:
@@ -149,7 +177,10 @@ def noise_share(final: pd.DataFrame, metrics: list[str]) -> dict[str, float]:
     replicates per point, the noise left in a point mean has variance
     ``mean within-point variance / r``; this returns that over the variance of
     the point means (NaN with one replicate). Near 0: indices are about the
-    factors; near 1: mostly noise, add replications or samples.
+    factors; near 1: mostly noise, add replications or samples. A sweep gives
+    a replicate the same seed at every point (common random numbers), so part
+    of the noise is shared by every point and does not spread the point means:
+    the share is then an upper bound.
     """
     shares = {}
     for metric in metrics:

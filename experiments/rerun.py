@@ -2,8 +2,10 @@
 
 Everything comes from the results folder, never from the experiment file: the
 base scenario and the metrics from ``manifest.json``, the design point's values
-from ``design.parquet``, the seed from the master seed and the run id. The
-rows must be identical, bit for bit.
+from ``design.parquet``, the seed from the master seed and the run's replicate
+(:func:`experiments.seeds.replicate_seed`). The rows must be identical, bit for
+bit. A folder whose manifest says its seeds were drawn another way (by an
+older version) is refused rather than reported as a mismatch.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pyarrow as pa
 
 from experiments.execute import run_one
 from experiments.runner import task_for
+from experiments.seeds import SCHEME
 from experiments.store import ResultStore, StoreError, code_version
 
 __all__ = ["RerunMismatch", "rerun_run", "rows_of_run", "first_difference"]
@@ -55,6 +58,9 @@ def rows_of_run(root: str | Path, run_id: int) -> tuple[pd.DataFrame, pd.DataFra
     """(saved rows, re-run rows, manifest) of one run."""
     store = ResultStore(root)
     manifest = store.read_manifest()
+    if manifest.get("seeds") != SCHEME:
+        raise StoreError(f"{store.root}: this sweep drew its seeds another way ({manifest.get('seeds')}); "
+                         f"rerun it with the code that wrote it (version {manifest.get('code_version')})")
     total = manifest["run_count"]
     if not 0 <= run_id < total:
         raise StoreError(f"{store.root}: RUN_ID: no run {run_id}; allowed: 0 to {total - 1}")

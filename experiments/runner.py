@@ -1,11 +1,13 @@
 """The sweep: an experiment's runs, sent in chunks to an evaluator, saved as each chunk finishes.
 
 Run ``i`` is design point ``i // replications``, replicate ``i % replications``,
-with the seed :func:`experiments.seeds.run_seed` gives for ``(master seed, i)``.
-A sweep writes the manifest and the design first, then one Parquet part per
-finished chunk. Resuming reads which run ids the parts hold and runs only the
+with the seed :func:`experiments.seeds.replicate_seed` gives for ``(master seed,
+replicate)``: the same at every design point (common random numbers), so runs
+of one replicate are paired across points. A sweep writes the manifest and the
+design first, then one Parquet part per finished chunk. Resuming reads which run ids the parts hold and runs only the
 others; the manifest must describe the same experiment (same spec, same base
-scenario, same design), or the sweep refuses to mix the two.
+scenario, same design, same way of drawing seeds), or the sweep refuses to mix
+the two.
 
 Examples
 --------
@@ -32,7 +34,7 @@ import pandas as pd
 from experiments.design import Design
 from experiments.evaluators.base import Evaluator
 from experiments.execute import Chunk, RunTask, run_chunk
-from experiments.seeds import run_seed
+from experiments.seeds import SCHEME, replicate_seed
 from experiments.spec import Experiment
 from experiments.store import ResultStore, StoreError, code_version, now, package_versions
 
@@ -60,10 +62,11 @@ def _plain(value: Any) -> Any:
 
 
 def task_for(run_id: int, point_values: dict[str, Any], replications: int, master_seed: int) -> RunTask:
-    """The task of run ``run_id`` given its design point's values."""
+    """The task of run ``run_id`` given its design point's values; its seed depends on its replicate only."""
     point, replicate = divmod(run_id, replications)
     values = tuple((name, _plain(v)) for name, v in point_values.items())
-    return RunTask(run_id=run_id, point=point, replicate=replicate, seed=run_seed(master_seed, run_id), values=values)
+    return RunTask(run_id=run_id, point=point, replicate=replicate, seed=replicate_seed(master_seed, replicate),
+                   values=values)
 
 
 def tasks_for(experiment: Experiment) -> Iterator[RunTask]:
@@ -130,7 +133,7 @@ def _new_manifest(experiment: Experiment) -> dict[str, Any]:
         "paths": experiment.paths,
         "design": experiment.spec.design.model_dump(mode="json"),
         "master_seed": experiment.spec.seed,
-        "seeds": "run i uses numpy SeedSequence(master_seed, spawn_key=(i,)); see experiments/seeds.py",
+        "seeds": SCHEME,
         "replications": experiment.spec.replications,
         "points": experiment.n_points,
         "run_count": experiment.n_runs,
@@ -145,6 +148,10 @@ def _new_manifest(experiment: Experiment) -> dict[str, Any]:
 
 
 def _check_same(store: ResultStore, manifest: dict[str, Any], experiment: Experiment) -> None:
+    if manifest.get("seeds") != SCHEME:
+        raise StoreError(f"{store.root}: this sweep drew its seeds another way ({manifest.get('seeds')}); "
+                         f"finish it with the code that started it (version {manifest.get('code_version')}), "
+                         f"or sweep into another --out")
     fingerprint = _fingerprint(experiment)
     for key in ("spec", "base_scenario"):
         if manifest.get(key) != fingerprint[key]:

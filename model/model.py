@@ -205,12 +205,27 @@ class CrmModel(mesa.Model):
         self.spec = scenario
         self.p = SimpleNamespace(**scenario.flat())
         self._apply_levers()
-        self.tally = Tally()
         self.citizens.reset_counts()
+        self.tally = self._open_needs()
         for admin in self.administrations:
             admin.adaptations = 0
         self.recording = True
         self.records = [measure(self)]
+
+    def _open_needs(self) -> Tally:
+        """A tally that counts the needs still open (waiting, in a request, or in a redress case) as arisen.
+
+        So over the recorded period needs = met + given up + failed and lost +
+        still open, although some needs arose during the warm-up.
+        """
+        c, cases = self.citizens, self.cases
+        open_needs = c.pending | c.request
+        per_citizen = open_needs.sum(axis=1)
+        np.add.at(per_citizen, cases.citizen, 1)
+        c.needs[:] = per_citizen
+        open_event = (c.pending_event | c.request_event).sum()
+        return Tally(needs=int(per_citizen.sum()), event_needs=int(open_event + cases.event.sum()),
+                     bottom_needs=int(per_citizen[self.bottom_quartile].sum()))
 
     def branch(self, scenario: Scenario) -> "CrmModel":
         """A copy of this freshly warmed-up model with ``scenario``'s policy switched on instead.

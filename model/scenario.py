@@ -38,7 +38,7 @@ __all__ = ["Scenario", "ScenarioError", "load_scenario", "parse_scenario", "FIEL
 
 # Weeks run under the baseline levers before the recorded series starts (see docs/ODD.md,
 # "Warm-up", for how this was measured), and the most a scenario may ask for.
-DEFAULT_WARMUP = 156
+DEFAULT_WARMUP = 208
 MAX_WARMUP = 5200
 
 

@@ -60,3 +60,23 @@ levers.faq_quality = [0.0, 0.3, 0.6, 0.9]
 every_step = ["trust_mean", "knowledge_gini"]
 at_end = ["trust_mean", "knowledge_gini", "redress_success", "take_up"]
 """
+
+
+# Common random numbers: 2 FAQ qualities (a lever: the warm-up does not see it) x 3 replicates,
+# a short warm-up and few citizens (well under a second in all).
+PAIRED_SWEEP = """
+name = "paired"
+scenario = "{baseline}"
+steps = 4
+replications = 3
+seed = 5
+[set]
+warmup = 5
+population.n_citizens = 150
+population.n_prescribers = 3
+[vary]
+levers.faq_quality = [0.0, 0.9]
+[outputs]
+every_step = "all"
+at_end = ["trust_mean", "knowledge_mean", "knowledge_gini", "take_up"]
+"""

@@ -67,7 +67,7 @@ def test_python_m_crmsim_run_writes_parquet(tmp_path: Path):
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     lines = done.stdout.splitlines()
-    assert lines[0] == "scenario faq (scenarios/faq.toml): policy faq, 1000 citizens, 4 steps, seed 42"
+    assert lines[0] == "scenario faq (scenarios/faq.toml): policy faq, 1000 citizens, 4 steps after a 208-week warm-up, seed 42"
     for metric in METRICS:
         assert any(line.split()[:1] == [metric] for line in lines), metric
     table = pd.read_parquet(out)
@@ -139,7 +139,7 @@ def test_run_prints_header_and_every_metric_with_nan_as_na():
     code, out, err = call("run", str(FAQ), "--steps", "1")
     assert (code, err) == (0, "")
     lines = out.splitlines()
-    assert lines[0] == f"scenario faq ({FAQ}): policy faq, 1000 citizens, 1 steps, seed 42"
+    assert lines[0] == f"scenario faq ({FAQ}): policy faq, 1000 citizens, 1 steps after a 208-week warm-up, seed 42"
     final = CrmModel(load_scenario(FAQ)).run(1).iloc[-1]
     printed = {line.split()[0]: line.split()[1] for line in lines[2:] if line.split()[:1] != ["metric"]}
     assert set(printed) == set(METRICS)
@@ -533,3 +533,38 @@ def test_validate_reads_experiment_files_too(capsys, tmp_path):
     assert main(["validate", str(bad)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "bad_experiment.toml" in err and "design.kind" in err
+
+
+# -- warmup ---------------------------------------------------------------------------------------
+def test_warmup_measures_each_state_metric_and_recommends_a_warm_up(tmp_path: Path):
+    from experiments.warmup import STEADY_METRICS
+
+    small = tmp_path / "small.toml"
+    small.write_text('name = "small"\n[population]\nn_citizens = 150\nn_prescribers = 3\n')
+    code, out, err = call("warmup", str(small), "--years", "4", "--reps", "2")
+    assert code == 0, err
+    assert out.splitlines()[0].startswith("scenario small")
+    table = {line.split()[0]: line.split() for line in out.splitlines()[2:] if line.split()}
+    assert set(STEADY_METRICS) <= set(table)
+    assert out.rstrip().splitlines()[-1].startswith(("the slowest metric settles by week", "some metric had not"))
+    assert err.count("done") == 2  # one progress line per run
+
+
+@pytest.mark.parametrize(("args", "needle"), [(["--years", "3"], "--years"), (["--tolerance", "2"], "tolerance"),
+                                               (["--reps", "0"], "reps")])
+def test_warmup_refuses_bad_options_in_one_line(args, needle):
+    code, out, err = call("warmup", str(FAQ), *args)
+    assert_one_line_error(code, err, needle)
+
+
+def test_settled_week_follows_welchs_reading_of_a_known_curve():
+    import numpy as np
+
+    from experiments.warmup import settled_week
+
+    weeks = np.arange(800)
+    steady, band, week = settled_week(0.4 + 0.2 * np.exp(-weeks / 40), tolerance=0.005, window=13, tail=156)
+    assert steady == pytest.approx(0.4, abs=1e-6) and band == 0.005
+    assert week == pytest.approx(40 * np.log(0.2 / 0.005), abs=8)  # 148 weeks, give or take the smoothing
+    flat = settled_week(np.full(400, 0.3), tolerance=0.005, window=13, tail=156)
+    assert flat == (pytest.approx(0.3), 0.005, 0)

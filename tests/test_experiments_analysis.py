@@ -15,16 +15,17 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from SALib.test_functions import Ishigami
+from scipy import stats
 
 from experiments import analysis
 from experiments.design import Factor, morris, sobol
 from experiments.evaluators import SequentialEvaluator
 from experiments.runner import run_sweep
-from experiments.seeds import sampler_seed
+from experiments.seeds import replicate_seed, sampler_seed
 from experiments.spec import load_experiment
-from experiments.store import ResultStore
+from experiments.store import ResultStore, StoreError
 from model.metrics import METRICS
-from tests.experiments_util import PYTHON, ROOT, TEST_GRID, cli, env, write_experiment
+from tests.experiments_util import PAIRED_SWEEP, PYTHON, ROOT, TEST_GRID, cli, env, write_experiment
 
 
 # --- known answers ---------------------------------------------------------------------------
@@ -81,16 +82,71 @@ def test_morris_of_a_linear_function_is_exact():
     assert np.allclose(table["sigma"], 0.0, atol=1e-9)
 
 
-def test_point_means_and_differences_use_t_and_welch_intervals():
+def test_point_means_use_t_intervals_and_leave_nan_out():
     final = pd.DataFrame({"point": [0, 0, 0, 1, 1, 1], "f": ["base"] * 3 + ["new"] * 3, "metric": "m",
                           "value": [1.0, 2.0, 3.0, 3.0, 5.0, np.nan]})
     means = analysis.point_means(final, ["f"])
     assert means["n"].tolist() == [3, 2]  # NaN is left out, and counted out
-    half = 2.0 * 0.0 + 4.302652729911275 * 1.0 / math.sqrt(3)  # t(0.975, 2) * sd / sqrt(n)
+    half = 4.302652729911275 * 1.0 / math.sqrt(3)  # t(0.975, 2) * sd / sqrt(n)
     assert means.loc[0, "ci_high"] - means.loc[0, "mean"] == pytest.approx(half)
-    diff = analysis.differences(final, "f", "base", ["f"])
-    assert diff["difference"].tolist() == [2.0]
-    assert diff.loc[0, "ci_low"] < 2.0 < diff.loc[0, "ci_high"]
+
+
+def test_differences_pair_runs_by_replicate_as_scipy_ttest_rel_does():
+    """Replicates share a big offset (the same population): Welch sees it as noise, pairing removes it.
+
+    Two policies against a baseline, at two sizes whose offsets differ, rows shuffled: pairing by
+    position, across sizes or across replicates would give other numbers. NaN drops its pair.
+    """
+    rng = np.random.default_rng(3)
+    reps = 8
+    offset = {"small": rng.normal(0.0, 5.0, reps), "large": rng.normal(20.0, 5.0, reps)}
+    effect = {"base": 0.0, "faq": 0.3, "forum": -0.2}
+    rows, point = [], 0
+    for size in ("small", "large"):
+        for policy in ("base", "faq", "forum"):
+            values = offset[size] + effect[policy] + rng.normal(0.0, 0.1, reps)
+            rows += [{"point": point, "policy": policy, "size": size, "replicate": r, "metric": "m",
+                      "value": v} for r, v in enumerate(values)]
+            point += 1
+    final = pd.DataFrame(rows)
+    final.loc[(final["policy"] == "faq") & (final["size"] == "small") & (final["replicate"] == 2), "value"] = np.nan
+    final.loc[(final["policy"] == "base") & (final["size"] == "small") & (final["replicate"] == 5), "value"] = np.nan
+    final = final.sample(frac=1.0, random_state=1).reset_index(drop=True)
+
+    diff = analysis.differences(final, "policy", "base", ["policy", "size"])
+    assert list(diff.columns) == ["point", "policy", "size", "metric", "n_pairs", "difference", "ci_low", "ci_high"]
+    assert sorted(diff["point"]) == [1, 2, 4, 5]  # the baseline points are left out
+    for _, row in diff.iterrows():
+        def values(policy):
+            runs = final[(final["policy"] == policy) & (final["size"] == row["size"])]
+            return runs.set_index("replicate")["value"].sort_index()
+
+        new, base = values(row["policy"]), values("base")
+        keep = new.notna() & base.notna()
+        test = stats.ttest_rel(new[keep], base[keep])
+        ci = test.confidence_interval(0.95)
+        assert row["n_pairs"] == keep.sum() == (6 if (row["policy"], row["size"]) == ("faq", "small") else
+                                                7 if row["size"] == "small" else 8)
+        assert row["difference"] == pytest.approx((new[keep] - base[keep]).mean(), abs=1e-12)
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx((ci.low, ci.high), abs=1e-12)
+        assert row["ci_low"] < effect[row["policy"]] < row["ci_high"]
+        assert not row["ci_low"] < 0.0 < row["ci_high"]  # paired, the effect is clear...
+        welch = stats.ttest_ind(new.dropna(), base.dropna(), equal_var=False).confidence_interval(0.95)
+        assert welch.low < 0.0 < welch.high  # ...unpaired, the offsets drown it
+
+
+def test_differences_edge_cases():
+    final = pd.DataFrame({"point": [0, 0, 0, 1, 1, 1, 2, 2, 2], "f": ["a"] * 3 + ["b"] * 3 + ["c"] * 3,
+                          "replicate": [0, 1, 2] * 3, "metric": "m",
+                          "value": [1.0, 5.0, 9.0, 3.0, 7.0, 11.0, np.nan, np.nan, 4.0]})
+    diff = analysis.differences(final, "f", "a", ["f"]).set_index("f")
+    assert diff.loc["b", ["n_pairs", "difference", "ci_low", "ci_high"]].tolist() == [3, 2.0, 2.0, 2.0]  # no spread
+    assert diff.loc["c", "n_pairs"] == 1 and diff.loc["c", "difference"] == -5.0
+    assert np.isnan(diff.loc["c", "ci_low"]) and np.isnan(diff.loc["c", "ci_high"])  # one pair: no interval
+    with pytest.raises(ValueError, match="replicate"):
+        analysis.differences(final.drop(columns="replicate"), "f", "a", ["f"])
+    with pytest.raises(pd.errors.MergeError):  # two baseline runs of one replicate: no pairing
+        analysis.differences(pd.concat([final, final[final["point"] == 0]]), "f", "a", ["f"])
 
 
 def test_sensitivity_skips_a_metric_with_missing_values_and_says_why():
@@ -101,6 +157,79 @@ def test_sensitivity_skips_a_metric_with_missing_values_and_says_why():
 
 
 # --- rerun and report on a saved sweep -------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def paired_results(tmp_path_factory):
+    """A small sweep of a lever at 2 values x 3 replicates (short warm-up, few citizens)."""
+    folder = tmp_path_factory.mktemp("paired")
+    path = write_experiment(folder, PAIRED_SWEEP, "paired.toml")
+    with SequentialEvaluator() as ev:
+        result = run_sweep(load_experiment(path), folder / "out", ev)
+    assert result.complete and result.total == 6
+    return result.root
+
+
+def test_a_replicate_starts_from_the_same_state_at_every_point(paired_results):
+    """Common random numbers: same seed per replicate, so the same population at the end of the warm-up."""
+    rows = ResultStore(paired_results).read()
+    manifest = ResultStore(paired_results).read_manifest()
+    seeds = rows.groupby(["point", "replicate"])["seed"].unique().map(lambda s: int(s.item())).unstack("point")
+    assert seeds[0].tolist() == seeds[1].tolist()  # replicate r: one seed at both points
+    assert seeds[0].tolist() == [replicate_seed(manifest["master_seed"], r) for r in range(3)]
+    assert seeds[0].nunique() == 3  # replicates: each its own
+
+    series = rows[rows["kind"] == "series"]
+
+    def at(step: int, point: int) -> pd.DataFrame:
+        here = series[(series["step"] == step) & (series["point"] == point)]
+        return here.sort_values(["replicate", "metric"])[["replicate", "metric", "value"]].reset_index(drop=True)
+
+    assert len(at(0, 0)) == 3 * len(METRICS)
+    # Step 0 is the end of the warm-up, before the lever acts: every metric identical (NaN where both are NaN).
+    pd.testing.assert_frame_equal(at(0, 0), at(0, 1), check_exact=True)
+    start = at(0, 0).pivot(index="metric", columns="replicate", values="value")
+    assert (start.loc["knowledge_mean"].nunique(), start.loc["trust_mean"].nunique()) == (3, 3)  # 3 populations
+    last = series["step"].max()
+    assert not at(last, 0)["value"].equals(at(last, 1)["value"])  # and then the points do differ
+
+
+def test_differences_of_a_sweep_pair_each_replicate_with_its_baseline_run(paired_results):
+    results = analysis.load_results(paired_results)
+    diff = analysis.differences(results.final, "levers.faq_quality", 0.0, results.factor_names)
+    assert set(diff["metric"]) == set(METRICS) and diff["point"].eq(1).all()
+    final = results.final.set_index(["metric", "point", "replicate"])["value"].sort_index()
+    for _, row in diff.iterrows():
+        new, base = final[row["metric"], 1].sort_index(), final[row["metric"], 0].sort_index()
+        assert row["n_pairs"] == (new.notna() & base.notna()).sum()  # a rate with no denominator drops its pair
+    for metric in ("trust_mean", "knowledge_mean", "knowledge_gini", "take_up"):
+        row = diff.set_index("metric").loc[metric]
+        new, base = final[metric, 1].sort_index(), final[metric, 0].sort_index()
+        assert row["n_pairs"] == 3
+        ci = stats.ttest_rel(new, base).confidence_interval(0.95)
+        assert row["difference"] == pytest.approx((new - base).mean(), abs=1e-12)
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx((ci.low, ci.high), abs=1e-12)
+
+
+def test_rerun_of_a_paired_sweep_is_exact_at_both_points(paired_results):
+    for run_id in (1, 4):  # replicate 1 at point 0 and at point 1: one seed
+        proc = cli("rerun", paired_results, run_id)
+        assert proc.returncode == 0, proc.stderr
+        assert f"replicate 1, seed {replicate_seed(5, 1)})" in proc.stdout and "identical" in proc.stdout
+
+
+def test_a_sweep_whose_seeds_were_drawn_another_way_is_neither_resumed_nor_rerun(paired_results, tmp_path):
+    from experiments.__main__ import main
+
+    copy = tmp_path / "paired"
+    subprocess.run(["cp", "-r", str(paired_results), str(copy)], check=True)
+    store = ResultStore(copy)
+    old = "run i uses numpy SeedSequence(master_seed, spawn_key=(i,)); see experiments/seeds.py"  # before pairing
+    store.update_manifest(lambda m: m.update(seeds=old))
+    experiment = load_experiment(write_experiment(tmp_path, PAIRED_SWEEP, "paired.toml"))
+    with SequentialEvaluator() as ev, pytest.raises(StoreError, match="seeds another way"):
+        run_sweep(experiment, tmp_path, ev, resume=True)
+    assert main(["rerun", str(copy), "1"]) == 2
+
 
 @pytest.fixture(scope="module")
 def grid_results(tmp_path_factory):
@@ -153,7 +282,11 @@ def test_report_writes_offline_html_and_summary_csv(grid_results):
     assert summary.loc[summary["metric"] == "trust_mean", "n"].eq(2).all()
     ok = summary["n"] > 1
     assert (summary.loc[ok, "ci_low"] <= summary.loc[ok, "mean"]).all()
-    assert (grid_results / "differences.csv").is_file()
+    diffs = pd.read_csv(grid_results / "differences.csv")  # faq_quality 0.6 minus 0.0, at each forum value
+    assert list(diffs.columns) == ["point", "levers.faq_quality", "levers.forum", "metric", "n_pairs", "difference",
+                                   "ci_low", "ci_high"]
+    assert sorted(diffs["point"].unique()) == [2, 3] and diffs["n_pairs"].le(2).all()
+    assert "paired by replicate" in page and "Welch" not in page
 
 
 @pytest.mark.parametrize("design", ['kind = "sobol"\nsamples = 8', 'kind = "morris"\ntrajectories = 4'])

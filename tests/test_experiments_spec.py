@@ -7,7 +7,8 @@ import pytest
 
 from experiments.__main__ import main
 from experiments.design import Factor, full_factorial, latin_hypercube, morris, sobol
-from experiments.seeds import run_seed, sampler_seed
+from experiments.runner import tasks_for
+from experiments.seeds import replicate_seed, sampler_seed
 from experiments.spec import SpecError, load_experiment, parse_experiment
 from tests.experiments_util import ROOT, TEST_GRID, cli, write_experiment
 
@@ -66,14 +67,39 @@ def test_integer_ranges_are_rounded_in_sampled_designs():
 
 # --- seeds -------------------------------------------------------------------------------------
 
-def test_run_seed_is_the_spawned_child_and_can_be_made_alone():
+def test_replicate_seed_is_the_spawned_child_and_can_be_made_alone():
     children = np.random.SeedSequence(2024).spawn(50)
-    for i in (0, 1, 17, 49):
-        expected = int(children[i].generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
-        assert run_seed(2024, i) == expected
-    seeds = [run_seed(2024, i) for i in range(1000)]
+    for r in (0, 1, 17, 49):
+        expected = int(children[r].generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+        assert replicate_seed(2024, r) == expected
+    seeds = [replicate_seed(2024, r) for r in range(1000)]
     assert len(set(seeds)) == 1000 and all(0 <= s < 2**63 for s in seeds)
     assert sampler_seed(2024) not in seeds
+    with pytest.raises(ValueError, match="replicate"):
+        replicate_seed(2024, -1)
+
+
+def test_a_replicate_has_one_seed_at_every_point_and_replicates_have_their_own():
+    exp = parse_experiment({"scenario": {}, "seed": 99, "replications": 4,
+                            "vary": {"faq_quality": [0.0, 0.5, 1.0], "forum": [0.0, 0.7]}})
+    tasks = list(tasks_for(exp))
+    assert [t.run_id for t in tasks] == list(range(6 * 4))
+    for task in tasks:
+        assert (task.point, task.replicate) == divmod(task.run_id, 4)
+        assert task.seed == replicate_seed(99, task.replicate)  # from (master seed, replicate) alone
+    by_replicate = {r: {t.seed for t in tasks if t.replicate == r} for r in range(4)}
+    assert all(len(seeds) == 1 for seeds in by_replicate.values())  # the same at all 6 points
+    assert len(set.union(*by_replicate.values())) == 4  # and different between replicates
+
+
+def test_docstring_examples_of_seeds_analysis_and_runner_hold():
+    import doctest
+
+    from experiments import analysis, runner, seeds
+
+    for module in (seeds, analysis, runner):
+        failed, tried = doctest.testmod(module)
+        assert tried > 0 and failed == 0, module.__name__
 
 
 # --- designs -----------------------------------------------------------------------------------

@@ -100,7 +100,8 @@ def test_every_metric_is_collected_every_step(small):
     table = CrmModel(small, rng=5).run(4)
     assert list(table.columns) == ["step", *METRICS]
     assert len(table) == 5
-    assert math.isnan(table.loc[0, "take_up"])  # no need has arisen yet
+    cold = CrmModel(small.with_values({"warmup": 0}), rng=5).run(1)
+    assert math.isnan(cold.loc[0, "take_up"])  # no warm-up: no need has arisen yet
 
 
 def test_same_seed_same_table_other_seed_other_table(small):

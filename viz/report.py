@@ -7,11 +7,13 @@ model) and writes, in that folder:
   (``include_plotlyjs=True``), so the page needs no network;
 - ``summary.csv``: each metric's mean and 95% confidence interval per design point;
 - ``differences.csv``: each point minus its baseline (when the first listed
-  factor is a list of values, e.g. policies against the supply front office);
+  factor is a list of values, e.g. policies against the supply front office),
+  paired by replicate: the mean of the per-replicate differences, its 95% t
+  interval and the number of pairs;
 - ``sensitivity.csv``: Sobol or Morris indices (for those designs).
 
 The figures: means with 95% CIs per design point (or, for many points, the
-run means against each varied parameter), differences from the baseline,
+run means against each varied parameter), paired differences from the baseline,
 time-series bands, heatmaps over two varied parameters, Sobol S1/ST bars with
 their CIs, Morris mu* against sigma.
 """
@@ -95,11 +97,14 @@ def _differences_figure(diffs: pd.DataFrame, factor: str, baseline: Any, names: 
         fig.add_trace(go.Scatter(
             y=labels, x=rows["difference"], mode="markers", showlegend=False,
             error_x=dict(type="data", symmetric=False, array=rows["ci_high"] - rows["difference"],
-                         arrayminus=rows["difference"] - rows["ci_low"])), row=1, col=j)
+                         arrayminus=rows["difference"] - rows["ci_low"]),
+            customdata=rows["n_pairs"],
+            hovertemplate="%{y}<br>difference %{x:.4f}<br>pairs %{customdata}<extra></extra>"), row=1, col=j)
         fig.add_vline(x=0, line=dict(color="grey", dash="dot"), row=1, col=j)
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(height=max(320, 28 * diffs["point"].nunique() + 160),
-                      title=f"Difference from {factor} = {baseline} (95% Welch interval)")
+                      title=f"Difference from {factor} = {baseline}, paired by replicate (95% t interval "
+                            f"on the paired differences)")
     return fig
 
 
@@ -237,7 +242,10 @@ def write_report(root: str | Path) -> list[Path]:
         diffs.to_csv(root / "differences.csv", index=False)
         written.append(root / "differences.csv")
         sections.append((f"Against the baseline ({baseline[0]} = {baseline[1]})",
-                         "An interval that does not cross 0 is a difference the replications can tell apart.",
+                         "A replicate has the same seed at every point, so each run is compared with the "
+                         "baseline run of its own replicate (the same population, network and warm-up when the "
+                         "points differ only in policy and levers). An interval that does not cross 0 is a "
+                         "difference the replications can tell apart.",
                          _differences_figure(diffs, *baseline, names, metrics)))
 
     if not results.series.empty:

@@ -102,5 +102,6 @@ def _hear_cases(model: "CrmModel") -> None:
     t.met += int(won.sum())  # a won case meets the need after all
     t.event_met += int((won & cases.event[heard]).sum())
     week.decided, week.decided_admin, week.decided_won = who, cases.admin[heard], won
+    week.decided_merit, week.decided_helped, week.decided_evidence = cases.merit[heard], helped, evidence
     week.lapsed, week.lapsed_admin = cases.citizen[lapsed], cases.admin[lapsed]
     cases.keep(~(heard | lapsed))

@@ -66,6 +66,9 @@ class Week:
     decided: np.ndarray = field(default_factory=_ints)  # redress cases decided: citizen ...
     decided_admin: np.ndarray = field(default_factory=_ints)
     decided_won: np.ndarray = field(default_factory=_bools)
+    decided_merit: np.ndarray = field(default_factory=_bools)
+    decided_helped: np.ndarray = field(default_factory=_bools)
+    decided_evidence: np.ndarray = field(default_factory=lambda: np.empty(0))  # knowledge brought to the review
     lapsed: np.ndarray = field(default_factory=_ints)  # redress cases past the deadline, undecided
     lapsed_admin: np.ndarray = field(default_factory=_ints)
     voiced: np.ndarray = field(default_factory=_ints)  # citizens whose voice was collected ...
