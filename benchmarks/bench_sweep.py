@@ -2,13 +2,14 @@
 
 Run from the repository root::
 
-    PYTHONPATH=. .venv/bin/python benchmarks/bench_sweep.py             # 200 runs of ~0.25 s (about 2 minutes)
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_sweep.py             # 200 runs of ~0.5 s (about 5 minutes)
     PYTHONPATH=. .venv/bin/python benchmarks/bench_sweep.py --quick     # 20 short runs (seconds, a smoke test)
 
-The sweep: the baseline scenario with 5000 citizens over 156 weeks (one run
-takes about 0.25 s here), FAQ quality in {0, 0.3, 0.6, 0.9}, 50 replications:
-200 runs, sent in the default chunks (about 20 per worker), saved to Parquet
-in a temporary folder exactly as ``crmsim sweep`` does (``run_sweep``).
+The sweep: the baseline scenario with 5000 citizens, its 208-week warm-up,
+then 156 recorded weeks (one run takes about 0.5 s here), FAQ quality in
+{0, 0.3, 0.6, 0.9}, 50 replications: 200 runs, sent in the default chunks
+(about 20 per worker), saved to Parquet in a temporary folder exactly as
+``crmsim sweep`` does (``run_sweep``).
 
 Each backend is started and warmed up (one run per worker slot, so every
 worker has imported the model) before the clock starts; the start-up time is

@@ -48,8 +48,8 @@ def arise_needs(model: "CrmModel") -> None:
         for admin in event.if_role:
             add(hit[c.roles[hit, admin]], admin, True)
     n_admins = len(model.administrations)
-    key, first = np.unique(np.concatenate(who) * n_admins + np.concatenate(column), return_inverse=True)
-    event = np.bincount(first, weights=np.concatenate(from_event), minlength=key.size) > 0
+    key, which = np.unique(np.concatenate(who) * n_admins + np.concatenate(column), return_inverse=True)
+    event = np.bincount(which, weights=np.concatenate(from_event), minlength=key.size) > 0  # any of its draws
     who, column = key // n_admins, key % n_admins
     fresh = ~c.pending[who, column]  # a need already waiting there is the same matter
     who, column, event = who[fresh], column[fresh], event[fresh]
