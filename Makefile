@@ -17,16 +17,20 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_step.py
 
 odd: $(STAMP)
-	$(PY) -m model.odd
+	$(PY) -m crmsim.model.odd
 
 $(VENV)/bin/python:
 	@python=$$(tools/find-python) || exit 1; \
 	echo "creating $(VENV) with $$python"; \
 	"$$python" -m venv $(VENV)
 
+# The folders model/, experiments/ and viz/ are installed under one namespace
+# (crmsim.model, crmsim.experiments, crmsim.viz: see pyproject.toml), editable, so an
+# edit shows at once. setuptools warns on every such install that a folder named like a
+# package could shadow it; with the namespace none can, so its warnings are not shown.
 $(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
 clean:

@@ -85,7 +85,7 @@ def _maxrss_mb() -> float:
 
 # -- the two models, built inside a worker ---------------------------------------------------
 def _build_crmsim(n: int, seed: int):
-    from model import CrmModel, parse_scenario
+    from crmsim.model import CrmModel, parse_scenario
 
     scenario = parse_scenario({"warmup": 0, "population": {"n_citizens": n, "n_prescribers": n // 500}},
                               "<benchmark>")
@@ -125,7 +125,7 @@ def _worker(kind: str, n: int, warmup: int, steps: int, seed: int) -> dict[str, 
     import numpy  # noqa: F401
 
     if kind == "crmsim":
-        import model.model  # noqa: F401
+        import crmsim.model.model  # noqa: F401
     else:
         from mesa.examples.basic.virus_on_network import model as _virus  # noqa: F401
     rss_imports = _maxrss_mb()

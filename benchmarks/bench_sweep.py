@@ -60,13 +60,13 @@ from typing import Any, Callable
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from experiments.evaluators import ProcessEvaluator, SequentialEvaluator  # noqa: E402
-from experiments.evaluators.base import Evaluator  # noqa: E402
-from experiments.evaluators.dask import DaskEvaluator  # noqa: E402
-from experiments.execute import Chunk, run_chunk, run_one  # noqa: E402
-from experiments.runner import run_sweep, tasks_for  # noqa: E402
-from experiments.spec import Experiment, parse_experiment  # noqa: E402
-from experiments.store import package_versions  # noqa: E402
+from crmsim.experiments.evaluators import ProcessEvaluator, SequentialEvaluator  # noqa: E402
+from crmsim.experiments.evaluators.base import Evaluator  # noqa: E402
+from crmsim.experiments.evaluators.dask import DaskEvaluator  # noqa: E402
+from crmsim.experiments.execute import Chunk, run_chunk, run_one  # noqa: E402
+from crmsim.experiments.runner import run_sweep, tasks_for  # noqa: E402
+from crmsim.experiments.spec import Experiment, parse_experiment  # noqa: E402
+from crmsim.experiments.store import package_versions  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 

@@ -25,13 +25,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from model.text import one_line, positive_int
+from crmsim.model.text import one_line, positive_int
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from model.model import CrmModel
-    from model.scenario import Scenario
+    from crmsim.model.model import CrmModel
+    from crmsim.model.scenario import Scenario
 
 __all__ = ["main", "build_parser", "OUT_FORMATS"]
 
@@ -181,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=_POLICIES_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     policies.set_defaults(handler=_cmd_policies)
 
-    from experiments.commands import register  # sweep, report, rerun
+    from crmsim.experiments.commands import register  # sweep, report, rerun
 
     register(commands)
     return parser
@@ -224,7 +224,7 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 # -- commands ------------------------------------------------------------------------------------
 def _load(path: str, seed: int | None) -> "Scenario":
-    from model.scenario import load_scenario
+    from crmsim.model.scenario import load_scenario
 
     scenario = load_scenario(path)
     if seed is not None:
@@ -233,8 +233,8 @@ def _load(path: str, seed: int | None) -> "Scenario":
 
 
 def _build(path: str, scenario: "Scenario") -> "CrmModel":
-    from model.model import CrmModel
-    from model.network import NetworkFileError
+    from crmsim.model.model import CrmModel
+    from crmsim.model.network import NetworkFileError
 
     try:
         return CrmModel(scenario)
@@ -273,7 +273,7 @@ def _write(table: "pd.DataFrame", out: Path) -> None:
 def _cmd_run(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from model.metrics import METRICS
+    from crmsim.model.metrics import METRICS
 
     # Check every scenario and build every model before running any.
     scenarios = [(path, _load(path, args.seed)) for path in args.scenarios]
@@ -318,8 +318,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _check(path: str) -> None:
     """Raise ScenarioError (one line, naming ``path``) if the file cannot be run."""
-    from model.network import COMPLETE_MAX, NetworkFileError, read_network_file
-    from model.scenario import ScenarioError, load_scenario
+    from crmsim.model.network import COMPLETE_MAX, NetworkFileError, read_network_file
+    from crmsim.model.scenario import ScenarioError, load_scenario
 
     scenario = load_scenario(path)
     net = scenario.network
@@ -345,8 +345,8 @@ def _is_experiment(path: str) -> bool:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from experiments.spec import SpecError, load_experiment
-    from model.scenario import ScenarioError
+    from crmsim.experiments.spec import SpecError, load_experiment
+    from crmsim.model.scenario import ScenarioError
 
     failed = 0
     for path in args.files:
@@ -361,7 +361,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_warmup(args: argparse.Namespace) -> int:
-    from experiments.warmup import WEEKS_PER_YEAR, settling
+    from crmsim.experiments.warmup import WEEKS_PER_YEAR, settling
 
     tail_years = 3
     if args.years <= tail_years:
@@ -390,7 +390,7 @@ def _cmd_warmup(args: argparse.Namespace) -> int:
 
 def _set_levers(name: str) -> list[str]:
     """The levers a policy sets, its included policies' first, in table order."""
-    from model.policies import POLICIES
+    from crmsim.model.policies import POLICIES
 
     policy = POLICIES[name]
     names: list[str] = []
@@ -401,7 +401,7 @@ def _set_levers(name: str) -> list[str]:
 
 
 def _cmd_policies(args: argparse.Namespace) -> int:
-    from model.policies import POLICIES, apply_policies, lever_defaults
+    from crmsim.model.policies import POLICIES, apply_policies, lever_defaults
 
     baseline = lever_defaults()
     blocks = []
@@ -436,8 +436,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
 
-    from model.network import NetworkFileError
-    from model.scenario import ScenarioError
+    from crmsim.model.network import NetworkFileError
+    from crmsim.model.scenario import ScenarioError
 
     try:
         return args.handler(args)

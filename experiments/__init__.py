@@ -32,9 +32,9 @@ on the login node and the workers as batch jobs; run this script there (a
 sweep that stops when the jobs' walltime ends is finished by running it again)::
 
     from dask_jobqueue import SLURMCluster
-    from experiments.evaluators.dask import DaskEvaluator
-    from experiments.runner import run_sweep
-    from experiments.spec import load_experiment
+    from crmsim.experiments.evaluators.dask import DaskEvaluator
+    from crmsim.experiments.runner import run_sweep
+    from crmsim.experiments.spec import load_experiment
 
     with SLURMCluster(cores=1, processes=1, memory="2GB", walltime="02:00:00") as cluster:
         cluster.scale(jobs=50)

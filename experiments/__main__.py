@@ -1,4 +1,4 @@
-"""``python -m experiments``: the sweep, report and rerun subcommands on their own.
+"""``python -m crmsim.experiments``: the sweep, report and rerun subcommands on their own.
 
 The project's CLI (``crmsim``) adds the same subcommands with
 ``experiments.commands.register``; this entry point exists so the experiment
@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from experiments.commands import register
+from crmsim.experiments.commands import register
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m experiments",
+    parser = argparse.ArgumentParser(prog="python -m crmsim.experiments",
                                      description="Sweeps of crmsim runs: run, save, then analyse.")
     register(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
     args = parser.parse_args(argv)

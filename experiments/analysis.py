@@ -43,8 +43,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from experiments.design import Factor, problem_for
-from experiments.store import ResultStore
+from crmsim.experiments.design import Factor, problem_for
+from crmsim.experiments.store import ResultStore
 
 __all__ = ["Results", "load_results", "point_means", "series_bands", "differences", "sobol_indices",
            "morris_indices", "noise_share", "response"]

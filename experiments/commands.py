@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from model.text import one_line, positive_int
+from crmsim.model.text import one_line, positive_int
 
 __all__ = ["register", "sweep", "report", "rerun"]
 
@@ -75,14 +75,14 @@ def register(subparsers: Any) -> None:
 
 
 def _evaluator(args: argparse.Namespace) -> Any:
-    from experiments.evaluators import ProcessEvaluator, SequentialEvaluator
+    from crmsim.experiments.evaluators import ProcessEvaluator, SequentialEvaluator
 
     if args.sequential:
         if args.workers:
             raise ValueError("--workers: not with --sequential")
         return SequentialEvaluator()
     if args.dask:
-        from experiments.evaluators.dask import DaskEvaluator, dask_available
+        from crmsim.experiments.evaluators.dask import DaskEvaluator, dask_available
 
         if args.dask != "local" and "://" not in args.dask:
             raise ValueError(f"--dask: got {args.dask!r}; allowed: local or a scheduler address like "
@@ -107,11 +107,11 @@ def _progress_bar(args: argparse.Namespace, total: int, done: int) -> Any:
 
 def sweep(args: argparse.Namespace) -> int:
     """Handler of ``sweep``."""
-    from experiments.evaluators.base import EvaluatorError
-    from experiments.execute import RunError
-    from experiments.runner import preflight, run_sweep
-    from experiments.spec import SpecError, load_experiment
-    from experiments.store import StoreError
+    from crmsim.experiments.evaluators.base import EvaluatorError
+    from crmsim.experiments.execute import RunError
+    from crmsim.experiments.runner import preflight, run_sweep
+    from crmsim.experiments.spec import SpecError, load_experiment
+    from crmsim.experiments.store import StoreError
 
     try:
         experiment = load_experiment(args.experiment)
@@ -167,10 +167,10 @@ def sweep(args: argparse.Namespace) -> int:
 
 def report(args: argparse.Namespace) -> int:
     """Handler of ``report``."""
-    from experiments.store import StoreError
+    from crmsim.experiments.store import StoreError
 
     try:
-        from viz.report import write_report
+        from crmsim.viz.report import write_report
 
         written = write_report(args.results)
     except StoreError as err:
@@ -185,8 +185,8 @@ def report(args: argparse.Namespace) -> int:
 
 def rerun(args: argparse.Namespace) -> int:
     """Handler of ``rerun``."""
-    from experiments.rerun import RerunMismatch, rerun_run
-    from experiments.store import StoreError
+    from crmsim.experiments.rerun import RerunMismatch, rerun_run
+    from crmsim.experiments.store import StoreError
 
     try:
         run_id = int(args.run_id)

@@ -61,8 +61,8 @@ class Chunk:
 def run_one(task: RunTask, base: dict[str, Any], paths: dict[str, str], every_step: tuple[str, ...],
             final: tuple[str, ...]) -> pd.DataFrame:
     """Run one task and return its tidy rows (series, then final)."""
-    from model.model import CrmModel
-    from model.scenario import parse_scenario
+    from crmsim.model.model import CrmModel
+    from crmsim.model.scenario import parse_scenario
 
     values = dict(task.values)
     scenario = parse_scenario(base, "<base scenario>").with_values(

@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from experiments.execute import run_one
-from experiments.runner import task_for
-from experiments.seeds import SCHEME
-from experiments.store import ResultStore, StoreError, code_version
+from crmsim.experiments.execute import run_one
+from crmsim.experiments.runner import task_for
+from crmsim.experiments.seeds import SCHEME
+from crmsim.experiments.store import ResultStore, StoreError, code_version
 
 __all__ = ["RerunMismatch", "rerun_run", "rows_of_run", "first_difference"]
 

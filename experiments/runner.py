@@ -12,8 +12,8 @@ the two.
 Examples
 --------
 >>> import tempfile
->>> from experiments.spec import parse_experiment
->>> from experiments.evaluators import SequentialEvaluator
+>>> from crmsim.experiments.spec import parse_experiment
+>>> from crmsim.experiments.evaluators import SequentialEvaluator
 >>> exp = parse_experiment({"name": "tiny", "scenario": {"population": {"n_citizens": 50, "n_prescribers": 2}},
 ...                         "steps": 2, "vary": {"faq_quality": [0.0, 0.5]}})
 >>> with SequentialEvaluator() as ev:
@@ -31,12 +31,12 @@ from typing import Any, Callable, Iterator
 
 import pandas as pd
 
-from experiments.design import Design
-from experiments.evaluators.base import Evaluator
-from experiments.execute import Chunk, RunTask, run_chunk
-from experiments.seeds import SCHEME, replicate_seed
-from experiments.spec import Experiment
-from experiments.store import ResultStore, StoreError, code_version, now, package_versions
+from crmsim.experiments.design import Design
+from crmsim.experiments.evaluators.base import Evaluator
+from crmsim.experiments.execute import Chunk, RunTask, run_chunk
+from crmsim.experiments.seeds import SCHEME, replicate_seed
+from crmsim.experiments.spec import Experiment
+from crmsim.experiments.store import ResultStore, StoreError, code_version, now, package_versions
 
 __all__ = ["SweepResult", "preflight", "tasks_for", "task_for", "design_frame", "chunk_sizes", "run_sweep"]
 

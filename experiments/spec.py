@@ -37,12 +37,12 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from experiments.design import DESIGNS, Design, Factor, make_design
-from experiments.seeds import sampler_seed
-from model.metrics import HEADLINE, METRICS
-from model.params import PARAMS
-from model.scenario import FIELD_PATHS, Scenario, ScenarioError, field_path, load_scenario, parse_scenario
-from model.text import read_toml
+from crmsim.experiments.design import DESIGNS, Design, Factor, make_design
+from crmsim.experiments.seeds import sampler_seed
+from crmsim.model.metrics import HEADLINE, METRICS
+from crmsim.model.params import PARAMS
+from crmsim.model.scenario import FIELD_PATHS, Scenario, ScenarioError, field_path, load_scenario, parse_scenario
+from crmsim.model.text import read_toml
 
 __all__ = ["SpecError", "ExperimentSpec", "Experiment", "load_experiment", "parse_experiment", "RESERVED_COLUMNS"]
 

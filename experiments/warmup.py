@@ -24,7 +24,7 @@ average over the transient itself.
 
 Examples
 --------
->>> from model.scenario import parse_scenario
+>>> from crmsim.model.scenario import parse_scenario
 >>> s = parse_scenario({"population": {"n_citizens": 100, "n_prescribers": 2}})
 >>> rows = settling(s, years=2, replications=2, tail_years=1)
 >>> [r.metric for r in rows] == list(STEADY_METRICS)
@@ -38,8 +38,8 @@ from typing import Callable
 
 import numpy as np
 
-from experiments.seeds import replicate_seed
-from model.scenario import Scenario
+from crmsim.experiments.seeds import replicate_seed
+from crmsim.model.scenario import Scenario
 
 __all__ = ["STEADY_METRICS", "WEEKS_PER_YEAR", "Settling", "settling", "settled_week"]
 
@@ -77,7 +77,7 @@ def settling(scenario: Scenario, *, years: int = 10, replications: int = 10, tol
     ``replicate_seed(seed, r)``, as a sweep's replicate would. ``on_run(r)`` is
     called after each run.
     """
-    from model.model import CrmModel
+    from crmsim.model.model import CrmModel
 
     if tail_years >= years:
         raise ValueError(f"the tail ({tail_years} years) must be shorter than the run ({years} years)")

@@ -9,12 +9,12 @@ from importlib import import_module
 __all__ = ["CrmModel", "POLICIES", "Scenario", "ScenarioError", "load_scenario", "parse_scenario"]
 
 _HOME = {
-    "CrmModel": "model.model",
-    "POLICIES": "model.policies",
-    "Scenario": "model.scenario",
-    "ScenarioError": "model.scenario",
-    "load_scenario": "model.scenario",
-    "parse_scenario": "model.scenario",
+    "CrmModel": "crmsim.model.model",
+    "POLICIES": "crmsim.model.policies",
+    "Scenario": "crmsim.model.scenario",
+    "ScenarioError": "crmsim.model.scenario",
+    "load_scenario": "crmsim.model.scenario",
+    "parse_scenario": "crmsim.model.scenario",
 }
 
 

@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from model.administrations import Mission
+from crmsim.model.administrations import Mission
 
 if TYPE_CHECKING:
-    from model.model import CrmModel
+    from crmsim.model.model import CrmModel
 
 __all__ = ["Channel", "CitizenArrays", "Citizen", "Prescriber", "Administration", "beta_draws"]
 

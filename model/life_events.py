@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from model.administrations import MISSIONS
+from crmsim.model.administrations import MISSIONS
 
 __all__ = ["LifeEvent", "LIFE_EVENTS", "EVENT_FIELDS", "resolve_life_events"]
 

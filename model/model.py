@@ -3,7 +3,7 @@
 Build it from a validated :class:`~model.scenario.Scenario` and a seed, or
 from keyword overrides of any parameter (what the browser sliders do)::
 
-    >>> from model import CrmModel
+    >>> from crmsim.model import CrmModel
     >>> m = CrmModel(rng=1, n_citizens=200, faq_quality=0.5, warmup=10)
     >>> m.run(3).shape[0]
     4
@@ -31,10 +31,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from model import network as nets
-from model.agents import Administration, Channel, Citizen, CitizenArrays, Prescriber, PrescriberArrays
-from model.metrics import measure
-from model.phases import (
+from crmsim.model import network as nets
+from crmsim.model.agents import Administration, Channel, Citizen, CitizenArrays, Prescriber, PrescriberArrays
+from crmsim.model.metrics import measure
+from crmsim.model.phases import (
     Cases,
     Tally,
     Week,
@@ -47,7 +47,7 @@ from model.phases import (
     seek_redress,
     update_trust,
 )
-from model.scenario import Scenario, parse_scenario
+from crmsim.model.scenario import Scenario, parse_scenario
 
 __all__ = ["CrmModel"]
 

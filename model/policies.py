@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from model.params import PARAMS, params_in
+from crmsim.model.params import PARAMS, params_in
 
 __all__ = ["Policy", "POLICIES", "apply_policies", "lever_defaults"]
 

@@ -27,11 +27,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
-from model.administrations import MISSION_FIELDS, MISSIONS, Mission, resolve_missions
-from model.life_events import EVENT_FIELDS, LIFE_EVENTS, LifeEvent, resolve_life_events
-from model.params import PARAMS, SECTIONS, Param, number, params_in
-from model.policies import POLICIES, apply_policies, lever_defaults
-from model.text import one_line, read_toml
+from crmsim.model.administrations import MISSION_FIELDS, MISSIONS, Mission, resolve_missions
+from crmsim.model.life_events import EVENT_FIELDS, LIFE_EVENTS, LifeEvent, resolve_life_events
+from crmsim.model.params import PARAMS, SECTIONS, Param, number, params_in
+from crmsim.model.policies import POLICIES, apply_policies, lever_defaults
+from crmsim.model.text import one_line, read_toml
 
 __all__ = ["Scenario", "ScenarioError", "load_scenario", "parse_scenario", "FIELD_PATHS", "DEFAULT_WARMUP",
            "MAX_WARMUP"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from model.administrations import MISSIONS
-from model.life_events import LIFE_EVENTS
-from model.scenario import parse_scenario
+from crmsim.model.administrations import MISSIONS
+from crmsim.model.life_events import LIFE_EVENTS
+from crmsim.model.scenario import parse_scenario
 
 NO_NEEDS = {m: {"need_rate": 0.0} for m in MISSIONS}
 NO_EVENTS = {e: {"rate": 0.0} for e in LIFE_EVENTS}

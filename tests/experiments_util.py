@@ -22,8 +22,8 @@ def env() -> dict[str, str]:
 
 
 def cli(*args: str, timeout: float = 300, **kwargs) -> subprocess.CompletedProcess:
-    """``python -m experiments ARGS`` as a real process, output captured."""
-    return subprocess.run([PYTHON, "-m", "experiments", *map(str, args)], capture_output=True, text=True,
+    """``python -m crmsim.experiments ARGS`` as a real process, output captured."""
+    return subprocess.run([PYTHON, "-m", "crmsim.experiments", *map(str, args)], capture_output=True, text=True,
                           cwd=ROOT, env=env(), timeout=timeout, **kwargs)
 
 

@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from model import CrmModel
-from model.scenario import Scenario
+from crmsim.model import CrmModel
+from crmsim.model.scenario import Scenario
 
 __all__ = ["SEEDS", "Interval", "finals", "paired", "warmed"]
 

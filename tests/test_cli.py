@@ -20,12 +20,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crmsim.cli import format_value, main, one_line
-from model.administrations import MISSION_FIELDS, MISSIONS
-from model.metrics import METRICS
-from model.model import CrmModel
-from model.params import PARAMS, SECTIONS
-from model.policies import POLICIES
-from model.scenario import FIELD_PATHS, load_scenario
+from crmsim.model.administrations import MISSION_FIELDS, MISSIONS
+from crmsim.model.metrics import METRICS
+from crmsim.model.model import CrmModel
+from crmsim.model.params import PARAMS, SECTIONS
+from crmsim.model.policies import POLICIES
+from crmsim.model.scenario import FIELD_PATHS, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -537,7 +537,7 @@ def test_validate_reads_experiment_files_too(capsys, tmp_path):
 
 # -- warmup ---------------------------------------------------------------------------------------
 def test_warmup_measures_each_state_metric_and_recommends_a_warm_up(tmp_path: Path):
-    from experiments.warmup import STEADY_METRICS
+    from crmsim.experiments.warmup import STEADY_METRICS
 
     small = tmp_path / "small.toml"
     small.write_text('name = "small"\n[population]\nn_citizens = 150\nn_prescribers = 3\n')
@@ -560,7 +560,7 @@ def test_warmup_refuses_bad_options_in_one_line(args, needle):
 def test_settled_week_follows_welchs_reading_of_a_known_curve():
     import numpy as np
 
-    from experiments.warmup import settled_week
+    from crmsim.experiments.warmup import settled_week
 
     weeks = np.arange(800)
     steady, band, week = settled_week(0.4 + 0.2 * np.exp(-weeks / 40), tolerance=0.005, window=13, tail=156)

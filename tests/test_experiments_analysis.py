@@ -17,14 +17,14 @@ import pytest
 from SALib.test_functions import Ishigami
 from scipy import stats
 
-from experiments import analysis
-from experiments.design import Factor, morris, sobol
-from experiments.evaluators import SequentialEvaluator
-from experiments.runner import run_sweep
-from experiments.seeds import replicate_seed, sampler_seed
-from experiments.spec import load_experiment
-from experiments.store import ResultStore, StoreError
-from model.metrics import METRICS
+from crmsim.experiments import analysis
+from crmsim.experiments.design import Factor, morris, sobol
+from crmsim.experiments.evaluators import SequentialEvaluator
+from crmsim.experiments.runner import run_sweep
+from crmsim.experiments.seeds import replicate_seed, sampler_seed
+from crmsim.experiments.spec import load_experiment
+from crmsim.experiments.store import ResultStore, StoreError
+from crmsim.model.metrics import METRICS
 from tests.experiments_util import PAIRED_SWEEP, PYTHON, ROOT, TEST_GRID, cli, env, write_experiment
 
 
@@ -218,7 +218,7 @@ def test_rerun_of_a_paired_sweep_is_exact_at_both_points(paired_results):
 
 
 def test_a_sweep_whose_seeds_were_drawn_another_way_is_neither_resumed_nor_rerun(paired_results, tmp_path):
-    from experiments.__main__ import main
+    from crmsim.experiments.__main__ import main
 
     copy = tmp_path / "paired"
     subprocess.run(["cp", "-r", str(paired_results), str(copy)], check=True)
@@ -263,7 +263,7 @@ def test_rerun_finds_a_changed_row(grid_results, tmp_path):
 
 @pytest.mark.parametrize("run_id, words", [("8", "no run 8"), ("-1", "RUN_ID"), ("x", "RUN_ID")])
 def test_rerun_of_a_run_that_does_not_exist_is_bad_input(grid_results, run_id, words):
-    from experiments.__main__ import main
+    from crmsim.experiments.__main__ import main
 
     assert main(["rerun", str(grid_results), run_id]) == 2
 
@@ -309,7 +309,7 @@ at_end = ["trust_mean", "knowledge_mean", "take_up"]
 """)
     with SequentialEvaluator() as ev:
         result = run_sweep(load_experiment(path), tmp_path / "out", ev)
-    from viz.report import write_report
+    from crmsim.viz.report import write_report
 
     written = {p.name for p in write_report(result.root)}
     assert {"report.html", "summary.csv", "sensitivity.csv"} <= written
@@ -328,7 +328,7 @@ def test_report_of_a_folder_that_is_not_a_sweep_is_bad_input(tmp_path):
 def test_progress_bar_on_a_terminal_and_quiet_otherwise(tmp_path):
     main_fd, child_fd = pty.openpty()
     fcntl.ioctl(child_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # a 120-column terminal
-    proc = subprocess.Popen([PYTHON, "-m", "experiments", "sweep", str(TEST_GRID), "--sequential", "--out",
+    proc = subprocess.Popen([PYTHON, "-m", "crmsim.experiments", "sweep", str(TEST_GRID), "--sequential", "--out",
                              str(tmp_path / "tty")], cwd=ROOT, env=env(), stdin=child_fd,
                             stdout=child_fd, stderr=child_fd)
     os.close(child_fd)

@@ -8,11 +8,11 @@ import os
 import pandas as pd
 import pytest
 
-from experiments.evaluators import ProcessEvaluator, SequentialEvaluator
-from experiments.evaluators.dask import DaskEvaluator
-from experiments.runner import run_sweep, tasks_for
-from experiments.spec import load_experiment
-from experiments.store import ResultStore, StoreError
+from crmsim.experiments.evaluators import ProcessEvaluator, SequentialEvaluator
+from crmsim.experiments.evaluators.dask import DaskEvaluator
+from crmsim.experiments.runner import run_sweep, tasks_for
+from crmsim.experiments.spec import load_experiment
+from crmsim.experiments.store import ResultStore, StoreError
 from tests.experiments_util import TEST_GRID, sorted_rows
 
 BACKENDS = {

@@ -1,6 +1,6 @@
 """Crashes lose nothing: a sweep killed with SIGKILL resumes, a Dask worker killed midway is replaced.
 
-Both tests use real processes: the sweep is ``python -m experiments sweep``
+Both tests use real processes: the sweep is ``python -m crmsim.experiments sweep``
 started as a subprocess, and the Dask cluster is ``dask scheduler`` and two
 ``dask worker`` processes on 127.0.0.1. Each is compared with the same
 sweep run without interruption: the same run ids, none twice, identical rows.
@@ -18,10 +18,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from experiments.evaluators import SequentialEvaluator
-from experiments.runner import run_sweep
-from experiments.spec import load_experiment
-from experiments.store import ResultStore
+from crmsim.experiments.evaluators import SequentialEvaluator
+from crmsim.experiments.runner import run_sweep
+from crmsim.experiments.spec import load_experiment
+from crmsim.experiments.store import ResultStore
 from tests.experiments_util import PYTHON, ROOT, SLOW_SWEEP, env, free_port, sorted_rows, write_experiment
 
 DASK = Path(sys.executable).with_name("dask")
@@ -49,7 +49,7 @@ def _wait_for(predicate, timeout: float, what: str, proc: subprocess.Popen | Non
 
 
 def _sweep_process(path: Path, out: Path, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen([PYTHON, "-m", "experiments", "sweep", str(path), "--out", str(out), "--chunk-size", "1",
+    return subprocess.Popen([PYTHON, "-m", "crmsim.experiments", "sweep", str(path), "--out", str(out), "--chunk-size", "1",
                              *extra], cwd=ROOT, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from experiments.__main__ import main
-from experiments.design import Factor, full_factorial, latin_hypercube, morris, sobol
-from experiments.runner import tasks_for
-from experiments.seeds import replicate_seed, sampler_seed
-from experiments.spec import SpecError, load_experiment, parse_experiment
+from crmsim.experiments.__main__ import main
+from crmsim.experiments.design import Factor, full_factorial, latin_hypercube, morris, sobol
+from crmsim.experiments.runner import tasks_for
+from crmsim.experiments.seeds import replicate_seed, sampler_seed
+from crmsim.experiments.spec import SpecError, load_experiment, parse_experiment
 from tests.experiments_util import ROOT, TEST_GRID, cli, write_experiment
 
 SHIPPED = ["test_grid", "paper_question", "sobol_headline"]
@@ -24,7 +24,7 @@ def test_shipped_experiments_are_valid(name):
 
 
 def test_test_grid_is_small_and_paper_question_covers_every_policy():
-    from model.policies import POLICIES
+    from crmsim.model.policies import POLICIES
 
     grid = load_experiment(TEST_GRID)
     assert (grid.n_points, grid.spec.replications, grid.base.population.n_citizens, grid.base.steps) == (4, 2, 200, 10)
@@ -95,7 +95,7 @@ def test_a_replicate_has_one_seed_at_every_point_and_replicates_have_their_own()
 def test_docstring_examples_of_seeds_analysis_and_runner_hold():
     import doctest
 
-    from experiments import analysis, runner, seeds
+    from crmsim.experiments import analysis, runner, seeds
 
     for module in (seeds, analysis, runner):
         failed, tried = doctest.testmod(module)
@@ -197,7 +197,7 @@ def test_bad_backend_options_give_exit_code_2(argv, words, capsys):
 
 
 def test_a_run_that_raises_names_the_run_keeps_finished_chunks_and_exits_1(tmp_path, capsys):
-    from experiments.store import ResultStore
+    from crmsim.experiments.store import ResultStore
 
     # Valid as a scenario, but the model refuses a complete network of more than 5000 citizens.
     path = write_experiment(tmp_path, """

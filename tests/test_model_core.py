@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model import CrmModel
-from model.agents import Channel, Citizen, beta_draws
-from model.metrics import METRICS, gini, rate
+from crmsim.model import CrmModel
+from crmsim.model.agents import Channel, Citizen, beta_draws
+from crmsim.model.metrics import METRICS, gini, rate
 from tests.conftest import scenario
 
 

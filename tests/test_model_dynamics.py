@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model import CrmModel
+from crmsim.model import CrmModel
 from tests.conftest import scenario
 from tests.paired import SEEDS, finals, paired
 

@@ -11,8 +11,8 @@ passes by chance less than 5% of the time, not once per metric.
 
 import pytest
 
-from model.metrics import METRICS
-from model.params import params_in
+from crmsim.model.metrics import METRICS
+from crmsim.model.params import params_in
 from tests.conftest import scenario
 from tests.paired import finals, paired
 

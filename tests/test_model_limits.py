@@ -12,9 +12,9 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from model import CrmModel
-from model.administrations import MISSIONS
-from model.metrics import gini
+from crmsim.model import CrmModel
+from crmsim.model.administrations import MISSIONS
+from crmsim.model.metrics import gini
 from tests.conftest import NO_EVENTS, NO_NEEDS, scenario
 
 QUIET = {"broadcast": 0.0, "word_of_mouth": 0.0, "knowledge_decay": 0.0, "learn_rate": 0.0}

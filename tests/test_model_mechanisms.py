@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from model import CrmModel
-from model.administrations import MISSIONS
-from model.params import PARAMS
+from crmsim.model import CrmModel
+from crmsim.model.administrations import MISSIONS
+from crmsim.model.params import PARAMS
 from tests.conftest import NO_EVENTS, NO_NEEDS, scenario
 from tests.paired import finals, paired
 

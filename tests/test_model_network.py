@@ -4,7 +4,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from model import network as nets
+from crmsim.model import network as nets
 
 
 def rng(seed=0):

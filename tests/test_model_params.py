@@ -4,9 +4,9 @@ import math
 
 import pytest
 
-from model.params import PARAMS, SECTIONS, Param, params_in
-from model.policies import POLICIES, apply_policies, lever_defaults
-from model.scenario import FIELD_PATHS, ScenarioError, parse_scenario
+from crmsim.model.params import PARAMS, SECTIONS, Param, params_in
+from crmsim.model.policies import POLICIES, apply_policies, lever_defaults
+from crmsim.model.scenario import FIELD_PATHS, ScenarioError, parse_scenario
 
 
 def test_every_parameter_has_meaning_unit_and_a_default_in_range():

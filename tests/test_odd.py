@@ -8,12 +8,12 @@ import tomllib
 
 import pytest
 
-from model import odd
-from model.model import CrmModel
-from model.params import PARAMS
-from model import phases
-from model.policies import POLICIES
-from model.scenario import parse_scenario
+from crmsim.model import odd
+from crmsim.model.model import CrmModel
+from crmsim.model.params import PARAMS
+from crmsim.model import phases
+from crmsim.model.policies import POLICIES
+from crmsim.model.scenario import parse_scenario
 
 TEXT = odd.ODD_PATH.read_text(encoding="utf-8")
 
@@ -33,7 +33,7 @@ def _hand_written(text):
 
 def test_generated_block_matches_the_code():
     assert odd.generated_block(TEXT) == odd.parameter_tables(), (
-        "docs/ODD.md parameter tables are stale: run `PYTHONPATH=. .venv/bin/python -m model.odd`"
+        "docs/ODD.md parameter tables are stale: run `.venv/bin/python -m crmsim.model.odd`"
     )
 
 

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from crmsim.cli import main
-from model.administrations import MISSIONS
-from model.metrics import METRICS
-from model.model import CrmModel
-from model.params import PARAMS, params_in
-from model.policies import POLICIES, lever_defaults
-from model.scenario import load_scenario
+from crmsim.model.administrations import MISSIONS
+from crmsim.model.metrics import METRICS
+from crmsim.model.model import CrmModel
+from crmsim.model.params import PARAMS, params_in
+from crmsim.model.policies import POLICIES, lever_defaults
+from crmsim.model.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO_DIR = ROOT / "scenarios"

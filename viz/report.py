@@ -30,8 +30,8 @@ import plotly.colors
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from experiments import analysis
-from model.metrics import HEADLINE
+from crmsim.experiments import analysis
+from crmsim.model.metrics import HEADLINE
 
 __all__ = ["write_report"]
 

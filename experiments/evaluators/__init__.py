@@ -10,8 +10,8 @@ in the runner. ``evaluators.dask`` is not imported here, so the others work
 without Dask installed.
 """
 
-from experiments.evaluators.base import Evaluator, EvaluatorError
-from experiments.evaluators.processes import ProcessEvaluator
-from experiments.evaluators.sequential import SequentialEvaluator
+from crmsim.experiments.evaluators.base import Evaluator, EvaluatorError
+from crmsim.experiments.evaluators.processes import ProcessEvaluator
+from crmsim.experiments.evaluators.sequential import SequentialEvaluator
 
 __all__ = ["Evaluator", "EvaluatorError", "SequentialEvaluator", "ProcessEvaluator"]

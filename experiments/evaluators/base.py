@@ -10,7 +10,7 @@ writes, few enough that stopping loses little.
 
 Examples
 --------
->>> from experiments.evaluators import SequentialEvaluator
+>>> from crmsim.experiments.evaluators import SequentialEvaluator
 >>> with SequentialEvaluator() as ev:
 ...     sorted(ev.map_chunks(abs, [-1, -2]))
 [(0, 1), (1, 2)]

@@ -26,7 +26,7 @@ import time
 from concurrent.futures import CancelledError
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
-from experiments.evaluators.base import Evaluator, EvaluatorError
+from crmsim.experiments.evaluators.base import Evaluator, EvaluatorError
 
 try:  # optional backend
     import distributed
@@ -90,7 +90,7 @@ class DaskEvaluator(Evaluator):
             return
         try:
             if self.address == "local":
-                from experiments.evaluators.processes import available_cores
+                from crmsim.experiments.evaluators.processes import available_cores
 
                 import dask
 

@@ -20,7 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
-from experiments.evaluators.base import Evaluator, EvaluatorError
+from crmsim.experiments.evaluators.base import Evaluator, EvaluatorError
 
 __all__ = ["ProcessEvaluator", "available_cores"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Iterator, TypeVar
 
-from experiments.evaluators.base import Evaluator
+from crmsim.experiments.evaluators.base import Evaluator
 
 __all__ = ["SequentialEvaluator"]
 

@@ -19,16 +19,16 @@ Functional forms and their sources are in each module's docstring and in
 docs/ODD.md, section 7.
 """
 
-from model.phases.channels import choose_channels
-from model.phases.diffusion import diffuse
-from model.phases.learning import deliberate
-from model.phases.needs import arise_needs
-from model.phases.queues import logistic
-from model.phases.redress import knows_redress, seek_redress
-from model.phases.resolution import resolve_requests
-from model.phases.state import Cases, Tally, Week
-from model.phases.trust import update_trust
-from model.phases.voice import collect_voice_and_adapt
+from crmsim.model.phases.channels import choose_channels
+from crmsim.model.phases.diffusion import diffuse
+from crmsim.model.phases.learning import deliberate
+from crmsim.model.phases.needs import arise_needs
+from crmsim.model.phases.queues import logistic
+from crmsim.model.phases.redress import knows_redress, seek_redress
+from crmsim.model.phases.resolution import resolve_requests
+from crmsim.model.phases.state import Cases, Tally, Week
+from crmsim.model.phases.trust import update_trust
+from crmsim.model.phases.voice import collect_voice_and_adapt
 
 __all__ = [
     "Week",

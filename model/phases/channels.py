@@ -34,13 +34,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.agents import Channel
-from model.phases.needs import give_up
-from model.phases.queues import choice_probabilities, draw_choice, logistic
-from model.phases.resolution import file_log_odds
+from crmsim.model.agents import Channel
+from crmsim.model.phases.needs import give_up
+from crmsim.model.phases.queues import choice_probabilities, draw_choice, logistic
+from crmsim.model.phases.resolution import file_log_odds
 
 if TYPE_CHECKING:
-    from model.model import CrmModel
+    from crmsim.model.model import CrmModel
 
 __all__ = ["choose_channels"]
 

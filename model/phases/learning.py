@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.agents import Channel
+from crmsim.model.agents import Channel
 
 if TYPE_CHECKING:
-    from model.model import CrmModel
+    from crmsim.model.model import CrmModel
 
 __all__ = ["deliberate"]
 

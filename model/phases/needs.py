@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.agents import Channel
-from model.phases.state import WEEKS_PER_YEAR
+from crmsim.model.agents import Channel
+from crmsim.model.phases.state import WEEKS_PER_YEAR
 
 if TYPE_CHECKING:
-    from model.model import CrmModel
+    from crmsim.model.model import CrmModel
 
 __all__ = ["arise_needs", "close_requests", "give_up"]
 

@@ -33,11 +33,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.phases.queues import first_in_line, logistic, spend, weekly_slots
-from model.phases.state import EMPTY, NONE_BOOL, WEEKS_PER_YEAR, count_into
+from crmsim.model.phases.queues import first_in_line, logistic, spend, weekly_slots
+from crmsim.model.phases.state import EMPTY, NONE_BOOL, WEEKS_PER_YEAR, count_into
 
 if TYPE_CHECKING:
-    from model.model import CrmModel
+    from crmsim.model.model import CrmModel
 
 __all__ = ["seek_redress", "knows_redress"]
 

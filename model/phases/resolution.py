@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.agents import Channel
-from model.phases.needs import close_requests, give_up
-from model.phases.queues import first_in_line, logistic, spend, weekly_slots
-from model.phases.state import EMPTY, count_into
+from crmsim.model.agents import Channel
+from crmsim.model.phases.needs import close_requests, give_up
+from crmsim.model.phases.queues import first_in_line, logistic, spend, weekly_slots
+from crmsim.model.phases.state import EMPTY, count_into
 
 if TYPE_CHECKING:
-    from model.model import CrmModel
+    from crmsim.model.model import CrmModel
 
 __all__ = ["resolve_requests", "file_log_odds"]
 

@@ -30,10 +30,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.phases.redress import knows_redress
+from crmsim.model.phases.redress import knows_redress
 
 if TYPE_CHECKING:
-    from model.model import CrmModel
+    from crmsim.model.model import CrmModel
 
 __all__ = ["update_trust"]
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from model.model import CrmModel
+    from crmsim.model.model import CrmModel
 
 __all__ = ["collect_voice_and_adapt"]
 
