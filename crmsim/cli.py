@@ -25,7 +25,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from crmsim.model.text import one_line, positive_int
+from crmsim.model.limits import MAX_STEPS
+from crmsim.model.text import bounded_int, one_line
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -37,6 +38,7 @@ __all__ = ["main", "build_parser", "OUT_FORMATS"]
 
 PROG = "crmsim"
 EXIT_OK, EXIT_USAGE = 0, 2
+FORMATS = ("table", "json", "csv")
 OUT_FORMATS = {".parquet": "Parquet", ".csv": "CSV"}
 SEED_MAX = 2**63 - 1
 
@@ -143,19 +145,25 @@ example:
 def build_parser() -> argparse.ArgumentParser:
     """The ``crmsim`` argument parser (``run``, ``validate``, ``warmup``, ``policies``, and ``sweep``, ``report``, ``rerun``)."""
     parser = _Parser(prog=PROG, description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=_version(),
+                        help="print crmsim's version (and Mesa's) and exit")
     commands = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND", parser_class=_Parser)
 
     run = commands.add_parser(
         "run", help="run scenarios and print their final metrics (crmsim run scenarios/faq.toml)",
         description=_RUN_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("scenarios", nargs="+", metavar="SCENARIO.toml", help="scenario file(s), e.g. scenarios/faq.toml")
-    run.add_argument("--steps", type=positive_int, metavar="N",
-                     help="weeks to simulate (default: the scenario's `steps`, usually 52)")
+    run.add_argument("--steps", type=bounded_int(1, MAX_STEPS), metavar="N",
+                     help=f"weeks to record after the warm-up (default: the scenario's `steps`, usually 52; "
+                          f"at most {MAX_STEPS})")
     run.add_argument("--seed", type=_seed, metavar="S",
                      help="random seed, the same for every scenario (default: each scenario's `seed`)")
     run.add_argument("--out", type=_out_file, metavar="FILE",
                      help="write the metrics at every step to FILE: .parquet or .csv "
                           "(several scenarios: one table with a `scenario` column)")
+    run.add_argument("--format", choices=FORMATS, default="table",
+                     help="how to print the final metrics: a table for people (default), or json or csv for "
+                          "scripts (NaN is null in json, empty in csv)")
     run.set_defaults(handler=_cmd_run)
 
     validate = commands.add_parser(
@@ -168,10 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
         "warmup", help="measure how many weeks a scenario takes to settle (crmsim warmup scenarios/faq.toml)",
         description=_WARMUP_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     warmup.add_argument("scenario", metavar="SCENARIO.toml", help="scenario file, e.g. scenarios/supply_front_office.toml")
-    warmup.add_argument("--years", type=positive_int, default=10, metavar="N",
-                        help="years to run from the initial state (default: 10; at least 4)")
-    warmup.add_argument("--reps", type=positive_int, default=10, metavar="N",
-                        help="runs to average, each with its own seed (default: 10)")
+    warmup.add_argument("--years", type=bounded_int(4, 200), default=10, metavar="N",
+                        help="years to run from the initial state (default: 10; 4 to 200)")
+    warmup.add_argument("--reps", type=bounded_int(1, 1000), default=10, metavar="N",
+                        help="runs to average, each with its own seed (default: 10; at most 1000)")
     warmup.add_argument("--tolerance", type=_tolerance, default=0.005, metavar="X",
                         help="how close to its long-run level a metric must stay (default: 0.005)")
     warmup.set_defaults(handler=_cmd_warmup)
@@ -185,6 +193,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     register(commands)
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    def of(package: str) -> str:
+        try:
+            return version(package)
+        except PackageNotFoundError:
+            return "not installed"
+
+    return f"{PROG} {of('crmsim')} (mesa {of('mesa')}, Python {sys.version.split()[0]})"
 
 
 # -- formatting ----------------------------------------------------------------------------------
@@ -273,8 +293,6 @@ def _write(table: "pd.DataFrame", out: Path) -> None:
 def _cmd_run(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from crmsim.model.metrics import METRICS
-
     # Check every scenario and build every model before running any.
     scenarios = [(path, _load(path, args.seed)) for path in args.scenarios]
     models = [(path, _build(path, scenario)) for path, scenario in scenarios]
@@ -286,24 +304,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         series.append(model.run(steps))
         finals.append(model.final_metrics())
         names.append(one_line(model.spec.name) or "(unnamed)")
-        print(_header(index if several else None, path, model, steps))
+        if args.format == "table":
+            print(_header(index if several else None, path, model, steps))
 
     labels = _labels(names)
-    if several:
-        header = ["metric", *labels]
-        if len(models) == 2:
-            header.append("change (2 - 1)")
-        rows = []
-        for metric in METRICS:
-            row = [metric, *(format_value(final[metric]) for final in finals)]
-            if len(models) == 2:
-                row.append(format_value(finals[1][metric] - finals[0][metric], signed=True))
-            rows.append(row)
-    else:
-        header = ["metric", "value"]
-        rows = [[metric, format_value(finals[0][metric])] for metric in METRICS]
-    print()
-    print(_table(header, rows))
+    print(_final_metrics(labels, finals, args.format), end="")
 
     if args.out is not None:
         if several:
@@ -312,8 +317,55 @@ def _cmd_run(args: argparse.Namespace) -> int:
         else:
             table = series[0]
         _write(table, args.out)
-        print(f"\nwrote {len(table)} rows ({OUT_FORMATS[args.out.suffix.lower()]}) to {args.out}")
+        done = f"wrote {len(table)} rows ({OUT_FORMATS[args.out.suffix.lower()]}) to {args.out}"
+        if args.format == "table":
+            print(f"\n{done}")
+        else:  # stdout carries the data for a script; the note goes to stderr
+            print(done, file=sys.stderr)
     return EXIT_OK
+
+
+def _final_metrics(labels: list[str], finals: list[dict[str, float]], fmt: str) -> str:
+    """The final metrics of one or more scenarios, as text in ``fmt`` (table, json or csv), ending with a newline.
+
+    A table is for people: one column per scenario and, with two, their change.
+    JSON is ``{"scenarios": [{"name": ..., "metrics": {...}}]}`` with NaN as null;
+    CSV has one row per metric and one column per scenario, NaN left empty.
+    """
+    import io
+    import json
+
+    from crmsim.model.metrics import METRICS
+
+    if fmt == "json":
+        scenarios = [{"name": label, "metrics": {m: (None if math.isnan(v := float(final[m])) else v)
+                                                 for m in METRICS}}
+                     for label, final in zip(labels, finals)]
+        return json.dumps({"scenarios": scenarios}, indent=2) + "\n"
+    if fmt == "csv":
+        import csv
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["metric", *labels])
+        for metric in METRICS:
+            writer.writerow([metric, *("" if math.isnan(float(f[metric])) else repr(float(f[metric]))
+                                       for f in finals)])
+        return buffer.getvalue()
+    if len(finals) > 1:
+        header = ["metric", *labels]
+        if len(finals) == 2:
+            header.append("change (2 - 1)")
+        rows = []
+        for metric in METRICS:
+            row = [metric, *(format_value(final[metric]) for final in finals)]
+            if len(finals) == 2:
+                row.append(format_value(finals[1][metric] - finals[0][metric], signed=True))
+            rows.append(row)
+    else:
+        header = ["metric", "value"]
+        rows = [[metric, format_value(finals[0][metric])] for metric in METRICS]
+    return "\n" + _table(header, rows) + "\n"
 
 
 def _check(path: str) -> None:
@@ -333,15 +385,25 @@ def _check(path: str) -> None:
                             f"allowed with topology = 'complete': at most {COMPLETE_MAX}")
 
 
+# Fields only an experiment file has; a scenario file has none of them.
+_EXPERIMENT_FIELDS = frozenset({"scenario", "design", "vary", "set", "replications", "outputs"})
+
+
 def _is_experiment(path: str) -> bool:
-    """An experiment file names a base ``scenario`` and a ``design``; anything else is read as a scenario."""
-    import tomllib
+    """A file with any experiment-only field (``scenario``, ``vary``, ``design`` ...) is read as an experiment.
+
+    ``[design]`` is optional in an experiment (a full factorial by default), so
+    it cannot be the mark. Anything unreadable is left to the scenario reader,
+    which reports it.
+    """
+    from crmsim.model.scenario import ScenarioError
+    from crmsim.model.text import read_toml
 
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return False  # the scenario reader reports it
-    return isinstance(data.get("scenario"), str) and "design" in data
+        data = read_toml(Path(path), "scenario or experiment file", ScenarioError)
+    except ScenarioError:
+        return False
+    return isinstance(data, dict) and not _EXPERIMENT_FIELDS.isdisjoint(data)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -432,9 +494,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as stop:  # --help, or a usage error already printed on one line
         return stop.code if isinstance(stop.code, int) else EXIT_USAGE
-    if args.command is None:
+    if args.command is None:  # plain `crmsim`: say what it can do
         parser.print_help()
-        return EXIT_USAGE
+        return EXIT_OK
 
     from crmsim.model.network import NetworkFileError
     from crmsim.model.scenario import ScenarioError

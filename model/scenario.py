@@ -31,15 +31,15 @@ from crmsim.model.administrations import MISSION_FIELDS, MISSIONS, Mission, reso
 from crmsim.model.life_events import EVENT_FIELDS, LIFE_EVENTS, LifeEvent, resolve_life_events
 from crmsim.model.params import PARAMS, SECTIONS, Param, number, params_in
 from crmsim.model.policies import POLICIES, apply_policies, lever_defaults
+from crmsim.model.limits import MAX_STEPS, MAX_WARMUP
 from crmsim.model.text import one_line, read_toml
 
 __all__ = ["Scenario", "ScenarioError", "load_scenario", "parse_scenario", "FIELD_PATHS", "DEFAULT_WARMUP",
-           "MAX_WARMUP"]
+           "MAX_WARMUP", "MAX_STEPS"]
 
 # Weeks run under the baseline levers before the recorded series starts (see docs/ODD.md,
 # "Warm-up", for how this was measured), and the most a scenario may ask for.
 DEFAULT_WARMUP = 208
-MAX_WARMUP = 5200
 
 
 class ScenarioError(ValueError):
@@ -91,7 +91,7 @@ class Scenario(BaseModel):
     name: str = "unnamed"
     description: str = ""
     policy: str | list[str] = "supply_front_office"
-    steps: Annotated[int, Field(ge=1, le=100_000)] = 52
+    steps: Annotated[int, Field(ge=1, le=MAX_STEPS)] = 52
     warmup: Annotated[int, Field(ge=0, le=MAX_WARMUP)] = DEFAULT_WARMUP
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
     population: _SECTION_MODELS["population"] = Field(default_factory=_SECTION_MODELS["population"])  # type: ignore[valid-type]
@@ -211,7 +211,7 @@ def _allowed(loc: tuple[Any, ...]) -> str:
     if len(loc) == 1 and loc[0] == "life_events":
         return "tables named " + ", ".join(LIFE_EVENTS)
     return {
-        "steps": "a whole number from 1 to 100000",
+        "steps": f"a whole number from 1 to {MAX_STEPS}",
         "warmup": f"a whole number from 0 to {MAX_WARMUP}",
         "seed": "a whole number of at least 0",
         "name": "text",

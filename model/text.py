@@ -1,11 +1,14 @@
 """Text for people: messages that stay on one line, and TOML files read with such messages."""
 
 import argparse
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any
 
-__all__ = ["one_line", "read_toml", "positive_int"]
+from crmsim.model.limits import MAX_INPUT_BYTES
+
+__all__ = ["one_line", "read_toml", "positive_int", "bounded_int", "check_regular_file"]
 
 
 def one_line(text: object) -> str:
@@ -23,31 +26,64 @@ def one_line(text: object) -> str:
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
+def check_regular_file(path: Path, what: str, error: type[Exception], max_bytes: int | None = None) -> None:
+    """Raise ``error`` (one line naming the file) unless ``path`` is a regular file of at most ``max_bytes``.
+
+    Refusing devices, FIFOs and sockets up front keeps ``crmsim validate
+    /dev/zero`` from filling memory and a FIFO from hanging the reader.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise error(f"{path}: no such file") from None
+    except OSError as err:
+        raise error(one_line(f"{path}: cannot read: {err.strerror or err}")) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise error(f"{path}: is a folder, not a {what}")
+    if not stat.S_ISREG(info.st_mode):
+        raise error(f"{path}: not a regular file (a device, pipe or socket); expected a {what}")
+    if max_bytes is not None and info.st_size > max_bytes:
+        raise error(f"{path}: {info.st_size:,} bytes, too large for a {what}; allowed: at most {max_bytes:,} bytes")
+
+
 def read_toml(path: Path, what: str, error: type[Exception]) -> dict[str, Any]:
     """The table of a TOML file; any problem raises ``error`` with one line naming the file.
 
     ``what`` names the kind of file for a person ("scenario file").
     """
+    path = Path(path)
+    check_regular_file(path, what, error, MAX_INPUT_BYTES)
     try:
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise error(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise error(f"{path}: is a folder, not a {what}") from None
     except (OSError, UnicodeDecodeError) as err:
         raise error(one_line(f"{path}: cannot read: {err}")) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise error(one_line(f"{path}: not valid TOML: {err}")) from None
+    except RecursionError:  # tomllib recurses once per level of nested tables or arrays
+        raise error(f"{path}: not valid TOML for a {what}: nested too deeply") from None
 
 
 def positive_int(text: str) -> int:
-    """An argparse type: a whole number of at least 1 (``--steps 20``), else a one-line error."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
-    return value
+    """An argparse type: a whole number of at least 1 (``--reps 10``), else a one-line error."""
+    return bounded_int(1, None)(text)
+
+
+def bounded_int(low: int, high: int | None):
+    """An argparse type: a whole number from ``low`` to ``high`` (no upper bound if None), else a one-line error.
+
+    >>> bounded_int(1, 5)("3")
+    3
+    """
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low or (high is not None and value > high):
+            allowed = f"at least {low}" if high is None else f"a whole number from {low} to {high}"
+            raise argparse.ArgumentTypeError(f"got {value}; allowed: {allowed}")
+        return value
+
+    return parse

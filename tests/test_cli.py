@@ -123,7 +123,7 @@ def test_run_bad_out_extension(tmp_path: Path, out):
     assert not (tmp_path / out).exists()
 
 
-@pytest.mark.parametrize("steps", ["0", "-3", "x", "1.5"])
+@pytest.mark.parametrize("steps", ["0", "-3", "x", "1.5", "100001", "1000000000000"])
 def test_run_bad_steps(steps):
     code, _, err = call("run", str(FAQ), "--steps", steps)
     assert_one_line_error(code, err, "--steps")
@@ -335,10 +335,37 @@ def test_policies_lists_every_policy_with_its_levers():
     assert "counter_staff = 0.2" in blocks["new_public_management"]
 
 
-def test_no_command_prints_help():
+def test_no_command_prints_help_and_exits_zero():
     code, out, _ = call()
-    assert code == 2
+    assert code == 0
     assert "run" in out and "validate" in out and "policies" in out
+
+
+def test_version_names_crmsim_and_mesa():
+    from importlib.metadata import version
+
+    proc = cli("--version")
+    assert proc.returncode == 0
+    assert proc.stdout.startswith(f"crmsim {version('crmsim')} (mesa {version('mesa')}")
+
+
+def test_run_prints_json_and_csv_for_scripts(tmp_path: Path):
+    import csv
+    import json
+
+    code, out, err = call("run", str(FAQ), str(SCENARIOS / "digital_first.toml"), "--steps", "2", "--format", "json")
+    assert (code, err) == (0, "")
+    data = json.loads(out)
+    assert [s["name"] for s in data["scenarios"]] == ["faq", "digital_first"]
+    assert set(data["scenarios"][0]["metrics"]) == set(METRICS)
+    final = CrmModel(load_scenario(FAQ)).run(2).iloc[-1]
+    assert data["scenarios"][0]["metrics"]["trust_mean"] == pytest.approx(final["trust_mean"], abs=1e-12)
+
+    code, out, err = call("run", str(FAQ), "--steps", "2", "--format", "csv", "--out", str(tmp_path / "s.csv"))
+    assert code == 0 and "wrote" in err  # the note goes to stderr: stdout is only the CSV
+    rows = list(csv.reader(out.splitlines()))
+    assert rows[0] == ["metric", "faq"] and [r[0] for r in rows[1:]] == list(METRICS)
+    assert all(r[1] == "" or math.isfinite(float(r[1])) for r in rows[1:])  # NaN is an empty cell
 
 
 def test_unknown_command():
@@ -522,6 +549,13 @@ def test_validate_never_crashes_on_malformed_files(fuzz_dir: Path, content: byte
     else:
         assert err == ""
         assert out == f"ok {path}\n"
+
+
+def test_an_experiment_without_a_design_table_is_validated_as_an_experiment(capsys, tmp_path):
+    exp = tmp_path / "no_design.toml"
+    exp.write_text(f'scenario = "{FAQ}"\nsteps = 2\n[vary]\nlevers.faq_quality = [0.0, 0.5]\n')
+    assert main(["validate", str(exp)]) == 0
+    assert capsys.readouterr().out == f"ok {exp}\n"
 
 
 def test_validate_reads_experiment_files_too(capsys, tmp_path):
