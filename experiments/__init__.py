@@ -3,13 +3,17 @@
 One module per job:
 
 - ``spec``: experiment files (TOML, validated; one-line errors naming file and field);
+- ``limits``: how big a sweep may get (runs, design memory, worker processes), in one place;
 - ``design``: full factorial, Latin hypercube, Sobol (Saltelli) and Morris designs;
 - ``seeds``: each run's seed from the master seed and its replicate (numpy SeedSequence; the same at
   every design point, so replicates are paired across points);
 - ``execute``: what a worker does with a chunk of runs (tidy rows);
 - ``evaluators``: where chunks run (sequential, local processes, Dask), one module each;
 - ``runner``: the sweep: chunks out, Parquet parts in, resume;
-- ``store``: ``results/<experiment>/``: manifest, design, parts, written atomically;
+- ``store``: ``results/<experiment>/``: manifest, design, parts, written atomically, and checked
+  against the manifest by every reader;
+- ``progress``: a bar on a terminal, progress lines in a log;
+- ``interrupt``: SIGTERM stops a sweep the way Ctrl-C does (exit code 143);
 - ``analysis``: confidence intervals, Sobol and Morris indices from saved results;
 - ``rerun``: re-run one saved run and check it bit for bit;
 - ``commands``: the ``sweep``, ``report`` and ``rerun`` subcommands (``register(subparsers)``).

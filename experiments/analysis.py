@@ -73,21 +73,32 @@ class Results:
 
 
 def load_results(root: str | Path) -> Results:
-    """Read a results folder (raises StoreError if it has no manifest or no parts)."""
+    """Read a results folder.
+
+    Raises StoreError (one line naming the file) if it has no manifest, no
+    parts, or a part that does not belong to the manifest (see
+    :meth:`ResultStore.check_parts`): rows are never mixed or counted twice.
+    """
     store = ResultStore(root)
     manifest = store.read_manifest()
-    rows = store.read()
+    rows = store.read(manifest=manifest)
     final = rows[rows["kind"] == "final"].drop(columns="kind").reset_index(drop=True)
     series = rows[rows["kind"] == "series"].drop(columns="kind").reset_index(drop=True)
     factors = [Factor.from_dict(f) for f in manifest["factors"]]
-    return Results(Path(root), manifest, store.read_design(), factors, final, series)
+    return Results(Path(root), manifest, store.read_design(manifest), factors, final, series)
 
 
 def _t_interval(mean: pd.Series, std: pd.Series, n: pd.Series, level: float = LEVEL) -> tuple[pd.Series, pd.Series]:
-    half = pd.Series(np.nan, index=mean.index)
-    ok = n > 1
-    half[ok] = stats.t.ppf(0.5 + level / 2, n[ok] - 1) * std[ok] / np.sqrt(n[ok])
-    return mean - half, mean + half
+    """Student's t interval of each mean (``scipy.stats.t.interval``).
+
+    NaN with n < 2; the mean itself when the values do not spread.
+    """
+    low = mean.where(n > 1)
+    high = low.copy()
+    spread = (n > 1) & (std > 0)
+    low[spread], high[spread] = stats.t.interval(level, n[spread] - 1, loc=mean[spread],
+                                                 scale=std[spread] / np.sqrt(n[spread]))
+    return low, high
 
 
 def _summarise(rows: pd.DataFrame, keys: list[str], level: float) -> pd.DataFrame:

@@ -3,12 +3,21 @@
 ``register(subparsers)`` adds them to an ``add_subparsers()`` object; each sets
 ``handler``, a function of the parsed arguments that returns the exit code:
 0 done, 1 the work failed (a run raised, a rerun differs), 2 bad input (one
-line on stderr naming the file and the field), 130 interrupted.
+line on stderr naming the file and the field, or the results folder and
+file), 130 interrupted by Ctrl-C, 143 stopped by SIGTERM (handled like
+Ctrl-C: the session is recorded as interrupted, the workers are stopped,
+finished chunks stay saved; see ``experiments.interrupt``).
 
     crmsim sweep EXP.toml [--resume] [--workers N | --sequential | --dask local|tcp://HOST:PORT]
                           [--chunk-size N] [--quiet] [--out results/]
     crmsim report results/<experiment>/
     crmsim rerun results/<experiment>/ RUN_ID
+
+``--workers N`` above the cores this process may use (its CPU affinity) is
+lowered to that number, with a one-line warning on stderr: more processes
+than cores only share the same cores, and each holds a model in memory.
+Progress: a bar when stderr is a terminal, else a line on stdout at least
+every 10% of the runs or 30 s (``experiments.progress``).
 """
 
 from __future__ import annotations
@@ -33,6 +42,10 @@ def _say(args: argparse.Namespace, message: str) -> None:
         print(message, flush=True)
 
 
+def _warn(message: str) -> None:
+    print(f"crmsim: warning: {one_line(message)}", file=sys.stderr, flush=True)
+
+
 def register(subparsers: Any) -> None:
     """Add ``sweep``, ``report`` and ``rerun`` to an argparse subparsers object."""
     p = subparsers.add_parser(
@@ -47,11 +60,14 @@ def register(subparsers: Any) -> None:
                          help="run on Dask: 'local' starts a LocalCluster on 127.0.0.1, an address connects to a "
                               "running scheduler")
     p.add_argument("--workers", type=positive_int, metavar="N",
-                   help="local processes (default: one per core), or LocalCluster workers with --dask local")
+                   help="local processes (default: one per core), or LocalCluster workers with --dask local; "
+                        "at most the number of usable cores (a larger N is lowered to it, with a warning)")
     p.add_argument("--chunk-size", type=positive_int, metavar="N",
                    help="runs sent to a worker at once (default: about 20 chunks per worker, at most 25 runs)")
     p.add_argument("--out", default="results", metavar="DIR", help="results root (default: results/)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress and no summary line (progress: a bar when stderr is a terminal, else a line "
+                        "every 10%% of the runs or 30 s)")
     p.set_defaults(handler=sweep)
 
     p = subparsers.add_parser(
@@ -74,62 +90,76 @@ def register(subparsers: Any) -> None:
 # --- sweep ------------------------------------------------------------------------------------
 
 
-def _evaluator(args: argparse.Namespace) -> Any:
+def _evaluator(args: argparse.Namespace) -> tuple[Any, str | None]:
+    """The evaluator the options ask for, and a warning if --workers was lowered (ValueError: bad options)."""
     from crmsim.experiments.evaluators import ProcessEvaluator, SequentialEvaluator
+    from crmsim.experiments.evaluators.processes import available_cores
+    from crmsim.experiments.limits import cap_workers
 
     if args.sequential:
         if args.workers:
             raise ValueError("--workers: not with --sequential")
-        return SequentialEvaluator()
+        return SequentialEvaluator(), None
     if args.dask:
-        from crmsim.experiments.evaluators.dask import DaskEvaluator, dask_available
+        from crmsim.experiments.evaluators.dask import DaskEvaluator, address_problem
 
-        if args.dask != "local" and "://" not in args.dask:
-            raise ValueError(f"--dask: got {args.dask!r}; allowed: local or a scheduler address like "
-                             f"tcp://HOST:PORT")
+        problem = address_problem(args.dask)
+        if problem is not None:
+            raise ValueError(f"--dask: {problem}")
         if args.workers and args.dask != "local":
             raise ValueError("--workers: only with --dask local (a running cluster has its own workers)")
-        if not dask_available():
-            raise ValueError("--dask: Dask is not installed; install it with: pip install 'dask[distributed]'")
-        return DaskEvaluator(args.dask, workers=args.workers)
-    return ProcessEvaluator(args.workers)
-
-
-def _progress_bar(args: argparse.Namespace, total: int, done: int) -> Any:
-    """A tqdm bar (runs done, runs/s, time left), or None when quiet or when stdout or stderr is not a terminal."""
-    if args.quiet or not (sys.stdout.isatty() and sys.stderr.isatty()):
-        return None
-    from tqdm import tqdm
-
-    # ``initial``: the rate and time left count this session's runs only.
-    return tqdm(total=total, initial=done, unit="run", desc="runs", dynamic_ncols=True, smoothing=0.1)
+    workers, warning = cap_workers(args.workers, available_cores())
+    if args.dask:
+        return DaskEvaluator(args.dask, workers=workers), warning
+    return ProcessEvaluator(workers), warning
 
 
 def sweep(args: argparse.Namespace) -> int:
     """Handler of ``sweep``."""
-    from crmsim.experiments.evaluators.base import EvaluatorError
-    from crmsim.experiments.execute import RunError
-    from crmsim.experiments.runner import preflight, run_sweep
+    from crmsim.experiments.interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, sigterm_as_interrupt
     from crmsim.experiments.spec import SpecError, load_experiment
-    from crmsim.experiments.store import StoreError
 
     try:
         experiment = load_experiment(args.experiment)
-        evaluator = _evaluator(args)
+        evaluator, warning = _evaluator(args)
     except (SpecError, ValueError) as err:
         return _fail(str(err))
-    bars: list[Any] = []
+    if warning is not None:
+        _warn(warning)
+    root = Path(args.out) / experiment.name
+    with sigterm_as_interrupt():
+        try:
+            return _sweep(args, experiment, evaluator)
+        except KeyboardInterrupt as err:
+            from crmsim.experiments.store import ResultStore
+
+            what = "stopped by SIGTERM" if isinstance(err, Terminated) else "interrupted"
+            if ResultStore(root).exists():
+                print(f"\n{what}: finished chunks are saved; continue with --resume", file=sys.stderr)
+            else:
+                print(f"\n{what} before any run was saved; nothing was kept", file=sys.stderr)
+            return EXIT_TERMINATED if isinstance(err, Terminated) else EXIT_INTERRUPTED
+
+
+def _sweep(args: argparse.Namespace, experiment: Any, evaluator: Any) -> int:
+    from crmsim.experiments.evaluators.base import EvaluatorError
+    from crmsim.experiments.execute import RunError
+    from crmsim.experiments.progress import progress_for
+    from crmsim.experiments.runner import preflight, run_sweep
+    from crmsim.experiments.store import ResultStore, StoreError
+
+    shown: list[Any] = []
 
     def on_start(total: int, done: int) -> None:
         if done:
             _say(args, f"{experiment.name}: {done} of {total} runs already saved; running the other {total - done}")
-        bar = _progress_bar(args, total, done)
-        if bar is not None:
-            bars.append(bar)
+        progress = progress_for(experiment.name, total, done, quiet=args.quiet)
+        if progress is not None:
+            shown.append(progress)
 
     def on_progress(n: int) -> None:
-        for bar in bars:
-            bar.update(n)
+        for progress in shown:
+            progress.update(n)
 
     try:
         done = preflight(experiment, args.out, args.resume)
@@ -143,19 +173,20 @@ def sweep(args: argparse.Namespace) -> int:
             _say(args, f"{experiment.name}: {experiment.n_runs} runs ({experiment.n_points} design points x "
                        f"{experiment.spec.replications} replications) on {evaluator.describe()}")
             result = run_sweep(experiment, args.out, evaluator, resume=args.resume, chunk_size=args.chunk_size,
-                               on_start=on_start, on_progress=on_progress)
+                               on_start=on_start, on_progress=on_progress, on_warning=_warn)
     except StoreError as err:
         return _fail(str(err))
+    except OSError as err:  # anything the store did not already name
+        return _fail(f"{Path(args.out) / experiment.name}: {err.strerror or err}")
     except EvaluatorError as err:
         return _fail(str(err), 1)
-    except KeyboardInterrupt:
-        print("\ninterrupted: finished chunks are saved; continue with --resume", file=sys.stderr)
-        return 130
     except RunError as err:  # a run raised: say which, in one line
-        return _fail(f"{err} (finished chunks are saved; fix, then --resume)", 1)
+        kept = ResultStore(Path(args.out) / experiment.name).exists()
+        note = "finished chunks are saved; fix, then --resume" if kept else "no run was saved; fix, then sweep again"
+        return _fail(f"{err} ({note})", 1)
     finally:
-        for bar in bars:
-            bar.close()
+        for progress in shown:
+            progress.close()
     rate = result.ran / result.seconds if result.seconds > 0 else float("nan")
     _say(args, f"{experiment.name}: {result.ran} runs in {result.seconds:.1f} s ({rate:.1f} runs/s); "
                f"{result.done_before + result.ran} of {result.total} saved in {result.root}/")
@@ -175,6 +206,8 @@ def report(args: argparse.Namespace) -> int:
         written = write_report(args.results)
     except StoreError as err:
         return _fail(str(err))
+    except OSError as err:
+        return _fail(f"{args.results}: {err.strerror or err}")
     for path in written:
         _say(args, f"wrote {path}")
     return 0
@@ -198,6 +231,8 @@ def rerun(args: argparse.Namespace) -> int:
         outcome = rerun_run(Path(args.results), run_id)
     except StoreError as err:
         return _fail(str(err))
+    except OSError as err:
+        return _fail(f"{args.results}: {err.strerror or err}")
     except RerunMismatch as err:
         return _fail(str(err), 1)
     print(outcome)

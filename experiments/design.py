@@ -36,7 +36,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["Factor", "Design", "DESIGNS", "make_design", "full_factorial", "latin_hypercube", "sobol", "morris"]
+__all__ = ["Factor", "Design", "DESIGNS", "make_design", "design_size", "full_factorial", "latin_hypercube", "sobol",
+           "morris"]
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,33 @@ DESIGNS: dict[str, Callable[..., Design]] = {
     "morris": lambda factors, seed, trajectories, levels=4, **_: morris(
         factors, trajectories=trajectories, seed=seed, levels=levels),
 }
+
+
+# How many points each design makes, without building it (SALib's sizes), so that
+# an experiment can be refused before a design too big for memory is built.
+SIZES: dict[str, Callable[..., int]] = {
+    "full_factorial": lambda factors, **_: math.prod(len(f.grid()) for f in factors),
+    "latin_hypercube": lambda factors, samples, **_: samples,
+    "sobol": lambda factors, samples, second_order=False, **_: samples * (
+        (2 * len(factors) if second_order else len(factors)) + 2),
+    "morris": lambda factors, trajectories, **_: trajectories * (len(factors) + 1),
+}
+assert set(SIZES) == set(DESIGNS)
+
+
+def design_size(kind: str, factors: list[Factor] | tuple[Factor, ...], **options: Any) -> int:
+    """The number of points ``make_design(kind, factors, ...)`` would make, computed without making them.
+
+    >>> design_size("sobol", [Factor("x", low=0.0, high=1.0), Factor("y", low=0.0, high=2.0)], samples=8)
+    32
+    >>> design_size("full_factorial", [Factor("a", values=(1, 2)), Factor("b", low=0, high=1, levels=3)])
+    6
+    """
+    try:
+        size = SIZES[kind]
+    except KeyError:
+        raise ValueError(f"unknown design {kind!r}; known: {', '.join(SIZES)}") from None
+    return size(tuple(factors), **options)
 
 
 def make_design(kind: str, factors: list[Factor] | tuple[Factor, ...], *, seed: int, **options: Any) -> Design:

@@ -64,11 +64,11 @@ def rows_of_run(root: str | Path, run_id: int) -> tuple[pd.DataFrame, pd.DataFra
     total = manifest["run_count"]
     if not 0 <= run_id < total:
         raise StoreError(f"{store.root}: RUN_ID: no run {run_id}; allowed: 0 to {total - 1}")
-    saved = store.read(run_ids=[run_id]) if store.part_files() else pd.DataFrame()
-    if saved.empty:
+    if run_id not in store.done_run_ids(manifest):  # every part checked against the manifest first
         raise StoreError(f"{store.root}: run {run_id} is not saved yet; finish the sweep with --resume")
+    saved = store.read(run_ids=[run_id], manifest=manifest)
     reps = manifest["replications"]
-    design = store.read_design()
+    design = store.read_design(manifest)
     point = design.loc[design["point"] == run_id // reps].iloc[0]
     values = {f["name"]: point[f["name"]] for f in manifest["factors"]}
     task = task_for(run_id, values, reps, manifest["master_seed"])

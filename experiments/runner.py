@@ -4,10 +4,19 @@ Run ``i`` is design point ``i // replications``, replicate ``i % replications``,
 with the seed :func:`experiments.seeds.replicate_seed` gives for ``(master seed,
 replicate)``: the same at every design point (common random numbers), so runs
 of one replicate are paired across points. A sweep writes the manifest and the
-design first, then one Parquet part per finished chunk. Resuming reads which run ids the parts hold and runs only the
-others; the manifest must describe the same experiment (same spec, same base
+design first, then one Parquet part per finished chunk, marked with the
+sweep's identity (a hash of the spec, the base scenario and the way seeds are
+drawn). Resuming reads which run ids the parts hold and runs only the others;
+the manifest must describe the same experiment (same spec, same base
 scenario, same design, same way of drawing seeds), or the sweep refuses to mix
-the two.
+the two. A part that cannot be read is moved to ``damaged/`` and its runs are
+run again; a part that belongs to another sweep is refused.
+
+A new sweep that fails or is stopped before saving any run leaves nothing
+behind, so running it again needs no ``--resume``. The sweep is interrupted
+by KeyboardInterrupt (Ctrl-C, or SIGTERM through
+:mod:`experiments.interrupt`): the session is closed in the manifest with the
+outcome "interrupted" and the finished chunks stay saved.
 
 Examples
 --------
@@ -24,6 +33,10 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import json
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +51,7 @@ from crmsim.experiments.seeds import SCHEME, replicate_seed
 from crmsim.experiments.spec import Experiment
 from crmsim.experiments.store import ResultStore, StoreError, code_version, now, package_versions
 
-__all__ = ["SweepResult", "preflight", "tasks_for", "task_for", "design_frame", "chunk_sizes", "run_sweep"]
+__all__ = ["SweepResult", "preflight", "tasks_for", "task_for", "design_frame", "chunk_sizes", "run_sweep", "identity"]
 
 
 @dataclass(frozen=True)
@@ -121,10 +134,21 @@ def _fingerprint(experiment: Experiment) -> dict[str, Any]:
     return {"spec": spec, "base_scenario": experiment.base.model_dump(mode="json", exclude_none=True)}
 
 
+def identity(experiment: Experiment) -> str:
+    """A hash of what defines the sweep's rows: spec, base scenario, and how seeds are drawn.
+
+    Written in the manifest and in every part's metadata, so a reader can tell
+    a part of this sweep from a part of another one copied into its folder.
+    """
+    text = json.dumps({**_fingerprint(experiment), "seeds": SCHEME}, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 def _new_manifest(experiment: Experiment) -> dict[str, Any]:
     fingerprint = _fingerprint(experiment)
     return {
         "experiment": experiment.name,
+        "identity": identity(experiment),
         "description": experiment.spec.description,
         "spec_file": experiment.source,
         "spec": fingerprint["spec"],
@@ -158,91 +182,119 @@ def _check_same(store: ResultStore, manifest: dict[str, Any], experiment: Experi
             what = "experiment file" if key == "spec" else "base scenario"
             raise StoreError(f"{store.root}: the {what} changed since this sweep started ({experiment.source}); "
                              f"finish it with the old file, or sweep into another --out")
-    stored = store.read_design()
+    stored = store.read_design(manifest)
     fresh = design_frame(experiment.design)
     if list(stored.columns) != list(fresh.columns) or not stored.astype(object).equals(fresh.astype(object)):
         raise StoreError(f"{store.root}: the design differs from the stored design.parquet (another SALib "
                          f"version?); sweep into another --out")
 
 
+def _warn(message: str) -> None:
+    print(f"crmsim: warning: {message}", file=sys.stderr, flush=True)
+
+
 def preflight(experiment: Experiment, out: str | Path, resume: bool) -> int:
     """Check the results folder before any worker starts; return how many runs are already saved.
 
-    Raises StoreError when the folder holds a sweep and ``resume`` is false, or
-    holds a different experiment.
+    Raises StoreError when the folder cannot be written, holds a sweep and
+    ``resume`` is false, or holds a different experiment, or parts that do
+    not belong to it. Unreadable parts are not counted (the sweep moves them
+    aside).
     """
     store = ResultStore(Path(out) / experiment.name)
     if not store.exists():
         if store.part_files():
             raise StoreError(f"{store.root}: holds result parts but no manifest.json; sweep into another --out")
+        store.check_writable()
         return 0
     if not resume:
         raise StoreError(f"{store.root}: already holds a sweep; add --resume to finish it, or sweep into another --out")
-    _check_same(store, store.read_manifest(), experiment)
-    return len(store.done_run_ids())
+    manifest = store.read_manifest()
+    _check_same(store, manifest, experiment)
+    return len(store.check_parts(manifest, damaged="skip").run_ids)
 
 
 def run_sweep(experiment: Experiment, out: str | Path, evaluator: Evaluator, *, resume: bool = False,
               chunk_size: int | None = None, on_start: Callable[[int, int], None] | None = None,
-              on_progress: Callable[[int], None] | None = None) -> SweepResult:
+              on_progress: Callable[[int], None] | None = None,
+              on_warning: Callable[[str], None] = _warn) -> SweepResult:
     """Run the experiment's unfinished runs on a started evaluator, into ``out/<experiment name>/``.
 
     ``on_start(total, done_before)`` is called once the finished runs are known;
-    ``on_progress(n)`` after each saved chunk of ``n`` runs. Raises StoreError if
-    the folder already holds a sweep and ``resume`` is false, or holds another
-    experiment.
+    ``on_progress(n)`` after each saved chunk of ``n`` runs; ``on_warning(text)``
+    for a damaged part moved aside (default: a line on stderr). Raises
+    StoreError if the folder already holds a sweep and ``resume`` is false,
+    or holds another experiment.
     """
     store = ResultStore(Path(out) / experiment.name)
     with store.lock():
-        if store.exists():
-            if not resume:
-                raise StoreError(f"{store.root}: already holds a sweep; add --resume to finish it, "
-                                 f"or sweep into another --out")
-            manifest = store.read_manifest()
-            _check_same(store, manifest, experiment)
-        else:
-            if store.part_files():
-                raise StoreError(f"{store.root}: holds result parts but no manifest.json; sweep into another --out")
-            manifest = _new_manifest(experiment)
-            store.write_design(design_frame(experiment.design))
-            store.write_manifest(manifest)
-        store.remove_temporary()
-        done = store.done_run_ids()
-        pending = [t for t in tasks_for(experiment) if t.run_id not in done]
-        total = experiment.n_runs
-        if on_start is not None:
-            on_start(total, len(done))
-
-        session: dict[str, Any] = {"started": now(), "backend": evaluator.describe(), "runs_to_do": len(pending),
-                                   "code_version": code_version(), "finished": None}
-        store.update_manifest(lambda m: m["sessions"].append(session))
-        base = manifest["base_scenario"]
-        chunks, start = [], 0
-        for size in chunk_sizes(len(pending), evaluator.workers, chunk_size):
-            chunks.append(Chunk(base=base, paths=tuple(experiment.paths.items()),
-                                every_step=tuple(experiment.spec.outputs.every_step),
-                                final=tuple(experiment.spec.outputs.final), tasks=tuple(pending[start:start + size])))
-            start += size
-
-        ran, started, outcome = 0, time.perf_counter(), "interrupted"
+        new = not store.exists()
         try:
-            for index, frame in evaluator.map_chunks(run_chunk, chunks):
-                store.write_part(frame)
-                ran += len(chunks[index].tasks)
-                if on_progress is not None:
-                    on_progress(len(chunks[index].tasks))
-            outcome = "complete"
-        except BaseException as err:
-            outcome = f"stopped: {type(err).__name__}: {err}".splitlines()[0]
+            return _sweep(experiment, store, evaluator, resume, chunk_size, on_start, on_progress, on_warning)
+        except BaseException:
+            if new and store.exists() and not store.part_files():
+                store.discard()  # nothing saved: leave nothing that would need --resume
             raise
-        finally:
-            seconds = time.perf_counter() - started
 
-            def close_session(m: dict[str, Any]) -> None:
-                m["sessions"][-1].update(finished=now(), runs_done=ran, seconds=round(seconds, 3), outcome=outcome)
-                if outcome == "complete":
-                    m["finished"] = m["sessions"][-1]["finished"]
 
-            store.update_manifest(close_session)
-        return SweepResult(store.root, total, len(done), ran, seconds)
+def _sweep(experiment: Experiment, store: ResultStore, evaluator: Evaluator, resume: bool, chunk_size: int | None,
+           on_start: Callable[[int, int], None] | None, on_progress: Callable[[int], None] | None,
+           on_warning: Callable[[str], None]) -> SweepResult:
+    if store.exists():
+        if not resume:
+            raise StoreError(f"{store.root}: already holds a sweep; add --resume to finish it, "
+                             f"or sweep into another --out")
+        manifest = store.read_manifest()
+        _check_same(store, manifest, experiment)
+    else:
+        if store.part_files():
+            raise StoreError(f"{store.root}: holds result parts but no manifest.json; sweep into another --out")
+        manifest = _new_manifest(experiment)
+        store.write_design(design_frame(experiment.design))
+        store.write_manifest(manifest)
+    store.remove_temporary()
+    check = store.check_parts(manifest, damaged="set_aside")
+    for part, moved, reason in check.set_aside:
+        on_warning(f"{part}: damaged, cannot be read ({reason}); moved to {moved}; its runs will be run again")
+    done = set(check.run_ids.tolist())
+    total = experiment.n_runs
+    if on_start is not None:
+        on_start(total, len(done))
 
+    session: dict[str, Any] = {"started": now(), "backend": evaluator.describe(), "runs_to_do": total - len(done),
+                               "code_version": code_version(), "finished": None}
+    if check.set_aside:
+        session["set_aside"] = [str(moved) for _, moved, _ in check.set_aside]
+    store.update_manifest(lambda m: m["sessions"].append(session))
+    # Chunks are made as the evaluator asks for them: a big sweep never holds every task at once.
+    sizes = chunk_sizes(total - len(done), evaluator.workers, chunk_size)
+    pending = (t for t in tasks_for(experiment) if t.run_id not in done)
+    shared = dict(base=manifest["base_scenario"], paths=tuple(experiment.paths.items()),
+                  every_step=tuple(experiment.spec.outputs.every_step), final=tuple(experiment.spec.outputs.final))
+    chunks = (Chunk(**shared, tasks=tuple(itertools.islice(pending, size))) for size in sizes)
+    mark = {"identity": manifest.get("identity"), "experiment": experiment.name}
+
+    ran, started, outcome = 0, time.perf_counter(), "interrupted"
+    try:
+        for index, frame in evaluator.map_chunks(run_chunk, chunks):
+            store.write_part(frame, **mark)
+            ran += sizes[index]
+            if on_progress is not None:
+                on_progress(sizes[index])
+        outcome = "complete"
+    except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM (experiments.interrupt)
+        outcome = f"interrupted ({err.args[0] if err.args else 'Ctrl-C'})"
+        raise
+    except BaseException as err:
+        outcome = f"stopped: {type(err).__name__}: {err}".splitlines()[0]
+        raise
+    finally:
+        seconds = time.perf_counter() - started
+
+        def close_session(m: dict[str, Any]) -> None:
+            m["sessions"][-1].update(finished=now(), runs_done=ran, seconds=round(seconds, 3), outcome=outcome)
+            if outcome == "complete":
+                m["finished"] = m["sessions"][-1]["finished"]
+
+        store.update_manifest(close_session)
+    return SweepResult(store.root, total, len(done), ran, seconds)

@@ -13,12 +13,15 @@ own dotted keys (``levers.faq_quality = ...``) and quoted keys
 (``"levers.faq_quality" = ...``) both work. A varied parameter takes a list of
 values or a range table ``{ low = 0.0, high = 1.0 }`` (plus ``levels = N``
 in a full factorial). Every value is checked against the model's allowed
-range before anything runs.
+range before anything runs, a file named in ``[set]`` or ``[vary]``
+(``network_file``) is found relative to the experiment file and must exist,
+and a design too big to build or run (see ``experiments.limits``) is refused
+with the size it would reach.
 
 Errors are :class:`SpecError`, one line naming the file, the field and what
 is allowed, e.g.::
 
-    experiments/x.toml: vary.levers.faq_quality: low 0.8 is above high 0.2; allowed: low <= high
+    experiments/x.toml: vary.levers.faq_quality: low 0.8 is above high 0.2; allowed: low < high
 
 Examples
 --------
@@ -30,6 +33,7 @@ Examples
 from __future__ import annotations
 
 import difflib
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -37,7 +41,8 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from crmsim.experiments.design import DESIGNS, Design, Factor, make_design
+from crmsim.experiments.design import DESIGNS, Design, Factor, design_size, make_design
+from crmsim.experiments.limits import too_big
 from crmsim.experiments.seeds import sampler_seed
 from crmsim.model.metrics import HEADLINE, METRICS
 from crmsim.model.params import PARAMS
@@ -335,7 +340,10 @@ def _factor(key: str, canonical: str, value: Any, base: Scenario, design: str, s
                 text = f"got {e.get('input')!r}; allowed: {wanted}"
             raise SpecError(f"{source}: {where}.{sub}: {text}") from None
         if rng.low > rng.high:
-            raise SpecError(f"{source}: {where}: low {rng.low:g} is above high {rng.high:g}; allowed: low <= high")
+            raise SpecError(f"{source}: {where}: low {rng.low:g} is above high {rng.high:g}; allowed: low < high")
+        if rng.low == rng.high:  # SALib refuses such bounds; a factorial would repeat one value
+            raise SpecError(f"{source}: {where}: low and high are both {rng.low:g}; allowed: low < high "
+                            f"(to fix the value, put it in [set])")
         low, high = _normalise(rng.low, kind), _normalise(rng.high, kind)
         if kind is int:
             if not (float(rng.low).is_integer() and float(rng.high).is_integer()):
@@ -351,6 +359,52 @@ def _factor(key: str, canonical: str, value: Any, base: Scenario, design: str, s
                             f"(the {design} design chooses the values)")
         return Factor(key, low=low, high=high, levels=rng.levels, integer=kind is int)
     raise SpecError(f"{source}: {where}: got {value!r}; allowed: a list of values or {{ low = ..., high = ... }}")
+
+
+# Scenario fields that name a file: resolved against the experiment file, as a
+# scenario file's own network_file is resolved against the scenario file.
+FILE_FIELDS = frozenset({"network.network_file"})
+
+
+def _file_beside(value: Any, base_dir: str | Path, source: str, where: str) -> Any:
+    """A file path given in an experiment, made absolute against the experiment's folder; it must exist."""
+    if not isinstance(value, str) or not value:
+        return value  # not a path: the scenario's own validation says what is wrong
+    path = Path(value)
+    if not path.is_absolute():
+        path = Path(base_dir) / path
+    if not path.is_file():  # also False for a name no file can have (a NUL byte)
+        raise SpecError(f"{source}: {where}: no such file {os.path.abspath(path)!r}; allowed: the path of a "
+                        f"network file (edge list or GraphML), relative to the experiment file")
+    return str(path.resolve())
+
+
+_SIZE_FIELD = {"full_factorial": "vary", "latin_hypercube": "design.samples", "sobol": "design.samples",
+               "morris": "design.trajectories"}
+
+
+def _check_size(spec: ExperimentSpec, factors: tuple[Factor, ...], source: str) -> None:
+    """Refuse, before anything is built, a design too big for memory or a sweep of too many runs (see limits)."""
+    kind, reps = spec.design.kind, spec.replications
+    options = spec.design.model_dump(exclude={"kind"})
+    points = design_size(kind, factors, **options)
+    problem = too_big(points, len(factors), reps)
+    if problem is None:
+        return
+    d = len(factors)
+    if too_big(points, len(factors), 1) is None:
+        field, cause = "replications", f"{points:,} design points x {reps:,} replications make"
+    else:
+        field = _SIZE_FIELD[kind]
+        cause = {
+            "full_factorial": lambda: " x ".join(f"{len(f.grid()):,}" for f in factors) + " values make",
+            "latin_hypercube": lambda: f"{options['samples']:,} Latin hypercube samples make",
+            "sobol": lambda: (f"{options['samples']:,} Sobol samples x ({'2 x ' if options['second_order'] else ''}"
+                              f"{d} varied parameters + 2) make"),
+            "morris": lambda: f"{options['trajectories']:,} Morris trajectories x ({d} varied parameters + 1) make",
+        }[kind]()
+        cause += f" {points:,} design points x {reps:,} replication{'s' if reps != 1 else ''} ="
+    raise SpecError(f"{source}: {field}: {cause} {problem}")
 
 
 # --- the resolved experiment -----------------------------------------------------------------
@@ -381,7 +435,8 @@ class Experiment:
 
     @property
     def n_points(self) -> int:
-        return len(self.design)
+        """Design points, counted without building the design."""
+        return design_size(self.spec.design.kind, self.factors, **self.spec.design.model_dump(exclude={"kind"}))
 
     @property
     def n_runs(self) -> int:
@@ -407,6 +462,10 @@ def parse_experiment(data: dict[str, Any], source: str = "<experiment>", base_di
     except ValidationError as err:
         raise SpecError(_explain(source, err, data)) from None
 
+    if not spec.outputs.final:
+        raise SpecError(f"{source}: outputs: every_step and at_end are both empty, so no metric would be kept; "
+                        f"allowed: at least one metric in either (e.g. at_end = \"all\")")
+
     # The base scenario.
     if inline_scenario is not None:
         try:
@@ -428,6 +487,8 @@ def parse_experiment(data: dict[str, Any], source: str = "<experiment>", base_di
     tag = "<experiment>"
     for key, value in _flatten(spec.set, leaf_tables=False).items():
         canonical = _resolve_key(key, f"set.{key}", source, seen)
+        if canonical in FILE_FIELDS:
+            value = _file_beside(value, base_dir, source, f"set.{key}")
         kind = _kind_of(tuple(canonical.split(".")))
         try:
             base = base.with_values({canonical: _normalise(value, kind)}, source=tag)
@@ -442,11 +503,14 @@ def parse_experiment(data: dict[str, Any], source: str = "<experiment>", base_di
     factors, paths = [], {}
     for key, value in _flatten(spec.vary, leaf_tables=True).items():
         canonical = _resolve_key(key, f"vary.{key}", source, seen)
+        if canonical in FILE_FIELDS and isinstance(value, list):
+            value = [_file_beside(v, base_dir, source, f"vary.{key}[{i}]") for i, v in enumerate(value)]
         factors.append(_factor(key, canonical, value, base, spec.design.kind, source))
         paths[key] = canonical
     if spec.design.kind != "full_factorial" and not factors:
         raise SpecError(f"{source}: vary: a {spec.design.kind} design needs at least one parameter to vary; "
                         f"allowed: {_ALLOWED['vary']}")
+    _check_size(spec, tuple(factors), source)
     return Experiment(spec=spec, source=source, base=base, factors=tuple(factors), paths=paths, raw=data)
 
 

@@ -6,12 +6,15 @@ import fcntl
 import math
 import os
 import pty
+import re
 import struct
 import subprocess
 import termios
+import time
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from SALib.test_functions import Ishigami
@@ -89,6 +92,19 @@ def test_point_means_use_t_intervals_and_leave_nan_out():
     assert means["n"].tolist() == [3, 2]  # NaN is left out, and counted out
     half = 4.302652729911275 * 1.0 / math.sqrt(3)  # t(0.975, 2) * sd / sqrt(n)
     assert means.loc[0, "ci_high"] - means.loc[0, "mean"] == pytest.approx(half)
+
+
+def test_point_means_intervals_are_scipy_t_intervals_nan_with_one_run_and_flat_without_spread():
+    final = pd.DataFrame({"point": [0, 0, 0, 0, 1, 2, 2], "metric": "m",
+                          "value": [0.2, 0.9, 0.4, 0.6, 5.0, 3.0, 3.0]})
+    means = analysis.point_means(final).set_index("point")
+    x = final.loc[final["point"] == 0, "value"]
+    expected = stats.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=stats.sem(x))
+    assert (means.loc[0, "ci_low"], means.loc[0, "ci_high"]) == pytest.approx(expected, abs=1e-12)
+    assert np.isnan(means.loc[1, "ci_low"]) and np.isnan(means.loc[1, "ci_high"])  # one run: no interval
+    assert means.loc[2, "ci_low"] == means.loc[2, "ci_high"] == 3.0  # no spread: the value itself
+    bands = analysis.series_bands(final.assign(step=0))
+    assert bands["ci_low"].isna().tolist() == [False, True, False]
 
 
 def test_differences_pair_runs_by_replicate_as_scipy_ttest_rel_does():
@@ -251,10 +267,13 @@ def test_rerun_finds_a_changed_row(grid_results, tmp_path):
     subprocess.run(["cp", "-r", str(grid_results), str(copy)], check=True)
     store = ResultStore(copy)
     part = next(p for p in store.part_files() if 4 in set(pq.read_table(p).column("run_id").to_pylist()))
-    rows = pq.read_table(part).to_pandas()
+    table = pq.read_table(part)
+    rows = table.to_pandas()
     hit = (rows["run_id"] == 4) & (rows["metric"] == "trust_mean") & (rows["step"] == 3)
     rows.loc[hit, "value"] += 1e-12
-    rows.to_parquet(part, index=False)
+    # Keep the part's metadata (the sweep's identity): only the value changes.
+    pq.write_table(pa.Table.from_pandas(rows, preserve_index=False).replace_schema_metadata(table.schema.metadata),
+                   part)
     proc = cli("rerun", copy, 4)
     assert proc.returncode == 1
     assert "run 4" in proc.stderr and "trust_mean" in proc.stderr and "step 3" in proc.stderr
@@ -325,28 +344,75 @@ def test_report_of_a_folder_that_is_not_a_sweep_is_bad_input(tmp_path):
 
 # --- progress --------------------------------------------------------------------------------
 
-def test_progress_bar_on_a_terminal_and_quiet_otherwise(tmp_path):
-    main_fd, child_fd = pty.openpty()
-    fcntl.ioctl(child_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # a 120-column terminal
-    proc = subprocess.Popen([PYTHON, "-m", "crmsim.experiments", "sweep", str(TEST_GRID), "--sequential", "--out",
-                             str(tmp_path / "tty")], cwd=ROOT, env=env(), stdin=child_fd,
-                            stdout=child_fd, stderr=child_fd)
-    os.close(child_fd)
+def _read_all(fd: int) -> str:
     chunks = []
     while True:
         try:
-            data = os.read(main_fd, 4096)
+            data = os.read(fd, 4096)
         except OSError:
             break
         if not data:
             break
         chunks.append(data)
-    proc.wait(60)
+    return b"".join(chunks).decode(errors="replace")
+
+
+def test_progress_bar_whenever_stderr_is_a_terminal_and_lines_in_a_log(tmp_path):
+    """``sweep > log`` on a terminal: the bar on stderr, the log gets the start and end lines only;
+    ``> log 2>&1`` (no terminal): a progress line every 10% of the runs; --quiet: nothing."""
+    main_fd, child_fd = pty.openpty()
+    fcntl.ioctl(child_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # a 120-column terminal
+    proc = subprocess.Popen([PYTHON, "-m", "crmsim.experiments", "sweep", str(TEST_GRID), "--sequential", "--out",
+                             str(tmp_path / "tty")], cwd=ROOT, env=env(), stdin=child_fd,
+                            stdout=subprocess.PIPE, stderr=child_fd, text=True)
+    os.close(child_fd)
+    shown = _read_all(main_fd)
+    log, _ = proc.communicate(timeout=60)
     os.close(main_fd)
-    shown = b"".join(chunks).decode(errors="replace")
     assert proc.returncode == 0, shown
-    assert "8/8" in shown and "run/s" in shown  # runs done, runs per second (and time left: "<")
+    assert "8/8" in shown and "run/s" in shown  # the bar: runs done, runs per second (and time left: "<")
+    lines = log.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("test_grid: 8 runs (") and "8 of 8 saved" in lines[1], log
 
     piped = cli("sweep", TEST_GRID, "--sequential", "--out", tmp_path / "piped")
-    assert piped.returncode == 0 and "run/s" not in piped.stdout + piped.stderr and piped.stderr == ""
-    assert "8 runs" in piped.stdout  # one summary line instead
+    assert piped.returncode == 0 and piped.stderr == ""
+    progress = [line for line in piped.stdout.splitlines() if re.match(r"test_grid: \d+ of 8 runs \(", line)]
+    # 8 runs: 10% of them is less than one run, so a line after each run; the last one at 100%.
+    assert len(progress) == 8, piped.stdout
+    assert progress[0].startswith("test_grid: 1 of 8 runs (12%), ") and "runs/s, about " in progress[0]
+    assert progress[-1].startswith("test_grid: 8 of 8 runs (100%), ") and progress[-1].endswith(" left")
+    assert "8 runs in " in piped.stdout.splitlines()[-1]  # the summary line
+
+    quiet = cli("sweep", TEST_GRID, "--sequential", "--quiet", "--out", tmp_path / "quiet")
+    assert quiet.returncode == 0 and quiet.stdout == quiet.stderr == ""
+
+
+def test_progress_lines_every_tenth_of_the_runs_and_every_30_seconds():
+    from crmsim.experiments.progress import ProgressLines
+
+    now = [0.0]
+    lines: list[str] = []
+    progress = ProgressLines("exp", total=1000, done=400, write=lines.append, clock=lambda: now[0])
+    # 600 runs to do in this session: a line every 60 of them ...
+    for i in range(60):
+        assert lines == []
+        now[0] += 0.1
+        progress.update(1)
+        progress.poll()
+    assert lines == ["exp: 460 of 1,000 runs (46%), 10 runs/s, about 54 s left"]  # this session's rate: 60 in 6 s
+    # ... and one when 30 s pass without a line, whatever happens.
+    now[0] += 29.9
+    progress.poll()
+    assert len(lines) == 1
+    now[0] += 0.2
+    progress.poll()
+    assert len(lines) == 2 and lines[1].startswith("exp: 460 of 1,000 runs (46%), 1.7 runs/s")
+    progress.update(540)
+    assert lines[-1] == "exp: 1,000 of 1,000 runs (100%), 17 runs/s, about 0 s left"  # 600 runs in 36.1 s
+
+    # The thread that polls: with every_seconds=0.2 it writes without any update.
+    ticking: list[str] = []
+    progress = ProgressLines("exp", total=10, done=0, write=ticking.append, every_seconds=0.2).start()
+    time.sleep(1.5)
+    progress.close()
+    assert len(ticking) >= 1 and ticking[0] == "exp: 0 of 10 runs (0%), no run finished yet in this session"

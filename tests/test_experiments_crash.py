@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 from crmsim.experiments.evaluators import SequentialEvaluator
+from crmsim.experiments.evaluators.processes import available_cores
 from crmsim.experiments.runner import run_sweep
 from crmsim.experiments.spec import load_experiment
 from crmsim.experiments.store import ResultStore
@@ -82,7 +83,8 @@ def test_sigkill_midway_then_resume_gives_the_uninterrupted_rows(slow, tmp_path)
     # A temporary file a killed writer could leave behind is not a part, and is cleaned on resume.
     (store.parts_dir / ".part-999999999-dead.parquet.1.tmp").write_bytes(b"half a file")
 
-    proc = _sweep_process(path, tmp_path, "--resume", "--workers", "2", "--quiet")
+    workers = str(min(2, available_cores()))  # more would be lowered, with a warning on stderr
+    proc = _sweep_process(path, tmp_path, "--resume", "--workers", workers, "--quiet")
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     assert out == "" and err == ""  # --quiet

@@ -92,12 +92,13 @@ def test_a_replicate_has_one_seed_at_every_point_and_replicates_have_their_own()
     assert len(set.union(*by_replicate.values())) == 4  # and different between replicates
 
 
-def test_docstring_examples_of_seeds_analysis_and_runner_hold():
+def test_docstring_examples_of_the_experiment_modules_hold():
     import doctest
 
-    from crmsim.experiments import analysis, runner, seeds
+    from crmsim.experiments import analysis, design, limits, progress, runner, seeds, spec, store
+    from crmsim.experiments.evaluators import dask
 
-    for module in (seeds, analysis, runner):
+    for module in (seeds, analysis, runner, design, limits, progress, spec, store, dask):
         failed, tried = doctest.testmod(module)
         assert tried > 0 and failed == 0, module.__name__
 

@@ -12,6 +12,10 @@ model) and writes, in that folder:
   interval and the number of pairs;
 - ``sensitivity.csv``: Sobol or Morris indices (for those designs).
 
+Each file is written atomically, as the store writes its parts (a temporary
+file in the same folder, then ``os.replace``): a report stopped halfway, or
+read while being rewritten, never leaves a half-written page or table.
+
 The figures: means with 95% CIs per design point (or, for many points, the
 run means against each varied parameter), paired differences from the baseline,
 time-series bands, heatmaps over two varied parameters, Sobol S1/ST bars with
@@ -31,12 +35,18 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from crmsim.experiments import analysis
+from crmsim.experiments.store import atomic_write
 from crmsim.model.metrics import HEADLINE
 
 __all__ = ["write_report"]
 
 MANY_POINTS = 40  # above this, per-point charts become scatter plots against each factor
 MANY_BANDS = 24  # above this, time series show one band over all runs
+
+
+def _write_csv(table: pd.DataFrame, path: Path) -> Path:
+    """``table`` as CSV at ``path``, atomically (StoreError naming the file if it cannot be written)."""
+    return atomic_write(path, lambda temp: table.to_csv(temp, index=False))
 
 
 def _fmt(value: Any) -> str:
@@ -229,8 +239,7 @@ def write_report(root: str | Path) -> list[Path]:
     written: list[Path] = []
 
     means = analysis.point_means(results.final, names)
-    means.to_csv(root / "summary.csv", index=False)
-    written.append(root / "summary.csv")
+    written.append(_write_csv(means, root / "summary.csv"))
     if results.manifest["points"] <= MANY_POINTS:
         sections.append(("Means per design point", "", _error_bars(means, names, metrics)))
     else:
@@ -239,8 +248,7 @@ def write_report(root: str | Path) -> list[Path]:
     baseline = _baseline(results)
     if baseline is not None:
         diffs = analysis.differences(results.final, baseline[0], baseline[1], names)
-        diffs.to_csv(root / "differences.csv", index=False)
-        written.append(root / "differences.csv")
+        written.append(_write_csv(diffs, root / "differences.csv"))
         sections.append((f"Against the baseline ({baseline[0]} = {baseline[1]})",
                          "A replicate has the same seed at every point, so each run is compared with the "
                          "baseline run of its own replicate (the same population, network and warm-up when the "
@@ -268,8 +276,7 @@ def write_report(root: str | Path) -> list[Path]:
                                                      levels=results.manifest["design"].get("levels", 4))
         noise = analysis.noise_share(results.final, final_metrics)
         table["noise_share"] = table["metric"].map(noise)
-        table.to_csv(root / "sensitivity.csv", index=False)
-        written.append(root / "sensitivity.csv")
+        written.append(_write_csv(table, root / "sensitivity.csv"))
         shown = table[table["metric"].isin(metrics)] if table["metric"].isin(metrics).any() else table
         if not shown.empty:
             figure = _sobol_figure(shown) if kind == "sobol" else _morris_figure(shown)
@@ -302,5 +309,5 @@ table.meta th{{text-align:left;padding-right:1em;vertical-align:top}} h2{{margin
 {"".join(body)}
 </body></html>
 """
-    (root / "report.html").write_text(page, encoding="utf-8")
+    atomic_write(root / "report.html", lambda temp: temp.write_text(page, encoding="utf-8"))
     return [root / "report.html", *written]

@@ -2,12 +2,12 @@
 
 - ``sequential``: in this process, one chunk after another;
 - ``processes``: a local pool of processes sized to the cores (the default);
-- ``dask``: a Dask ``LocalCluster`` or a running Dask scheduler (optional
-  import: ``dask[distributed]``).
+- ``dask``: a Dask ``LocalCluster`` or a running Dask scheduler.
 
 A new backend is a new module with one Evaluator subclass, not a new ``if``
-in the runner. ``evaluators.dask`` is not imported here, so the others work
-without Dask installed.
+in the runner. ``evaluators.dask`` is not imported here only because
+importing Dask takes a second, which the other backends need not pay; Dask is
+a dependency like any other.
 """
 
 from crmsim.experiments.evaluators.base import Evaluator, EvaluatorError

@@ -1,7 +1,8 @@
 """The one interface every backend implements.
 
 An evaluator is a context manager: entering starts its workers (a pool, a
-cluster, a connection), leaving stops them, even after an error or Ctrl-C.
+cluster, a connection), leaving stops them, even after an error or Ctrl-C
+(then at once, without waiting for chunks in flight: nobody would save them).
 Inside, :meth:`Evaluator.map_chunks` applies a function to chunks of work and
 yields ``(index, result)`` as each chunk finishes, in any order, so the
 caller can save each result at once. At most :attr:`Evaluator.window` chunks
@@ -41,14 +42,18 @@ class Evaluator(abc.ABC):
         self.start()
         return self
 
-    def __exit__(self, *exc_info: Any) -> None:
-        self.close()
+    def __exit__(self, exc_type: Any, *exc_info: Any) -> None:
+        self.close(abort=exc_type is not None)
 
     def start(self) -> None:
         """Start the workers (called by ``__enter__``)."""
 
-    def close(self) -> None:
-        """Stop the workers and drop unfinished work (called by ``__exit__``)."""
+    def close(self, abort: bool = False) -> None:
+        """Stop the workers and drop unfinished work (called by ``__exit__``).
+
+        With ``abort`` (the block raised, e.g. Ctrl-C or SIGTERM), stop them
+        now, without waiting for the chunks they are running.
+        """
 
     @property
     @abc.abstractmethod

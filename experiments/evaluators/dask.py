@@ -15,31 +15,36 @@ tasks to the other workers; a chunk whose future still comes back lost
 as the other backends do. Results travel back to this process, which alone writes
 the results, so a chunk computed twice is still saved once.
 
-Dask is optional: this module imports without it, and the evaluator says how
-to install it when started.
+Dask (``dask[distributed]``) is a dependency of crmsim, like numpy: it is the
+cluster engine, and this module imports it at the top.
+
+A LocalCluster's processes never outlive the sweep: Dask's nanny and worker
+processes each watch their parent and exit when it dies, even by SIGKILL.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from concurrent.futures import CancelledError
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
+import distributed
+from distributed.comm.core import CommClosedError
+from distributed.scheduler import KilledWorker
+
 from crmsim.experiments.evaluators.base import Evaluator, EvaluatorError
 
-try:  # optional backend
-    import distributed
-    from distributed.comm.core import CommClosedError
-    from distributed.scheduler import KilledWorker
-except ImportError:  # pragma: no cover - exercised only without dask installed
-    distributed = None
-    _LOST: tuple[type[BaseException], ...] = ()
-else:
-    # A chunk that comes back with one of these did not fail: its worker or connection did.
-    _LOST = (KilledWorker, CommClosedError, ConnectionError, CancelledError)
+__all__ = ["DaskEvaluator", "address_problem", "SCHEMES"]
 
-__all__ = ["DaskEvaluator", "dask_available"]
+# A chunk that comes back with one of these did not fail: its worker or connection did.
+_LOST = (KilledWorker, CommClosedError, ConnectionError, CancelledError)
+
+# Schemes of a scheduler's address that Dask's clients connect through (not inproc://: same process only).
+SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+_ADDRESS = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<host>\[[0-9A-Fa-f:.]+\]|[^\s/:\[\]]+)"
+                      r":(?P<port>[0-9]{1,5})$")
 
 C = TypeVar("C")
 R = TypeVar("R")
@@ -58,8 +63,21 @@ LOCAL_CONFIG = {
 }
 
 
-def dask_available() -> bool:
-    return distributed is not None
+def address_problem(address: str) -> str | None:
+    """Why ``address`` is not 'local' or a scheduler address Dask can connect to, or None.
+
+    >>> address_problem("tcp://10.0.0.5:8786") is None and address_problem("local") is None
+    True
+    >>> address_problem("http://10.0.0.5:8786").split("; ")[0]
+    "got 'http://10.0.0.5:8786'"
+    """
+    if address == "local":
+        return None
+    match = _ADDRESS.match(address)
+    if match and match["scheme"] in SCHEMES and 0 < int(match["port"]) < 65536:
+        return None
+    return (f"got {address!r}; allowed: local, or a scheduler address SCHEME://HOST:PORT with SCHEME "
+            f"{', '.join(SCHEMES[:-1])} or {SCHEMES[-1]} (e.g. tcp://10.0.0.5:8786)")
 
 
 class DaskEvaluator(Evaluator):
@@ -69,8 +87,9 @@ class DaskEvaluator(Evaluator):
 
     def __init__(self, address: str = "local", *, workers: int | None = None, retries: int = 2, resubmits: int = 3,
                  connect_timeout: float = 20.0) -> None:
-        if address != "local" and "://" not in address:
-            raise ValueError(f"a Dask address is 'local' or a scheduler URL like tcp://HOST:PORT, got {address!r}")
+        problem = address_problem(address)
+        if problem is not None:
+            raise ValueError(f"Dask address: {problem}")
         if workers is not None and workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         self.address = address
@@ -84,8 +103,6 @@ class DaskEvaluator(Evaluator):
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
-        if distributed is None:
-            raise EvaluatorError("Dask is not installed; install it with: pip install 'dask[distributed]'")
         if self._client is not None:
             return
         try:
@@ -104,8 +121,15 @@ class DaskEvaluator(Evaluator):
         except (OSError, TimeoutError) as err:
             self.close()
             raise EvaluatorError(f"cannot reach the Dask scheduler at {self.address}: {err}") from None
+        except (ValueError, ImportError) as err:  # e.g. ucx:// without its package
+            self.close()
+            raise EvaluatorError(f"cannot connect to the Dask scheduler at {self.address}: {err}") from None
+        except BaseException:  # Ctrl-C or SIGTERM while starting: no half-started cluster left behind
+            self.close(abort=True)
+            raise
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
+        """Close the client (its unfinished tasks are released) and a LocalCluster's processes."""
         client, cluster, self._client, self._cluster = self._client, self._cluster, None, None
         if client is not None:
             client.close()

@@ -10,12 +10,30 @@ already set), as Dask's workers do, so N workers use N cores, not N x N.
 If a worker process dies (killed, out of memory), the pool breaks; the
 evaluator then starts a new pool and resubmits the chunks that were in flight,
 up to ``max_restarts`` times, so no chunk is lost.
+
+Workers never outlive the process that started the pool. Killed with
+SIGKILL, that process cannot stop them, and a worker of a ``forkserver`` pool
+is the fork server's child, not its own: it would wait for work forever,
+keeping the fork server and multiprocessing's resource tracker alive too
+(about 190 MB each for crmsim's workers). So each worker watches the pool's
+process (a thread blocked on a pidfd on Linux, else polling its pid every
+second) and exits as soon as it is gone; on Linux it also asks the kernel for
+SIGTERM when its own parent dies (``prctl(PR_SET_PDEATHSIG)``). Once the
+workers are gone, the fork server and the resource tracker exit by themselves.
+Stopped on an error, Ctrl-C or SIGTERM (``close(abort=True)``), the pool
+terminates its workers at once instead of waiting for their chunks.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import select
+import signal
+import sys
+import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Iterable, Iterator, TypeVar
@@ -47,6 +65,55 @@ def _single_threaded() -> None:
         os.environ.setdefault(name, "1")
 
 
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _term_when_parent_dies() -> None:
+    """Linux only: the kernel sends this process SIGTERM when its parent dies (elsewhere: nothing)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+    except (OSError, AttributeError):  # no libc prctl: the watchdog below still works
+        pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _watch(pid: int) -> None:
+    """Return when process ``pid`` has ended."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return
+    except (AttributeError, OSError):  # no pidfd (not Linux, or an old kernel): poll
+        while _alive(pid):
+            time.sleep(1.0)
+        return
+    select.select([fd], [], [])  # readable once the process has ended
+
+
+def _exit_with(pid: int) -> None:
+    """End this worker as soon as process ``pid`` (the sweep) ends, whatever it is doing."""
+    _watch(pid)
+    os._exit(1)
+
+
+def _init_worker(owner: int) -> None:
+    """Each worker's initializer: one thread for numeric libraries, and never outlive ``owner``."""
+    _single_threaded()
+    _term_when_parent_dies()
+    threading.Thread(target=_exit_with, args=(owner,), daemon=True, name="crmsim-exit-with-sweep").start()
+
+
 def _start_method() -> str:
     return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
@@ -71,12 +138,26 @@ class ProcessEvaluator(Evaluator):
     def start(self) -> None:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=self._context,
-                                             initializer=_single_threaded)
+                                             initializer=_init_worker, initargs=(os.getpid(),))
 
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+    def close(self, abort: bool = False) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if not abort:
+            pool.shutdown(wait=True, cancel_futures=True)
+            return
+        # The worker processes, before shutdown forgets them (ProcessPoolExecutor keeps them in _processes;
+        # Python 3.14 adds terminate_workers() for this).
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(5)
+            if process.is_alive():
+                process.kill()
+                process.join(5)
 
     def _restart(self) -> None:
         if self._pool is not None:

@@ -1,0 +1,50 @@
+"""SIGTERM stops a sweep the way Ctrl-C does.
+
+A batch system (Slurm at the end of a walltime, systemd, ``kill``) stops a
+program with SIGTERM, whose default action ends the process at once: the
+manifest would not record the session's end, and the sweep's worker
+processes would be left to notice on their own. Inside
+:func:`sigterm_as_interrupt`, SIGTERM instead raises :class:`Terminated`, a
+``KeyboardInterrupt``, in the main thread, so the sweep stops exactly as
+after Ctrl-C: the session is closed in the manifest as "interrupted
+(SIGTERM)", the workers are stopped, finished chunks stay saved. The
+``sweep`` command then exits with 143 (128 + 15, what a shell reports for a
+process ended by SIGTERM), as it exits with 130 after Ctrl-C.
+
+A second SIGTERM while the sweep is stopping ends the process at once (the
+default action is restored after the first), as a second Ctrl-C would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from typing import Any, Iterator
+
+__all__ = ["Terminated", "sigterm_as_interrupt", "EXIT_INTERRUPTED", "EXIT_TERMINATED"]
+
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130
+EXIT_TERMINATED = 128 + signal.SIGTERM  # 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread; ``args[0]`` is 'SIGTERM'."""
+
+
+def _raise(signum: int, frame: Any) -> None:
+    signal.signal(signum, signal.SIG_DFL)  # a second one ends the process
+    raise Terminated(signal.Signals(signum).name)
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM raises :class:`Terminated` (main thread only; elsewhere a no-op)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)  # None: set outside Python
