@@ -2,9 +2,10 @@
 
 Run from the repository root::
 
-    PYTHONPATH=. .venv/bin/python benchmarks/bench_step.py            # 10k, 100k, 1M (several minutes)
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_step.py            # 10k, 100k, 1M, 10M (about 10 minutes)
     PYTHONPATH=. .venv/bin/python benchmarks/bench_step.py --quick    # tiny smoke run (seconds)
     PYTHONPATH=. .venv/bin/python benchmarks/bench_step.py --sizes 10000,100000
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_step.py --against HEAD   # and the committed code, same run
 
 Each (model, size) is measured in a fresh Python process (this same script,
 started with a hidden ``--worker`` flag), so that the peak resident memory
@@ -42,6 +43,23 @@ beside the median, and the ratio table adds a floor: Mesa's cheapest timed step
 over crmsim's median. crmsim's cost per step is nearly flat. On a shared
 machine, other processes add noise to every number: run it on a quiet one.
 
+crmsim's floor: after its timed steps, a crmsim worker times, on the same
+model, what no step can do without: the sparse products of the diffusion
+(``from_citizens @ opinions``, ``from_prescribers @ (prescribers' knowledge
+and trust)``, ``clients_mean @ trust``), the sort in ``knowledge_gini`` and
+the trust percentiles of the metrics, each the median of 7 runs; the floor is
+their sum, and ``step/floor`` the step's median over it.
+
+Sizes above the cap on ``n_citizens`` (10 million, while the cap is 5
+million) are built from the scenario at a small size copied with the size
+asked for, unvalidated: a measurement of what the model costs there, not a way
+to run such a scenario.
+
+``--against REF`` measures, in the same run and interleaved, the crmsim of a
+git revision (``git archive REF``, laid out under the ``crmsim`` namespace as
+``pyproject.toml`` says, and put first on the workers' ``PYTHONPATH``), as
+rows ``crmsim@REF``; the table then compares build, step and peak memory.
+
 The table is printed and written as JSON (default
 ``benchmarks/results/bench_step.json``; ``--quick`` writes
 ``bench_step_quick.json`` unless ``--out`` is given). Targets are reported as
@@ -59,7 +77,9 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -69,10 +89,14 @@ RESULTS = ROOT / "benchmarks" / "results"
 # Targets (reported, not asserted).
 TARGET_RATIO = 20.0  # crmsim at least this many times cheaper per agent-step than virus_on_network at 100k
 TARGET_RATIO_SIZE = 100_000
-TARGET_BUILD_S = 60.0  # 1M citizens built within this
+TARGET_BUILD_S = 4.0  # 1M citizens built within this (about 9.6 s before issue 7)
 TARGET_PEAK_MB = 4096.0  # peak memory at 1M citizens
 TARGET_STEP_S = 1.0  # one step at 1M citizens
+TARGET_FLOOR_RATIO = 1.3  # a step at 1M within this many times its floor (its sparse products and sorts)
+TARGET_HUGE_BUILD_S = 60.0  # 10M citizens built within this
+TARGET_HUGE_PEAK_GB = 12.0  # ... in this much memory (peak resident, 10^9 bytes)
 BIG = 1_000_000
+HUGE = 10_000_000
 
 VIRUS_DEGREE = 6
 
@@ -85,11 +109,53 @@ def _maxrss_mb() -> float:
 
 # -- the two models, built inside a worker ---------------------------------------------------
 def _build_crmsim(n: int, seed: int):
-    from crmsim.model import CrmModel, parse_scenario
+    from crmsim.model import CrmModel
 
-    scenario = parse_scenario({"warmup": 0, "population": {"n_citizens": n, "n_prescribers": n // 500}},
+    return CrmModel(_crmsim_scenario(n), rng=seed)
+
+
+def _crmsim_scenario(n: int):
+    """The benchmark's scenario; above the cap on n_citizens, copied unvalidated to size n (measuring only)."""
+    from crmsim.model import parse_scenario
+    from crmsim.model.params import PARAMS
+
+    size = n if n <= PARAMS["n_citizens"].high else int(PARAMS["n_citizens"].low)
+    scenario = parse_scenario({"warmup": 0, "population": {"n_citizens": size, "n_prescribers": n // 500}},
                               "<benchmark>")
-    return CrmModel(scenario, rng=seed)
+    if size != n:
+        scenario = scenario.model_copy(update={"population": scenario.population.model_copy(
+            update={"n_citizens": n})})
+    return scenario
+
+
+def _median_time(fn, repeats: int = 7) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _floor(model) -> dict[str, float]:
+    """Seconds of what a step cannot do without, timed on ``model`` (see the module docstring)."""
+    import numpy as np
+
+    from crmsim.model.metrics import citizen_trust
+
+    c = model.citizens
+    knowledge32 = np.asarray(c.knowledge, dtype=np.float32)
+    trust = citizen_trust(model)
+    parts = {
+        "from_citizens @ opinions": _median_time(lambda: model.from_citizens @ c.opinions),
+        "clients_mean @ trust": _median_time(lambda: model.clients_mean @ c.trust),
+        "sort in knowledge_gini": _median_time(lambda: np.sort(knowledge32)),
+        "trust percentiles": _median_time(lambda: np.percentile(trust, [10, 90])),
+    }
+    if model.n_prescribers:
+        prescribers = np.column_stack([model.prescriber_state.knowledge, model.clients_mean @ c.trust])
+        parts["from_prescribers @ prescribers"] = _median_time(lambda: model.from_prescribers @ prescribers)
+    return parts
 
 
 class _FastNx:
@@ -124,13 +190,13 @@ def _worker(kind: str, n: int, warmup: int, steps: int, seed: int) -> dict[str, 
     import networkx  # noqa: F401
     import numpy  # noqa: F401
 
-    if kind == "crmsim":
+    if kind.startswith("crmsim"):
         import crmsim.model.model  # noqa: F401
     else:
         from mesa.examples.basic.virus_on_network import model as _virus  # noqa: F401
     rss_imports = _maxrss_mb()
     start = time.perf_counter()
-    m = BUILDERS[kind](n, seed)
+    m = BUILDERS[kind.split("@")[0]](n, seed)
     build_s = time.perf_counter() - start
     rss_built = _maxrss_mb()
     for _ in range(warmup):
@@ -142,6 +208,7 @@ def _worker(kind: str, n: int, warmup: int, steps: int, seed: int) -> dict[str, 
         times.append(time.perf_counter() - start)
     step_s = statistics.median(times)
     peak = _maxrss_mb()
+    floor = _floor(m) if kind.startswith("crmsim") else {}
     return {
         "model": kind,
         "agents": n,
@@ -159,13 +226,19 @@ def _worker(kind: str, n: int, warmup: int, steps: int, seed: int) -> dict[str, 
         "imports_mb": rss_imports,
         "built_mb": rss_built,
         "model_mb": peak - rss_imports,
+        "floor_parts_s": floor,
+        "floor_s": sum(floor.values()) if floor else None,
+        "step_over_floor": step_s / sum(floor.values()) if floor else None,
     }
 
 
-def _run_worker(kind: str, n: int, warmup: int, steps: int, seed: int, timeout: float) -> dict[str, Any]:
-    """Run one measurement in a fresh interpreter (this script with ``--worker``)."""
+def _run_worker(kind: str, n: int, warmup: int, steps: int, seed: int, timeout: float,
+                source: Path | None = None) -> dict[str, Any]:
+    """Run one measurement in a fresh interpreter (this script with ``--worker``); ``source``: another crmsim."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    first = [str(source)] if source else []
+    env["PYTHONPATH"] = os.pathsep.join(first + [str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep)
+                                                              if p])
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, str(n), str(warmup), str(steps),
            str(seed)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout)
@@ -191,6 +264,11 @@ def _merge_rounds(results: list[dict[str, Any]]) -> dict[str, Any]:
     row["timed_steps"] = sum(r["timed_steps"] for r in results)
     row["rounds"] = len(results)
     row["step_times_s"] = [t for r in results for t in r["step_times_s"]]
+    if results[0].get("floor_s") is not None:
+        row["floor_s"] = statistics.median(r["floor_s"] for r in results)
+        row["step_over_floor"] = statistics.median(r["step_over_floor"] for r in results)
+        row["floor_parts_s"] = {k: statistics.median(r["floor_parts_s"][k] for r in results)
+                                for k in results[0]["floor_parts_s"]}
     return row
 
 
@@ -217,28 +295,42 @@ def _ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _targets(rows: list[dict[str, Any]], ratios: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _targets(rows: list[dict[str, Any]], ratios: list[dict[str, Any]], against: str | None = None
+             ) -> list[dict[str, Any]]:
+    """Each target's value, status, and (with ``--against``) the same measure of the other revision."""
     ratio = next((r for r in ratios if r["agents"] == TARGET_RATIO_SIZE), None)
-    big = _find(rows, "crmsim", BIG)
 
-    def target(name: str, value: float | None, op: str, limit: float, unit: str) -> dict[str, Any]:
-        if value is None:
-            status = "n/a"
-        else:
-            status = "pass" if (value >= limit if op == ">=" else value <= limit) else "FAIL"
-        return {"target": name, "value": value, "op": op, "limit": limit, "unit": unit, "status": status}
+    def target(name: str, key: str, n: int, op: str, limit: float, unit: str, scale: float = 1.0
+               ) -> dict[str, Any]:
+        def value(kind: str) -> float | None:
+            row = _find(rows, kind, n)
+            return None if row is None or row.get(key) is None else row[key] * scale
 
+        now = value("crmsim")
+        status = "n/a" if now is None else ("pass" if (now >= limit if op == ">=" else now <= limit) else "FAIL")
+        return {"target": name, "value": now, "op": op, "limit": limit, "unit": unit, "status": status,
+                "before": value(f"crmsim@{against}") if against else None}
+
+    ratio_target = {"target": f"mesa/crmsim per agent-step at {TARGET_RATIO_SIZE:,}",
+                    "value": ratio and ratio["mesa_over_crmsim_per_agent_step"], "op": ">=", "limit": TARGET_RATIO,
+                    "unit": "x", "before": None}
+    ratio_target["status"] = ("n/a" if ratio_target["value"] is None
+                              else "pass" if ratio_target["value"] >= TARGET_RATIO else "FAIL")
     return [
-        target(f"mesa/crmsim per agent-step at {TARGET_RATIO_SIZE:,}", ratio and ratio["mesa_over_crmsim_per_agent_step"],
-               ">=", TARGET_RATIO, "x"),
-        target(f"crmsim build at {BIG:,} citizens", big and big["build_s"], "<=", TARGET_BUILD_S, "s"),
-        target(f"crmsim peak memory at {BIG:,} citizens", big and big["peak_mb"], "<=", TARGET_PEAK_MB, "MiB"),
-        target(f"crmsim one step at {BIG:,} citizens", big and big["step_median_s"], "<=", TARGET_STEP_S, "s"),
+        ratio_target,
+        target(f"crmsim build at {BIG:,} citizens", "build_s", BIG, "<=", TARGET_BUILD_S, "s"),
+        target(f"crmsim peak memory at {BIG:,} citizens", "peak_mb", BIG, "<=", TARGET_PEAK_MB, "MiB"),
+        target(f"crmsim one step at {BIG:,} citizens", "step_median_s", BIG, "<=", TARGET_STEP_S, "s"),
+        target(f"crmsim step over its floor at {BIG:,} citizens", "step_over_floor", BIG, "<=", TARGET_FLOOR_RATIO,
+               "x"),
+        target(f"crmsim build at {HUGE:,} citizens", "build_s", HUGE, "<=", TARGET_HUGE_BUILD_S, "s"),
+        target(f"crmsim peak memory at {HUGE:,} citizens", "peak_mb", HUGE, "<=", TARGET_HUGE_PEAK_GB, "GB",
+               scale=2**20 / 1e9),
     ]
 
 
 def format_table(result: dict[str, Any]) -> str:
-    """The printed table: one row per (model, size), then ratios, then targets."""
+    """The printed table: one row per (model, size), crmsim's floor, then ratios, then targets."""
     lines = [
         "median over rounds of each run's median step; min..max: cheapest and dearest step seen",
         f"{'model':<18} {'agents':>10} {'build s':>9} {'step s':>9} {'us/agent-step':>14} {'min..max':>15} "
@@ -251,6 +343,27 @@ def format_table(result: dict[str, Any]) -> str:
             f"{r['us_per_agent_step']:>14.3f} {spread:>15} {r['peak_mb']:>9.0f} {r['model_mb']:>9.0f} "
             f"{r['timed_steps']:>5}"
         )
+    floors = [r for r in result["rows"] if r.get("floor_s")]
+    if floors:
+        names = list(floors[0]["floor_parts_s"])
+        lines.append("")
+        lines.append("crmsim's floor: what a step cannot do without, timed on the same model (ms)")
+        lines.append(f"{'model':<18} {'agents':>10} {'step ms':>9} {'floor ms':>9} {'step/floor':>10}   parts")
+        for r in floors:
+            parts = ", ".join(f"{k} {r['floor_parts_s'][k] * 1e3:.1f}" for k in names if k in r["floor_parts_s"])
+            lines.append(f"{r['model']:<18} {r['agents']:>10,} {r['step_median_s'] * 1e3:>9.1f} "
+                         f"{r['floor_s'] * 1e3:>9.1f} {r['step_over_floor']:>9.2f}x   {parts}")
+    against = result.get("against")
+    if against:
+        lines.append("")
+        lines.append(f"against {against} (measured in the same run, interleaved): before -> now")
+        for r in result["rows"]:
+            old = _find(result["rows"], f"crmsim@{against}", r["agents"]) if r["model"] == "crmsim" else None
+            if old:
+                lines.append(f"  {r['agents']:>10,} citizens: build {old['build_s']:.2f} -> {r['build_s']:.2f} s "
+                             f"({old['build_s'] / r['build_s']:.1f}x), step {old['step_median_s'] * 1e3:.1f} -> "
+                             f"{r['step_median_s'] * 1e3:.1f} ms ({old['step_median_s'] / r['step_median_s']:.2f}x), "
+                             f"peak {old['peak_mb']:.0f} -> {r['peak_mb']:.0f} MiB")
     if result["ratios"]:
         lines.append("")
         lines.append(f"{'agents':>10} {'mesa/crmsim':>12} {'floor':>7} {'build s crmsim':>15} {'build s mesa':>13} "
@@ -265,8 +378,30 @@ def format_table(result: dict[str, Any]) -> str:
     lines.append("targets (reported, not asserted):")
     for t in result["targets"]:
         value = "not measured" if t["value"] is None else f"{t['value']:.3g} {t['unit']}"
-        lines.append(f"  [{t['status']:>4}] {t['target']}: {value} (target {t['op']} {t['limit']:g} {t['unit']})")
+        before = f"; {against}: {t['before']:.3g} {t['unit']}" if t.get("before") is not None else ""
+        lines.append(f"  [{t['status']:>4}] {t['target']}: {value} (target {t['op']} {t['limit']:g} {t['unit']}"
+                     f"{before})")
     return "\n".join(lines)
+
+
+def _checkout(ref: str, into: Path) -> Path:
+    """The crmsim of git revision ``ref``, importable from the returned folder (put it first on PYTHONPATH).
+
+    ``git archive`` extracts the revision; the folders its ``pyproject.toml``
+    installs under the ``crmsim`` namespace (``[tool.setuptools.package-dir]``)
+    are linked where an installed copy would have them.
+    """
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", ref], capture_output=True)
+    if archive.returncode != 0:
+        raise RuntimeError(f"--against {ref}: git archive failed: {archive.stderr.decode().strip()}")
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    package_dir = tomllib.loads((into / "pyproject.toml").read_text(encoding="utf-8")).get(
+        "tool", {}).get("setuptools", {}).get("package-dir", {})
+    for name, folder in package_dir.items():
+        link = into.joinpath(*name.split("."))
+        if not link.exists():
+            link.symlink_to(into / folder, target_is_directory=True)
+    return into
 
 
 def _sizes(text: str) -> list[int]:
@@ -305,16 +440,20 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     parser = argparse.ArgumentParser(prog="bench_step.py", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, few steps: a smoke test, not a benchmark")
-    parser.add_argument("--sizes", type=_sizes, help="crmsim sizes, comma-separated (default 10000,100000,1000000)")
+    parser.add_argument("--sizes", type=_sizes,
+                        help="crmsim sizes, comma-separated (default 10000,100000,1000000,10000000)")
     parser.add_argument("--virus-sizes", type=_sizes,
                         help="virus_on_network sizes (default: the --sizes up to 100000)")
-    parser.add_argument("--steps", type=int, help="timed steps per size (default 10; 5 at 1M and above; quick: 3)")
+    parser.add_argument("--steps", type=int,
+                        help="timed steps per size (default 10; 5 at 1M and above, 3 at 10M and above; quick: 3)")
     parser.add_argument("--warmup", type=int, help="untimed steps first (default 2; quick: 1)")
     parser.add_argument("--rounds", type=int, help="measure everything this many times, interleaved, and keep "
                         "the median: the machine's speed drifts (default 3; quick: 1)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds allowed per measurement")
     parser.add_argument("--out", type=Path, help="JSON output (default benchmarks/results/bench_step.json)")
+    parser.add_argument("--against", metavar="REF", help="also measure the crmsim of this git revision (e.g. HEAD), "
+                        "in the same run, as rows crmsim@REF")
     args = parser.parse_args(argv)
 
     if args.quick:
@@ -322,7 +461,7 @@ def main(argv: list[str] | None = None) -> int:
         warmup = 1 if args.warmup is None else args.warmup
         out = args.out or RESULTS / "bench_step_quick.json"
     else:
-        sizes = args.sizes or [10_000, 100_000, BIG]
+        sizes = args.sizes or [10_000, 100_000, BIG, HUGE]
         warmup = 2 if args.warmup is None else args.warmup
         out = args.out or RESULTS / "bench_step.json"
     virus_sizes = args.virus_sizes or [n for n in sizes if n <= 100_000]
@@ -330,22 +469,30 @@ def main(argv: list[str] | None = None) -> int:
     def steps_for(n: int) -> int:
         if args.steps is not None:
             return args.steps
-        return 3 if args.quick else (5 if n >= BIG else 10)
+        return 3 if args.quick or n >= HUGE else (5 if n >= BIG else 10)
 
     rounds = args.rounds or (1 if args.quick else 3)
-    # Each size of both models back to back, round after round, so that a drift
+    crmsims = ["crmsim"] + ([f"crmsim@{args.against}"] if args.against else [])
+    # Each size of every model back to back, round after round, so that a drift
     # in the machine's speed touches both sides of a ratio alike.
     jobs = [(kind, n) for n in sorted(set(sizes) | set(virus_sizes))
-            for kind, chosen in (("crmsim", sizes), ("virus_on_network", virus_sizes)) if n in chosen]
+            for kind, chosen in [*((k, sizes) for k in crmsims), ("virus_on_network", virus_sizes)] if n in chosen]
     measured: dict[tuple[str, int], list[dict[str, Any]]] = {job: [] for job in jobs}
-    for round_no in range(1, rounds + 1):
-        for kind, n in jobs:
-            print(f"round {round_no}/{rounds}: measuring {kind} at {n:,} agents ...", file=sys.stderr, flush=True)
-            try:
-                measured[(kind, n)].append(_run_worker(kind, n, warmup, steps_for(n), args.seed, args.timeout))
-            except (RuntimeError, subprocess.TimeoutExpired) as err:
-                print(f"bench_step.py: {err}", file=sys.stderr)
-                return 1
+    with tempfile.TemporaryDirectory(prefix="bench_step_") as tmp:
+        try:
+            source = _checkout(args.against, Path(tmp)) if args.against else None
+        except (RuntimeError, subprocess.CalledProcessError, OSError) as err:
+            print(f"bench_step.py: {err}", file=sys.stderr)
+            return 1
+        for round_no in range(1, rounds + 1):
+            for kind, n in jobs:
+                print(f"round {round_no}/{rounds}: measuring {kind} at {n:,} agents ...", file=sys.stderr, flush=True)
+                try:
+                    measured[(kind, n)].append(_run_worker(kind, n, warmup, steps_for(n), args.seed, args.timeout,
+                                                           source if "@" in kind else None))
+                except (RuntimeError, subprocess.TimeoutExpired) as err:
+                    print(f"bench_step.py: {err}", file=sys.stderr)
+                    return 1
     rows = [_merge_rounds(measured[job]) for job in jobs]
     ratios = _ratios(rows)
     result = {
@@ -356,10 +503,11 @@ def main(argv: list[str] | None = None) -> int:
         "virus_setup": f"VirusOnNetwork(num_nodes=N, avg_node_degree={VIRUS_DEGREE}) with fast_gnp_random_graph "
                        "and Network(layout=None)",
         "machine": _machine(),
+        "against": args.against,
         "rows": rows,
         "ratios": ratios,
     }
-    result["targets"] = _targets(rows, ratios)
+    result["targets"] = _targets(rows, ratios, args.against)
     print(format_table(result))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -3,7 +3,9 @@
 Citizens are many, so their state lives in numpy arrays owned by the model
 (:class:`CitizenArrays`, one array per attribute) and each :class:`Citizen`
 is a thin Mesa agent over its row: ``citizen.knowledge`` reads and writes
-``model.citizens.knowledge[citizen.index]``. The step works on whole arrays.
+``model.citizens.knowledge[citizen.index]``. The step works on whole arrays,
+so the model makes the citizen agents only when someone asks for them
+(``model.citizen_agents``, ``model.agents``, ``model.agents_by_type``).
 
 Prescribers and administrations are few and ordinary Mesa agents. A prescriber
 is an intermediary hub (paper, section 3) of one of two kinds: informal

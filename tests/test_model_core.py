@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from crmsim.model import CrmModel
-from crmsim.model.agents import Channel, Citizen, beta_draws
+from crmsim.model.agents import Administration, Channel, Citizen, Prescriber, beta_draws
 from crmsim.model.metrics import METRICS, gini, rate
 from tests.conftest import scenario
 
@@ -23,6 +23,55 @@ def test_citizen_agents_read_and_write_the_model_arrays(small):
     assert m.citizens.trust[7, 0] == 0.9
     assert 0 <= citizen.mean_trust <= 1
     assert len(m.agents_by_type[Citizen]) == 300
+
+
+def test_citizen_agents_are_made_on_first_use_as_they_were_at_build_time(small):
+    """Made lazily (a million take seconds), they get the ids, order and types they had, and draw nothing."""
+    m = CrmModel(small, rng=1)
+    untouched = CrmModel(small, rng=1)
+    numpy_state, python_state = m.rng.bit_generator.state, m.random.getstate()
+    everyone = list(m.agents)
+    assert m.rng.bit_generator.state == numpy_state and m.random.getstate() == python_state
+    assert len(everyone) == 4 + 6 + 300
+    assert [a.unique_id for a in everyone] == list(range(1, 311))  # administrations, prescribers, then citizens
+    assert [type(a) for a in everyone[:10]] == [Administration] * 4 + [Prescriber] * 6
+    assert [a.index for a in everyone[10:]] == list(range(300))
+    assert m.citizen_agents == everyone[10:] and m.agent_types == [Administration, Prescriber, Citizen]
+    pd.testing.assert_frame_equal(m.run(5), untouched.run(5))  # making them changed nothing
+
+
+@pytest.mark.parametrize("ask", [lambda m: m.agents_by_type[Citizen], lambda m: m.citizen_agents,
+                                 lambda m: m.agents.select(agent_type=Citizen)])
+def test_every_way_of_asking_gives_the_same_citizen_agents(small, ask):
+    m = CrmModel(small, rng=1)
+    assert len(ask(m)) == 300
+    assert list(m.agents_by_type[Citizen]) == m.citizen_agents  # made once
+    with pytest.raises(AttributeError, match="model.agents"):
+        m.agents = []  # Mesa's own refusal
+
+
+def test_removing_every_agent_removes_the_citizens_too(small):
+    m = CrmModel(small, rng=1)
+    m.remove_all_agents()
+    assert len(m.agents) == 0
+
+
+def test_a_branch_copies_citizen_agents_that_view_its_own_arrays(small):
+    m = CrmModel(small, rng=1)
+    m.citizen_agents[3].knowledge = 0.5
+    twin = m.branch(small.with_values({"faq_quality": 0.5}))
+    twin.citizen_agents[3].knowledge = 0.25
+    assert m.citizens.knowledge[3] == 0.5 and twin.citizens.knowledge[3] == 0.25
+
+
+@pytest.mark.parametrize("steps", [1, 7])
+def test_mesa_run_model_stops_after_the_scenarios_policy_weeks(small, steps):
+    """``running`` turns false once ``steps`` weeks are recorded (the warm-up does not count)."""
+    m = CrmModel(small.with_values({"steps": steps, "warmup": 5}), rng=1)
+    assert m.running
+    m.run_model()
+    assert len(m.series()) == steps + 1 and not m.running
+    assert m.steps == 5 + steps  # Mesa's own count: the warm-up, then the policy weeks
 
 
 def test_prescribers_and_administrations_are_mesa_agents(small):
