@@ -255,7 +255,12 @@ def _load(path: str, seed: int | None) -> "Scenario":
 def _build(path: str, scenario: "Scenario") -> "CrmModel":
     from crmsim.model.model import CrmModel
     from crmsim.model.network import NetworkFileError
+    from crmsim.model.sizing import memory_problem
 
+    if scenario.network.topology != "file":  # a file's size is its own: `crmsim validate` checks it after reading
+        problem = memory_problem(scenario.flat())
+        if problem is not None:
+            raise CliError(f"{path}: {problem}")
     try:
         return CrmModel(scenario)
     except NetworkFileError as err:
@@ -372,17 +377,23 @@ def _check(path: str) -> None:
     """Raise ScenarioError (one line, naming ``path``) if the file cannot be run."""
     from crmsim.model.network import COMPLETE_MAX, NetworkFileError, read_network_file
     from crmsim.model.scenario import ScenarioError, load_scenario
+    from crmsim.model.sizing import memory_problem
 
     scenario = load_scenario(path)
     net = scenario.network
+    degree = None
     if net.topology == "file":
         try:
-            read_network_file(net.network_file)
+            n, u, _ = read_network_file(net.network_file)
         except NetworkFileError as err:
             raise ScenarioError(f"{path}: network.network_file: {err}") from None
+        degree = 2 * len(u) / n
     elif net.topology == "complete" and scenario.population.n_citizens > COMPLETE_MAX:
         raise ScenarioError(f"{path}: population.n_citizens: got {scenario.population.n_citizens}; "
                             f"allowed with topology = 'complete': at most {COMPLETE_MAX}")
+    problem = memory_problem(scenario.flat(), mean_degree=degree)
+    if problem is not None:
+        raise ScenarioError(f"{path}: {problem}")
 
 
 # Fields only an experiment file has; a scenario file has none of them.

@@ -443,6 +443,24 @@ class Experiment:
         return self.n_points * self.spec.replications
 
 
+def _check_memory(base: Scenario, factors: list[Factor], paths: dict[str, str], source: str) -> None:
+    """Refuse an experiment whose largest model would not fit in this machine's memory.
+
+    Each varied size parameter (``SIZE_FIELDS``) is taken at its largest value
+    together: one run holds one model, so this is the most any run needs.
+    """
+    from crmsim.model.sizing import SIZE_FIELDS, memory_problem
+
+    values = base.flat()
+    for factor in factors:
+        name = paths[factor.name].rsplit(".", 1)[-1]
+        if name in SIZE_FIELDS:
+            values[name] = max(factor.values) if factor.values is not None else factor.high
+    problem = memory_problem(values)
+    if problem is not None:
+        raise SpecError(f"{source}: the largest run: {problem}")
+
+
 def parse_experiment(data: dict[str, Any], source: str = "<experiment>", base_dir: str | Path = ".") -> Experiment:
     """Validate an experiment given as a dict.
 
@@ -511,6 +529,7 @@ def parse_experiment(data: dict[str, Any], source: str = "<experiment>", base_di
         raise SpecError(f"{source}: vary: a {spec.design.kind} design needs at least one parameter to vary; "
                         f"allowed: {_ALLOWED['vary']}")
     _check_size(spec, tuple(factors), source)
+    _check_memory(base, factors, paths, source)
     return Experiment(spec=spec, source=source, base=base, factors=tuple(factors), paths=paths, raw=data)
 
 

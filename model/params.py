@@ -93,7 +93,9 @@ def _p(*args: Any, **kwargs: Any) -> Param:
 _ALL = [
     # --- population ------------------------------------------------------
     _p("n_citizens", "population", "number of citizens (with topology = 'file', the file's nodes are the citizens "
-       "and this is not used)", "people", 1000, 10, 5_000_000),
+       "and this is not used); the most this machine's memory allows is checked before a run", "people", 1000, 10,
+       30_000_000, source="upper bound: about 520 bytes a citizen at mean degree 6 (benchmarks/bench_memory.py), "
+                          "so 30 million fit in 16 GB"),
     _p("n_prescribers", "population", "number of prescribers, both kinds (informal: informed peers, associations; "
        "institutional: social workers, public writers, one-stop help desks)", "agents", 20, 0, 100_000),
     _p("informal_share", "population", "share of prescribers that are informal (informed peers, associations); the "
@@ -135,8 +137,9 @@ _ALL = [
     _p("n_communities", "network", "communities: number of communities", "groups", 10, 1, 10_000),
     _p("homophily", "network", "communities: share of ties inside one's community, communities grouped by skill",
        "0..1", 0.8, 0.0, 1.0),
-    _p("network_file", "network", "topology = 'file': path of an edge list (.edgelist/.txt/.csv) or GraphML file, "
-       "relative to the scenario file", "path", ""),
+    _p("network_file", "network", "topology = 'file': path of a GraphML, GEXF or GML file or an edge list "
+       "(.edgelist/.txt/.csv; a header line such as source,target is allowed), relative to the scenario file", "path",
+       ""),
     _p("informal_tilt", "network", "how strongly informal prescribers gather around the skilled: a citizen is picked "
        "with weight exp(tilt x skill) (0 = at random)", "log-weight per unit of skill", 2.0, 0.0, 20.0,
        source="paper 3: 'the more competent he is ... the more numerous they become'"),

@@ -82,6 +82,6 @@ def test_with_values_revalidates_and_accepts_names_and_paths():
 
 
 def test_allowed_text_reads_like_a_person_wrote_it():
-    assert PARAMS["n_citizens"].allowed() == "a whole number from 10 to 5000000"
+    assert PARAMS["n_citizens"].allowed() == "a whole number from 10 to 30000000"
     assert PARAMS["single_front_office"].allowed() == "true or false"
     assert not math.isnan(PARAMS["trust_loss"].default)
