@@ -196,8 +196,12 @@ class CrmModel(mesa.Model):
         self.everyone_tied = bool(self.has_ties.all())
         self.anyone_tied = bool(self.has_ties.any())
         self.from_citizens = nets.ColumnwiseCsr(nets.compact(sp.csr_array(influence[:, :n])))
-        self.from_prescribers = nets.compact(sp.csr_array(influence[:, n:]))
+        from_prescribers = nets.compact(sp.csr_array(influence[:, n:]))
         del influence
+        # Only the rows of citizens tied to a prescriber (a few percent): the product then
+        # costs its ties, not a row per citizen.
+        self.prescriber_rows = np.flatnonzero(np.diff(from_prescribers.indptr) > 0)
+        self.from_prescribers = nets.compact(sp.csr_array(from_prescribers[self.prescriber_rows]))
         clients = sp.csr_array(adj[n:, :n]) if n_pres else sp.csr_array((0, n))
         del adj
         count = np.asarray(clients.sum(axis=1)).ravel()

@@ -54,8 +54,11 @@ def choose_channels(model: "CrmModel") -> None:
         return
     lead = c.request_lead[who]
     skill = c.skill[who]
-    covered = c.request[who]
-    trust = (c.trust[who] * covered).sum(axis=1) / covered.sum(axis=1)
+    if p.single_front_office:  # a request may cover several administrations: their mean trust
+        covered = c.request[who]
+        trust = (c.trust[who] * covered).sum(axis=1) / covered.sum(axis=1)
+    else:  # one administration, the lead: the same value, read directly (a tenth of the cost)
+        trust = c.trust[who, lead]
     staffed = model.counter_capacity[lead] > 0
     has_prescriber = c.helper[who] >= 0
     if has_prescriber.any():

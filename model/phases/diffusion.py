@@ -15,7 +15,8 @@ the population's mean reach is ``broadcast`` (``page_share``).
   trust is the mean of its clients'.
 
 ``W`` is row-normalised with prescribers weighing ``prescriber_weight``
-ordinary ties; a citizen with no tie keeps their values. Knowledge and trust
+ordinary ties (its prescriber half kept only for the citizens tied to one);
+a citizen with no tie keeps their values. Knowledge and trust
 share one matrix (``opinions``), so one sparse product serves both.
 """
 
@@ -44,7 +45,7 @@ def diffuse(model: "CrmModel") -> None:
         neighbours = model.from_citizens @ c.opinions
         if model.n_prescribers:
             prescribers = np.column_stack([model.prescriber_state.knowledge, model.clients_mean @ c.trust])
-            neighbours += model.from_prescribers @ prescribers
+            neighbours[model.prescriber_rows] += model.from_prescribers @ prescribers
         neighbours = np.asfortranarray(neighbours)  # the layout of opinions, so the updates below stay contiguous
         if binary:
             informed_share = neighbours[:, 0].copy()

@@ -71,7 +71,7 @@ def _take_up(model: "CrmModel") -> None:
     model.week.new = who
     if who.size == 0:
         return
-    waiting = c.pending[who]
+    waiting, from_event = c.pending[who], c.pending_event[who]  # each read once, written once below
     keys = rng.random(waiting.shape)
     keys[~waiting] = -1.0
     lead = keys.argmax(axis=1)
@@ -81,9 +81,9 @@ def _take_up(model: "CrmModel") -> None:
         covered = np.zeros_like(waiting)
         covered[np.arange(who.size), lead] = True
     c.request[who] = covered
-    c.request_event[who] = c.pending_event[who] & covered
-    c.pending[who] &= ~covered
-    c.pending_event[who] &= ~covered
+    c.request_event[who] = from_event & covered
+    c.pending[who] = waiting & ~covered
+    c.pending_event[who] = from_event & ~covered
     c.pending_count[who] -= covered.sum(axis=1, dtype=c.pending_count.dtype)
     c.request_lead[who] = lead
     c.request_since[who] = model.steps
