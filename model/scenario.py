@@ -32,7 +32,7 @@ from crmsim.model.life_events import EVENT_FIELDS, LIFE_EVENTS, LifeEvent, resol
 from crmsim.model.params import PARAMS, SECTIONS, Param, number, params_in
 from crmsim.model.policies import POLICIES, apply_policies, lever_defaults
 from crmsim.model.limits import MAX_STEPS, MAX_WARMUP
-from crmsim.model.text import one_line, read_toml
+from crmsim.model.text import check_regular_file, one_line, read_toml
 
 __all__ = ["Scenario", "ScenarioError", "load_scenario", "parse_scenario", "FIELD_PATHS", "DEFAULT_WARMUP",
            "MAX_WARMUP", "MAX_STEPS"]
@@ -269,8 +269,10 @@ def load_scenario(path: str | Path) -> Scenario:
         if not file_field:
             raise ScenarioError(f"{path}: network.network_file: missing; topology = 'file' needs a file path")
         network_file = (path.parent / file_field).resolve()
-        if not network_file.is_file():
-            raise ScenarioError(f"{path}: network.network_file: no such file {str(network_file)!r}")
+        try:
+            check_regular_file(network_file, "network file", ScenarioError)
+        except ScenarioError as err:
+            raise ScenarioError(f"{path}: network.network_file: {err}") from None
         scenario = scenario.model_copy(
             update={"network": scenario.network.model_copy(update={"network_file": str(network_file)})}
         )

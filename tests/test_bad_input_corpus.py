@@ -189,3 +189,17 @@ def test_a_file_too_large_for_a_scenario_is_refused_before_it_is_read(command, t
     big = tmp_path / "big.toml"
     big.write_text("# padding\n" * 200_000)
     _assert_clean_refusal([command, str(big)], workdir, "too large", [tmp_path])
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder", "missing"])
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_a_network_file_that_is_not_a_regular_file_is_refused_without_reading_it(kind, command, tmp_path, workdir):
+    target = {"fifo": tmp_path / "net.edgelist", "device": Path("/dev/zero"), "folder": tmp_path / "net.csv",
+              "missing": tmp_path / "gone.edgelist"}[kind]
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "folder":
+        target.mkdir()
+    path = tmp_path / "scenario.toml"
+    path.write_text(f'[network]\ntopology = "file"\nnetwork_file = "{target}"\n')
+    _assert_clean_refusal([command, str(path)], workdir, "network.network_file", [tmp_path])
