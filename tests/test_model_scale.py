@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from crmsim.model import CrmModel
-from crmsim.model.sizing import BASE_BYTES, estimate_bytes, physical_memory_bytes
+from crmsim.model.sizing import BASE_BYTES, HEAP_MAX, HEAP_PER_CITIZEN, estimate_bytes, physical_memory_bytes
 from tests.conftest import scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,12 +66,16 @@ def test_the_memory_estimate_covers_a_measured_build_without_overshooting(n, deg
     model's share of the estimate is 2 to 15 percent above what it measures
     from 20,000 to 20 million citizens (``model/sizing.py``). Allowed here:
     from 3 percent below, less 4 MiB of heap noise (which matters only for
-    the smallest model), to 25 percent above plus 16 MiB (a fifth of the
-    memory is what a user would lose, at worst, to a refusal).
+    the smallest model), to 25 percent above (a fifth of the memory is what a
+    user would lose, at worst, to a refusal) plus the freed memory the C heap
+    may or may not keep resident, which the estimate budgets for
+    (``min(HEAP_PER_CITIZEN * n, HEAP_MAX)``: at 400,000 citizens one run of
+    the suite measured 202 MiB where another measured 240).
     """
     base, peak, prescribers = measured(n, degree)
     model_share, estimated_share = peak - base, estimate_bytes(n, degree, prescribers) - BASE_BYTES
-    assert 0.97 * model_share - 4 * 2**20 <= estimated_share <= 1.25 * model_share + 16 * 2**20, (
+    heap = min(HEAP_PER_CITIZEN * n, HEAP_MAX)
+    assert 0.97 * model_share - 4 * 2**20 <= estimated_share <= 1.25 * model_share + heap, (
         n, degree, model_share / 2**20, estimated_share / 2**20)
     assert base <= BASE_BYTES + 16 * 2**20, base / 2**20  # the interpreter's own share stays covered
 
