@@ -33,6 +33,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -290,6 +291,9 @@ def _sweep(experiment: Experiment, store: ResultStore, evaluator: Evaluator, res
         raise
     finally:
         seconds = time.perf_counter() - started
+        # A stop can land between a part's rename and the count above: the parts on disk are the truth.
+        with contextlib.suppress(StoreError):
+            ran = len(store.done_run_ids()) - len(done)
 
         def close_session(m: dict[str, Any]) -> None:
             m["sessions"][-1].update(finished=now(), runs_done=ran, seconds=round(seconds, 3), outcome=outcome)
