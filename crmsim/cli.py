@@ -3,7 +3,7 @@
 Usage examples::
 
     crmsim run scenarios/faq.toml --steps 20 --out faq.parquet
-    crmsim run scenarios/supply_front_office.toml scenarios/full_mediation.toml
+    crmsim run scenarios/calibrated_baseline.toml scenarios/full_mediation.toml
     crmsim validate scenarios/*.toml
     crmsim policies
 
@@ -92,10 +92,10 @@ prescribers and administrations under mediation policies.
 
 examples:
   crmsim run scenarios/faq.toml --steps 20 --out faq.parquet
-  crmsim run scenarios/supply_front_office.toml scenarios/full_mediation.toml
+  crmsim run scenarios/calibrated_baseline.toml scenarios/full_mediation.toml
   crmsim validate scenarios/*.toml
   crmsim policies
-  crmsim warmup scenarios/supply_front_office.toml
+  crmsim warmup scenarios/calibrated_baseline.toml
   crmsim sweep experiments/paper_question.toml && crmsim report results/paper_question/
 """
 
@@ -107,7 +107,7 @@ nothing to count, e.g. redress success when nobody contested.
 
 examples:
   crmsim run scenarios/faq.toml --steps 20 --out faq.parquet
-  crmsim run scenarios/supply_front_office.toml scenarios/full_mediation.toml
+  crmsim run scenarios/calibrated_baseline.toml scenarios/full_mediation.toml
   crmsim run scenarios/digital_first.toml --seed 7 --out results/digital_first.csv
 """
 
@@ -129,7 +129,24 @@ within --tolerance of its level over the last 3 years, or within twice its own
 week-to-week wobble there if that is wider (Welch's procedure).
 
 example:
-  crmsim warmup scenarios/supply_front_office.toml --years 10 --reps 10
+  crmsim warmup scenarios/calibrated_baseline.toml --years 10 --reps 10
+"""
+
+_CALIBRATE_DESCRIPTION = """\
+Fit the baseline's free parameters to published figures by ABC-SMC (pyabc).
+The targets file names the base scenario, the free parameters with their
+priors, and the figures with their tolerance and source (see
+calibration/targets.toml). One line per generation shows epsilon (the distance
+of the runs kept, in tolerances), the acceptance rate, simulations so far and
+time. Everything goes under --out/<name>/: pyabc's history.db (so a stopped
+calibration resumes with --resume), the posterior, the posterior predictive
+check, calibrated_baseline.toml and report.html (offline).
+
+examples:
+  crmsim calibrate calibration/targets.toml
+  crmsim calibrate calibration/targets.toml --resume
+  crmsim calibrate calibration/targets.toml --dask local
+  crmsim calibrate calibration/targets.toml --dask tcp://10.0.0.5:8786
 """
 
 _POLICIES_DESCRIPTION = """\
@@ -175,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     warmup = commands.add_parser(
         "warmup", help="measure how many weeks a scenario takes to settle (crmsim warmup scenarios/faq.toml)",
         description=_WARMUP_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    warmup.add_argument("scenario", metavar="SCENARIO.toml", help="scenario file, e.g. scenarios/supply_front_office.toml")
+    warmup.add_argument("scenario", metavar="SCENARIO.toml", help="scenario file, e.g. scenarios/calibrated_baseline.toml")
     warmup.add_argument("--years", type=bounded_int(4, 200), default=10, metavar="N",
                         help="years to run from the initial state (default: 10; 4 to 200)")
     warmup.add_argument("--reps", type=bounded_int(1, 1000), default=10, metavar="N",
@@ -183,6 +200,22 @@ def build_parser() -> argparse.ArgumentParser:
     warmup.add_argument("--tolerance", type=_tolerance, default=0.005, metavar="X",
                         help="how close to its long-run level a metric must stay (default: 0.005)")
     warmup.set_defaults(handler=_cmd_warmup)
+
+    calibrate = commands.add_parser(
+        "calibrate", help="fit the baseline to published figures by ABC-SMC (crmsim calibrate calibration/targets.toml)",
+        description=_CALIBRATE_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    calibrate.add_argument("targets", metavar="TARGETS.toml", help="targets file, e.g. calibration/targets.toml")
+    calibrate.add_argument("--resume", action="store_true", help="go on with a stopped calibration in --out")
+    engine = calibrate.add_mutually_exclusive_group()
+    engine.add_argument("--dask", metavar="local|tcp://HOST:PORT",
+                        help="run the simulations on Dask: 'local' starts a LocalCluster on 127.0.0.1, an address "
+                             "joins a running scheduler")
+    engine.add_argument("--workers", type=bounded_int(1, 4096), metavar="N",
+                        help="local processes (default: one per core)")
+    calibrate.add_argument("--out", default="results/calibration", metavar="DIR",
+                           help="where the calibration's folder goes (default: results/calibration/)")
+    calibrate.add_argument("--quiet", action="store_true", help="no progress lines")
+    calibrate.set_defaults(handler=_cmd_calibrate)
 
     policies = commands.add_parser(
         "policies", help="list the mediation policies and their levers (crmsim policies)",
@@ -459,6 +492,70 @@ def _cmd_warmup(args: argparse.Namespace) -> int:
         print(f"the slowest metric settles by week {slowest}: use warmup >= {slowest} "
               f"(this scenario's warmup: {scenario.warmup})")
     return EXIT_OK
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    import contextlib
+
+    from crmsim.calibration.fit import DASK_BATCH, CalibrationError, calibrate
+    from crmsim.calibration.targets import TargetsError, load_targets
+    from crmsim.experiments.evaluators.base import EvaluatorError
+    from crmsim.experiments.evaluators.dask import DaskEvaluator, address_problem
+    from crmsim.experiments.evaluators.processes import available_cores
+    from crmsim.experiments.limits import cap_workers
+
+    try:
+        spec = load_targets(args.targets)
+    except TargetsError as err:
+        raise CliError(str(err)) from None
+    if args.dask is not None and (problem := address_problem(args.dask)) is not None:
+        raise CliError(f"--dask: {problem}")
+    say = (lambda text: None) if args.quiet else (lambda text: print(text, flush=True))
+    folder = Path(args.out) / spec.name
+    say(one_line(f"calibration {spec.name} ({args.targets}): {len(spec.priors)} parameters, {len(spec.targets)} "
+                 f"targets, {spec.abc.population_size} particles a generation, up to "
+                 f"{spec.abc.max_generations} generations, into {folder}/"))
+    with contextlib.ExitStack() as stack:
+        import logging
+
+        import pyabc
+
+        logging.getLogger("ABC").setLevel(logging.WARNING)  # pyabc logs each step; the lines above replace it
+
+        if args.dask is not None:
+            try:
+                evaluator = stack.enter_context(DaskEvaluator(args.dask))
+            except EvaluatorError as err:
+                raise CliError(f"--dask: {err}") from None
+            sampler = pyabc.sampler.DaskDistributedSampler(dask_client=evaluator.client, batch_size=DASK_BATCH)
+            say(f"on {evaluator.describe()}")
+        else:
+            workers, warning = cap_workers(args.workers, available_cores())
+            if warning:
+                print(f"{PROG}: warning: {warning}", file=sys.stderr)
+            sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers or available_cores())
+        try:
+            calibrate(spec, args.out, sampler, resume=args.resume, on_generation=lambda g: say(g.line()),
+                      on_predictive=lambda i: i + 1 == spec.abc.predictive_draws and say(
+                          f"posterior predictive: {i + 1} runs done"))
+        except CalibrationError as err:
+            raise CliError(str(err)) from None
+    _print_fit(folder, say)
+    return EXIT_OK
+
+
+def _print_fit(folder: Path, say) -> None:
+    import pandas as pd
+
+    fits = pd.read_csv(folder / "fit.csv")
+    rows = [[r.target, f"{r.value:g} +- {r.tolerance:g}", f"{r.predictive_median:.3f}",
+             f"{r.predictive_low:.3f} to {r.predictive_high:.3f}", "yes" if r.within_tolerance else "NO"]
+            for r in fits.itertuples()]
+    say("")
+    say(_table(["target", "figure", "model", "90% interval", "within"], rows))
+    say("")
+    say(f"wrote {folder}/: report.html, calibrated_baseline.toml, posterior.parquet, predictive.parquet, fit.csv, "
+        f"parameters.csv, generations.csv, history.db")
 
 
 def _set_levers(name: str) -> list[str]:

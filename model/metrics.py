@@ -23,6 +23,7 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
@@ -30,12 +31,12 @@ import numpy as np
 if TYPE_CHECKING:
     from crmsim.model.model import CrmModel
 
-__all__ = ["gini", "rate", "measure", "METRICS", "HEADLINE", "TRUSTING"]
+__all__ = ["gini", "rate", "measure", "METRICS", "HEADLINE", "TRUSTING", "QUANTITIES", "INFO", "MetricInfo"]
 
 
 def rate(numerator: float, denominator: float) -> float:
     """``numerator / denominator``, NaN when the denominator is zero."""
-    return float(numerator) / denominator if denominator else float("nan")
+    return float(numerator) / float(denominator) if denominator else float("nan")
 
 
 def gini(values: np.ndarray) -> float:
@@ -207,6 +208,93 @@ METRICS: dict[str, Callable[..., float]] = {
     "online_users": online_users,
     "adaptations": adaptations,
 }
+
+MEANS_TESTED = "housing_office"  # the administration whose benefit is means-tested (housing benefit)
+
+
+def means_tested_non_take_up(model: "CrmModel", memo: dict | None = None) -> float:
+    """Needs given up / needs arisen at the housing office: the model's means-tested benefit (housing benefit).
+
+    A calibration quantity (``QUANTITIES``), compared with surveys of the
+    non-take-up of means-tested benefits; not a metric of every run.
+    """
+    column = [a.name for a in model.administrations].index(MEANS_TESTED)
+    return rate(model.tally.gave_up_by_admin[column], model.tally.needs_by_admin[column])
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    """How a person reads a metric: what it is, in what unit, and which way is better.
+
+    The report, the compare page, the command line and the browser page all
+    read these; ``direction`` is "higher" (higher is better), "lower" (lower
+    is better) or "none" (a description, neither good nor bad: a cost or a
+    count whose meaning depends on the question). Texts are English source
+    strings; :mod:`crmsim.i18n` translates them.
+    """
+
+    label: str
+    unit: str
+    direction: str
+    reading: str  # one sentence: what a higher value means
+
+    @property
+    def better(self) -> str:
+        """The direction as a person reads it, e.g. 'higher is better'."""
+        return {"higher": "higher is better", "lower": "lower is better", "none": "neither better nor worse"}[
+            self.direction]
+
+
+INFO: dict[str, MetricInfo] = {
+    "trust_mean": MetricInfo("Mean trust", "score 0-1", "higher",
+                             "Citizens' average trust in the administrations they deal with."),
+    "trust_share": MetricInfo("Citizens who trust", "share of citizens", "higher",
+                              "Share of citizens whose trust is 0.6 or more (OECD: 6 to 10 out of 10)."),
+    "trust_p10": MetricInfo("Trust of the least trusting tenth", "score 0-1", "higher",
+                            "Trust below which the least trusting 10% of citizens lie."),
+    "trust_p90": MetricInfo("Trust of the most trusting tenth", "score 0-1", "none",
+                            "Trust above which the most trusting 10% of citizens lie."),
+    "trust_skill_gap": MetricInfo("Trust gap by digital skill", "score difference", "lower",
+                                  "Trust of the most skilled quarter minus the least skilled quarter."),
+    "knowledge_mean": MetricInfo("Mean knowledge of procedures", "score 0-1", "higher",
+                                 "How well citizens know their rights and the procedures, on average."),
+    "knowledge_gini": MetricInfo("Knowledge inequality (Gini)", "Gini 0-1", "lower",
+                                 "0 means everyone knows as much; a lower Gini means more equal."),
+    "knowledge_skill_gap": MetricInfo("Knowledge gap by digital skill", "score difference", "lower",
+                                      "Knowledge of the most skilled quarter minus the least skilled quarter."),
+    "take_up": MetricInfo("Take-up", "share of needs", "higher", "Share of needs that were met."),
+    "non_take_up": MetricInfo("Non-take-up", "share of needs", "lower",
+                              "Share of needs the citizen gave up on."),
+    "non_take_up_bottom": MetricInfo("Non-take-up, least skilled quarter", "share of needs", "lower",
+                                     "Share of needs given up among the least digitally skilled quarter."),
+    "event_take_up": MetricInfo("Take-up after life events", "share of needs", "higher",
+                                "Share of needs from a life event (a move, a birth) that were met."),
+    "redress_attempt_rate": MetricInfo("Redress attempts", "share of failures", "none",
+                                       "Share of failed requests the citizen contested."),
+    "redress_success": MetricInfo("Redress success", "share of cases", "higher",
+                                  "Share of closed redress cases the citizen won."),
+    "lost_users": MetricInfo("Lost users", "share of citizens", "lower",
+                             "Share of citizens left with a failed request and no redress."),
+    "redress_on_time": MetricInfo("Redress heard on time", "share of cases", "higher",
+                                  "Share of closed redress cases heard before the deadline."),
+    "complainants": MetricInfo("Citizens who filed redress", "share of citizens", "none",
+                               "Share of citizens who filed at least one redress case."),
+    "staff_per_need_met": MetricInfo("Staff contacts per need met", "contacts", "lower",
+                                     "Counter and phone contacts for each need met (a cost)."),
+    "online_share": MetricInfo("Requests handled online", "share of requests", "none",
+                               "Share of requests handled through online channels."),
+    "online_users": MetricInfo("Online users", "share of citizens", "none",
+                               "Share of citizens with at least one request handled online."),
+    "adaptations": MetricInfo("Fixes by administrations", "count", "none",
+                              "Fixes the administrations made to their services since the start."),
+    "means_tested_non_take_up": MetricInfo("Non-take-up of a means-tested benefit", "share of needs", "lower",
+                                           "Share of needs given up at the housing office."),
+}
+
+
+# What a calibration target may compare with a published figure: every metric, and the
+# quantities defined only for calibration (calibration/targets.toml names them).
+QUANTITIES: dict[str, Callable[..., float]] = {**METRICS, "means_tested_non_take_up": means_tested_non_take_up}
 
 # The three headline metrics of the paper's question: trust, information equality, redress.
 HEADLINE = ("trust_mean", "knowledge_gini", "redress_success")

@@ -79,10 +79,12 @@ class CrmModel(mesa.Model):
         self.p = SimpleNamespace(**scenario.warmup_flat())
         self.week = Week()
         self.last_week = Week()
-        self.tally = Tally()
+        self.tally = Tally.for_admins(len(self.spec.missions()))
         self.cases = Cases()
         self.records: list[dict[str, float]] = []
-        self.recording = False
+        self.policy_on = False  # false during the warm-up
+        self.policy_weeks = 0  # weeks run since the policy switched on
+        self.recording = False  # whether each policy week appends its metrics to ``records``
         self._build_network_and_people()
         self._apply_levers()
         for _ in range(scenario.warmup):
@@ -235,7 +237,7 @@ class CrmModel(mesa.Model):
         self.tally = self._open_needs()
         for admin in self.administrations:
             admin.adaptations = 0
-        self.recording = True
+        self.policy_on, self.policy_weeks, self.recording = True, 0, True
         self.records = [measure(self)]
         self._stop_when_done()
 
@@ -251,8 +253,11 @@ class CrmModel(mesa.Model):
         np.add.at(per_citizen, cases.citizen, 1)
         c.needs[:] = per_citizen
         open_event = (c.pending_event | c.request_event).sum()
-        return Tally(needs=int(per_citizen.sum()), event_needs=int(open_event + cases.event.sum()),
-                     bottom_needs=int(per_citizen[self.bottom_quartile].sum()))
+        tally = Tally.for_admins(len(self.administrations), needs=int(per_citizen.sum()),
+                                 event_needs=int(open_event + cases.event.sum()),
+                                 bottom_needs=int(per_citizen[self.bottom_quartile].sum()))
+        tally.needs_by_admin += open_needs.sum(axis=0) + np.bincount(cases.admin, minlength=len(self.administrations))
+        return tally
 
     def branch(self, scenario: Scenario) -> "CrmModel":
         """A copy of this freshly warmed-up model with ``scenario``'s policy switched on instead.
@@ -264,7 +269,7 @@ class CrmModel(mesa.Model):
         Raises ValueError if this model has already run a policy week, or if the
         scenarios differ in anything else.
         """
-        if len(self.records) != 1:
+        if self.policy_weeks != 0:
             raise ValueError("branch a model right after its warm-up, before its first policy week")
         if scenario.world() != self.spec.world():
             raise ValueError("a branch may change the policy, the levers and the steps only")
@@ -344,8 +349,10 @@ class CrmModel(mesa.Model):
         update_trust(self)  # 6. memory, experience, procedure, publication
         diffuse(self)  # 7. pages; knowledge and trust along ties
         collect_voice_and_adapt(self)  # 8. collective voice, administrations adapt
-        if self.recording:
-            self.records.append(measure(self))
+        if self.policy_on:
+            self.policy_weeks += 1
+            if self.recording:
+                self.records.append(measure(self))
             self._stop_when_done()
 
     def _stop_when_done(self) -> None:
@@ -354,12 +361,21 @@ class CrmModel(mesa.Model):
         So ``run_model()`` (Mesa's ``while running: step()``) and the browser's
         play button stop there; :meth:`run` may go on past it.
         """
-        self.running = len(self.records) <= self.spec.steps
+        self.running = self.policy_weeks < self.spec.steps
 
-    def run(self, steps: int | None = None) -> pd.DataFrame:
-        """Run ``steps`` weeks of the policy (default: the scenario's) and return the per-step table."""
-        for _ in range(self.spec.steps if steps is None else steps):
-            self.step()
+    def run(self, steps: int | None = None, *, record: bool = True) -> pd.DataFrame:
+        """Run ``steps`` weeks of the policy (default: the scenario's) and return the per-step table.
+
+        With ``record=False`` the weeks run without recording their metrics
+        (about a third of a week's cost at a thousand citizens), for callers
+        that read only the end, as calibration does: :meth:`final_metrics`.
+        """
+        recording, self.recording = self.recording, self.recording and record
+        try:
+            for _ in range(self.spec.steps if steps is None else steps):
+                self.step()
+        finally:
+            self.recording = recording
         return self.series()
 
     def series(self) -> pd.DataFrame:

@@ -120,8 +120,8 @@ _ALL = [
     _p("trust_admin_spread", "population", "spread of a citizen's initial trust between administrations (standard "
        "deviation of a normal draw, clipped to 0..1)", "0..1", 0.05, 0.0, 0.45),
     _p("trust_disposition", "population", "mean disposition to trust institutions: the level each citizen's trust "
-       "returns to when nothing happens (generalised trust)", "0..1", 0.5, 0.0, 1.0,
-       source="modelling assumption; the OECD Trust Survey 2023 level (39-45% trusting) is for calibration"),
+       "returns to when nothing happens (generalised trust)", "0..1", 0.6026, 0.0, 1.0,
+       source="fitted: ABC-SMC posterior median, calibration/targets.toml (scenarios/calibrated_baseline.toml); target: OECD Trust Survey 2023, 45% trusting the civil service"),
     _p("disposition_spread", "population", "spread of the disposition to trust between citizens (standard deviation)",
        "0..1", 0.2, 0.0, 0.45),
     _p("privacy_concern_mean", "population", "mean privacy concern", "0..1", 0.4, 0.0, 1.0),
@@ -184,11 +184,15 @@ _ALL = [
     _p("admin_error", "behaviour", "share of complete, correct files the administration still decides wrongly (unless "
        "it gets the case right on its own): such failures have merit and can be won on redress", "0..1", 0.2, 0.0, 1.0),
     _p("giveup_intercept", "behaviour", "log-odds of giving up (non-take-up) at an expected success of one half",
-       "logit", -0.8, -10.0, 10.0),
+       "logit", 0.1452, -10.0, 10.0,
+       source="fitted: ABC-SMC posterior median, calibration/targets.toml (scenarios/calibrated_baseline.toml); target: DREES 2022, 20% durable non-take-up of the RSA"),
     _p("giveup_success_weight", "behaviour", "log-odds of giving up lost per unit of expected success (which reads "
        "knowledge, skill, trust and the channels on offer)", "logit", 4.0, 0.0, 20.0),
     _p("burden_weight", "behaviour", "log-odds of giving up per further separate procedure waiting (administrative "
        "burden)", "logit", 0.5, 0.0, 20.0, source="Herd and Moynihan 2018: compliance costs drive non-take-up"),
+    _p("online_intercept", "behaviour", "log-odds for online against the counter or a prescriber at a digital skill "
+       "of one half, before any push (a general preference for, or against, doing things online)", "logit", -2.897,
+       -10.0, 10.0, source="fitted: ABC-SMC posterior median, calibration/targets.toml (scenarios/calibrated_baseline.toml); target: Eurostat 2023, 69.3% used a public authority's website or app"),
     _p("counter_preference", "behaviour", "log-odds for online (and against the counter or a prescriber) per unit of "
        "digital skill", "logit", 3.0, 0.0, 20.0),
     _p("queue_aversion", "behaviour", "log-odds against the counter per person waiting per weekly slot", "logit", 1.0,
@@ -197,7 +201,7 @@ _ALL = [
        "travels, and fades, over a few weeks)", "0..1", 0.5, 0.0, 1.0),
     _p("patience", "behaviour", "weeks a citizen waits in a full counter queue before giving up", "weeks", 2, 0, 52),
     _p("redress_intercept", "behaviour", "log-odds of contesting a failure, for a citizen who knows the procedure", "logit",
-       -2.2, -10.0, 10.0),
+       -2.594, -10.0, 10.0, source="fitted: ABC-SMC posterior median, calibration/targets.toml (scenarios/calibrated_baseline.toml); target: Eurostat 2024, 5.3% submitted a claim or complaint online"),
     _p("redress_knowledge_weight", "behaviour", "log-odds of contesting per unit of knowledge", "logit", 2.0, 0.0, 20.0),
     _p("redress_voice_weight", "behaviour", "log-odds of contesting per unit of voice", "logit", 2.0, 0.0, 20.0),
     _p("redress_help_weight", "behaviour", "log-odds of contesting when a prescriber helps (the citizen went through "
@@ -207,7 +211,8 @@ _ALL = [
     _p("redress_known_by_knowledge", "behaviour", "how much procedural knowledge tells a citizen that a redress "
        "procedure exists, beyond its visibility", "0..1", 0.5, 0.0, 1.0),
     _p("review_intercept", "behaviour", "log-odds that a review establishes a case's merit, at average evidence and "
-       "independence, heard at once", "logit", 0.0, -10.0, 10.0),
+       "independence, heard at once", "logit", -1.345, -10.0, 10.0,
+       source="fitted: ABC-SMC posterior median, calibration/targets.toml (scenarios/calibrated_baseline.toml); target: European Ombudsman 2022, 46% settled or solved"),
     _p("review_independence_weight", "behaviour", "log-odds of establishing merit per unit of the review's independence",
        "logit", 2.0, 0.0, 20.0),
     _p("evidence_weight", "behaviour", "log-odds of establishing merit per unit of evidence (the citizen's knowledge, or "

@@ -14,9 +14,10 @@ choice, DESIGN 5a):
    chance of being served before patience runs out. ``procedures`` counts
    the separate procedures the citizen still faces (administrative burden,
    Herd and Moynihan 2018): a single front office makes a bundle one.
-2. **Which channel** (multinomial logit): online attracts the skilled, the
-   counter and a prescriber the less skilled, by ``counter_preference`` per
-   unit of skill; a queue at the counter deters (``queue_aversion``);
+2. **Which channel** (multinomial logit): online carries a general
+   preference ``online_intercept`` and attracts the skilled, the counter and a
+   prescriber the less skilled, by ``counter_preference`` per unit of skill;
+   a queue at the counter deters (``queue_aversion``);
    ``online_push`` adds to online. The push moves people between channels;
    it enters the first stage only through the success people expect from the
    channel they would be pushed to, so it can deter, never draw people out
@@ -67,7 +68,7 @@ def choose_channels(model: "CrmModel") -> None:
     wait = model.counter_wait[lead]
 
     utility = np.empty((who.size, 3))
-    utility[:, 0] = p.counter_preference * (skill - 0.5) + p.online_push
+    utility[:, 0] = p.online_intercept + p.counter_preference * (skill - 0.5) + p.online_push
     utility[:, 1] = np.where(has_prescriber, p.counter_preference * (0.5 - skill), -np.inf)
     utility[:, 2] = np.where(staffed, p.counter_preference * (0.5 - skill) - p.queue_aversion * wait, -np.inf)
     preference = choice_probabilities(utility)

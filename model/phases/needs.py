@@ -59,6 +59,7 @@ def arise_needs(model: "CrmModel") -> None:
     c.pending_count[citizens] += times.astype(c.pending_count.dtype)
     c.needs[citizens] += times.astype(c.needs.dtype)
     t.needs += who.size
+    t.needs_by_admin += np.bincount(column, minlength=n_admins)
     t.event_needs += int(event.sum())
     t.bottom_needs += int(model.bottom_quartile[who].sum())
     _take_up(model)
@@ -107,6 +108,7 @@ def give_up(model: "CrmModel", who: np.ndarray) -> None:
     rows, admins = np.nonzero(c.request[who])
     c.gave_up[who] += c.request[who].sum(axis=1, dtype=np.int32)
     model.tally.gave_up += rows.size
+    model.tally.gave_up_by_admin += np.bincount(admins, minlength=model.tally.gave_up_by_admin.size)
     model.tally.bottom_gave_up += int(model.bottom_quartile[who[rows]].sum())
     week.gave_up = np.concatenate([week.gave_up, who[rows]])
     week.gave_up_admin = np.concatenate([week.gave_up_admin, admins])

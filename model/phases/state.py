@@ -95,6 +95,14 @@ class Tally:
     event_met: int = 0
     bottom_needs: int = 0  # needs arisen among the bottom quartile of digital skill
     bottom_gave_up: int = 0
+    needs_by_admin: np.ndarray = field(default_factory=_ints)  # needs arisen, per administration
+    gave_up_by_admin: np.ndarray = field(default_factory=_ints)  # needs given up, per administration
+
+    @classmethod
+    def for_admins(cls, n_admins: int, **totals: int) -> "Tally":
+        """A tally with per-administration counters for ``n_admins`` administrations."""
+        return cls(**totals, needs_by_admin=np.zeros(n_admins, np.int64),
+                   gave_up_by_admin=np.zeros(n_admins, np.int64))
 
 
 @dataclass
