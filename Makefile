@@ -1,16 +1,17 @@
 # make run   - set up .venv if needed, then run the baseline and a mediated scenario side by side
-# make test  - set up .venv if needed, then run the test suite
+# make test  - set up .venv (and Debian's chromium, for the browser tests) if needed, then run the test suite
 # make bench - the step benchmark (crmsim vs Mesa's virus_on_network)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test bench odd clean
 
 run: $(STAMP)
-	$(VENV)/bin/crmsim run scenarios/supply_front_office.toml scenarios/full_mediation.toml
+	$(VENV)/bin/crmsim run scenarios/calibrated_baseline.toml scenarios/full_mediation.toml
 
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
@@ -32,6 +33,14 @@ $(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet --upgrade pip
 	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+# The browser tests drive Debian's Chromium (Playwright's own download needs the internet).
+$(CHROMIUM):
+	@if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+		echo "the browser tests need Debian's Chromium at $(CHROMIUM): sudo apt-get install chromium" >&2; exit 1; \
+	fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
