@@ -123,11 +123,17 @@ def calibrated_scenario(spec: CalibrationSpec, table: pd.DataFrame, fits: pd.Dat
         mark = "within" if row.within_tolerance else "OUTSIDE"
         lines.append(f"#   {row.target}: figure {row.value:g} +- {row.tolerance:g}; model {row.predictive_median:.3f} "
                      f"({row.predictive_low:.3f} to {row.predictive_high:.3f}), {mark} tolerance")
-    lines += ["#", "# Check it with:  crmsim validate scenarios/calibrated_baseline.toml", ""]
+    lines += ["#",
+              "# Paper: sections 1 and 2.1 (the supply view of e-administration: pages and a counter),",
+              "# at levels measured in Europe today (docs/ODD.md section 6.4).",
+              "#",
+              "# Check it with:  crmsim validate scenarios/calibrated_baseline.toml", ""]
     lines += [f'name = "calibrated_baseline"',
               f"description = {_toml('The supply front office fitted to published figures (' + spec.name + ')')}",
-              f"policy = {_toml(base['policy'])}", f"steps = {base['steps']}", f"warmup = {base['warmup']}",
-              f"seed = {base['seed']}"]
+              f"policy = {_toml(base['policy'])}   # the baseline policy (list them all with: crmsim policies)",
+              f"steps = {base['steps']}   # weeks recorded once the policy is on",
+              f"seed = {base['seed']}   # the same seed gives the same people and the same run",
+              f"warmup = {base['warmup']}   # weeks the baseline runs first, to settle"]
     for section in ("population", "network", "behaviour"):
         values = dict(base.get(section, {}))
         explicit = {k: v for k, v in values.items() if v != PARAMS[k].default}
@@ -137,16 +143,18 @@ def calibrated_scenario(spec: CalibrationSpec, table: pd.DataFrame, fits: pd.Dat
         lines += ["", f"[{section}]"]
         for key, value in explicit.items():
             note = f"   # fitted: 90% interval {table.set_index('parameter').loc[key, 'low']:.3g} to " \
-                   f"{table.set_index('parameter').loc[key, 'high']:.3g}" if key in fitted else ""
+                   f"{table.set_index('parameter').loc[key, 'high']:.3g}" if key in fitted else \
+                "   # as in the base scenario"
             lines.append(f"{key} = {_toml(value)}{note}")
     levers = {k: v for k, v in base.get("levers", {}).items() if v is not None}
     if levers:
-        lines += ["", "[levers]", *(f"{k} = {_toml(v)}" for k, v in levers.items())]
+        lines += ["", "[levers]", *(f"{k} = {_toml(v)}   # as in the base scenario" for k, v in levers.items())]
     for table_name in ("administrations", "life_events"):
         for key, fields in base.get(table_name, {}).items():
             fields = {k: v for k, v in fields.items() if v is not None}
             if fields:
-                lines += ["", f"[{table_name}.{key}]", *(f"{k} = {_toml(v)}" for k, v in fields.items())]
+                lines += ["", f"[{table_name}.{key}]",
+                          *(f"{k} = {_toml(v)}   # as in the base scenario" for k, v in fields.items())]
     return "\n".join(lines) + "\n"
 
 

@@ -20,8 +20,9 @@ choice, DESIGN 5a):
    a queue at the counter deters (``queue_aversion``);
    ``online_push`` adds to online. The push moves people between channels;
    it enters the first stage only through the success people expect from the
-   channel they would be pushed to, so it can deter, never draw people out
-   of giving up. Closing counters removes the channel the less skilled expect
+   channel they would be pushed to, so on its own it deters; it draws people
+   out of giving up only by shortening a crowded counter's queue for those
+   who stay. Closing counters removes the channel the less skilled expect
    most from, so more of them give up.
 
 Those who go online and feel unsure (probability ``1 - knowledge``) ask an
