@@ -14,15 +14,14 @@ It reads the calibration's outputs (never the database) and shows:
 
 from __future__ import annotations
 
-import html
 import textwrap
-from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from crmsim.calibration.targets import CalibrationSpec
+from crmsim.viz.html_page import Section, html_table, render_page
 
 __all__ = ["write_calibration_report", "PINNED", "FREE"]
 
@@ -30,7 +29,7 @@ PINNED, FREE = 0.3, 0.7  # width over prior: below, the targets pin the paramete
 
 
 def _targets_figure(fits: pd.DataFrame) -> go.Figure:
-    titles = ["<br>".join(textwrap.wrap(name.replace("_", " "), 20)) for name in fits["target"]]
+    titles = ["<br>".join(textwrap.wrap(name.replace("_", " "), 24)) for name in fits["target"]]
     fig = make_subplots(rows=1, cols=len(fits), subplot_titles=titles, horizontal_spacing=0.06)
     for i, row in enumerate(fits.itertuples(), start=1):
         fig.add_trace(go.Scatter(x=["published"], y=[row.value], mode="markers", marker=dict(size=11, color="#444"),
@@ -42,7 +41,7 @@ def _targets_figure(fits: pd.DataFrame) -> go.Figure:
                          arrayminus=[row.predictive_median - row.predictive_low]),
             showlegend=i == 1, name="fitted model: median, 90% interval"), row=1, col=i)
     fig.update_layout(height=420, title="Published figures against the fitted model (posterior predictive)",
-                      legend=dict(orientation="h", y=-0.15), margin=dict(t=130))
+                      legend=dict(orientation="h", y=-0.15), margin=dict(t=160))
     return fig
 
 
@@ -83,16 +82,9 @@ def _generations_figure(gens: pd.DataFrame) -> go.Figure:
 
 
 def _table(frame: pd.DataFrame, columns: dict[str, str]) -> str:
-    head = "".join(f"<th>{html.escape(label)}</th>" for label in columns.values())
-    rows = []
-    for _, row in frame.iterrows():
-        cells = []
-        for column in columns:
-            value = row[column]
-            text = f"{value:.3g}" if isinstance(value, float) else str(value)
-            cells.append(f"<td>{html.escape(text)}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table class='data'><tr>{head}</tr>{''.join(rows)}</table>"
+    """Selected columns, renamed, numbers to 3 significant figures."""
+    shown = frame[list(columns)].rename(columns=columns)
+    return html_table(shown.map(lambda v: f"{v:.3g}" if isinstance(v, float) else str(v)))
 
 
 def _reading(table: pd.DataFrame) -> str:
@@ -116,41 +108,24 @@ def write_calibration_report(spec: CalibrationSpec, posterior: pd.DataFrame, pre
     """The report page as text (the caller writes it); ``simulations`` counts every run, pyabc's first
     calibration sample (which sets the first epsilon) included."""
     met = int(fits["within_tolerance"].sum())
-    figures: list[tuple[str, str, Any]] = [
-        ("Targets", f"The fitted model meets {met} of {len(fits)} targets: its posterior predictive median lies "
-                    f"within the published figure's tolerance. Each run kept is the base scenario with particle "
-                    f"values, its warm-up, then {spec.steps} weeks.", _targets_figure(fits)),
-        ("", _table(fits, {"target": "target", "value": "figure", "tolerance": "tolerance",
-                           "predictive_median": "model (median)", "predictive_low": "5%",
-                           "predictive_high": "95%", "within_tolerance": "within", "comparable": "what is comparable",
-                           "source": "source"}), None),
-        ("Which parameters the data pin down", _reading(table), None),
-        ("", _table(table, {"parameter": "parameter", "prior_low": "prior from", "prior_high": "prior to",
-                            "median": "posterior median", "low": "5%", "high": "95%",
-                            "width_over_prior": "width / prior width"}), None),
-        ("Posterior marginals", "", _marginals_figure(spec, posterior)),
-        ("Pairs", "A diagonal band is a trade-off: the targets fix a combination of the two parameters, not each.",
-         _pairs_figure(spec, posterior)),
-        ("Generations", f"{len(gens)} generations, {simulations:,} simulations in all, of which "
-                        f"{simulations - int(gens['simulations'].sum()):,} set the first epsilon.",
-         _generations_figure(gens)),
+    sections = [
+        Section("Targets", f"The fitted model meets {met} of {len(fits)} targets: its posterior predictive median "
+                           f"lies within the published figure's tolerance. Each run kept is the base scenario with "
+                           f"particle values, its warm-up, then {spec.steps} weeks.", _targets_figure(fits)),
+        Section(text=_table(fits, {"target": "target", "value": "figure", "tolerance": "tolerance",
+                                   "predictive_median": "model (median)", "predictive_low": "5%",
+                                   "predictive_high": "95%", "within_tolerance": "within",
+                                   "comparable": "what is comparable", "source": "source"}), is_html=True),
+        Section("Which parameters the data pin down", _reading(table)),
+        Section(text=_table(table, {"parameter": "parameter", "prior_low": "prior from", "prior_high": "prior to",
+                                    "median": "posterior median", "low": "5%", "high": "95%",
+                                    "width_over_prior": "width / prior width"}), is_html=True),
+        Section("Posterior marginals", figure=_marginals_figure(spec, posterior)),
+        Section("Pairs", "A diagonal band is a trade-off: the targets fix a combination of the two parameters, "
+                         "not each.", _pairs_figure(spec, posterior)),
+        Section("Generations", f"{len(gens)} generations, {simulations:,} simulations in all, of which "
+                               f"{simulations - int(gens['simulations'].sum()):,} set the first epsilon.",
+                _generations_figure(gens)),
     ]
-    body, first = [], True
-    for title, text, figure in figures:
-        if title:
-            body.append(f"<h2>{html.escape(title)}</h2>")
-        if text:
-            body.append(text if text.startswith("<") else f"<p>{html.escape(text)}</p>")
-        if figure is not None:
-            body.append(figure.to_html(full_html=False, include_plotlyjs=first, config={"displaylogo": False}))
-            first = False
-    title = html.escape(f"Calibration {spec.name}")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}}
-h2{{margin-top:2em}} table.data{{border-collapse:collapse;font-size:0.9em}}
-table.data td,table.data th{{border-bottom:1px solid #ddd;padding:0.3em 0.6em;text-align:left;vertical-align:top}}</style>
-</head><body><h1>{title}</h1><p>{html.escape(spec.description.rstrip('.'))}. Targets file: {html.escape(spec.source)}.</p>
-{"".join(body)}
-</body></html>
-"""
+    intro = f"{spec.description.rstrip('.')}. Targets file: {spec.source}."
+    return render_page(f"Calibration {spec.name}", intro, sections)
