@@ -25,6 +25,7 @@ import contextlib
 import contextvars
 import functools
 import io
+import os
 from pathlib import Path
 from typing import Iterator
 
@@ -33,13 +34,17 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
-__all__ = ["LANGUAGES", "language", "current", "_", "ngettext", "number", "percent", "LanguageError"]
+__all__ = ["LANGUAGES", "LANGUAGE_VARIABLE", "language", "current", "locale_language", "_", "ngettext", "number", "percent",
+           "LanguageError"]
 
 LANGUAGES = ("en", "fr")
 DOMAIN = "crmsim"
 LOCALE_DIR = Path(__file__).with_name("locale")
 
-_current: contextvars.ContextVar[str] = contextvars.ContextVar("crmsim_language", default="en")
+# The language set by ``language()`` in this context; unset, the process's own (LANGUAGE_VARIABLE), which
+# reaches threads a server starts with no context of ours (the browser page's renderers).
+_current: contextvars.ContextVar[str | None] = contextvars.ContextVar("crmsim_language", default=None)
+LANGUAGE_VARIABLE = "CRMSIM_LANG"
 
 
 class LanguageError(ValueError):
@@ -78,23 +83,43 @@ def language(lang: str) -> Iterator[None]:
 
 
 def current() -> str:
-    return _current.get()
+    """The language texts are rendered in now: the context's, else the process's, else English."""
+    chosen = _current.get()
+    if chosen is not None:
+        return chosen
+    process = os.environ.get(LANGUAGE_VARIABLE, "en")
+    return process if process in LANGUAGES else "en"
+
+
+def locale_language(environ: dict[str, str] | None = None) -> str:
+    """The language the user's locale asks for, as POSIX reads it (LC_ALL, then LC_MESSAGES, then LANG).
+
+    >>> locale_language({"LANG": "fr_FR.UTF-8"}), locale_language({"LC_ALL": "C", "LANG": "fr_FR"})
+    ('fr', 'en')
+    """
+    environ = os.environ if environ is None else environ
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name)
+        if value:
+            code = value.split(".")[0].split("_")[0].lower()
+            return code if code in LANGUAGES else "en"
+    return "en"
 
 
 def _(message: str) -> str:
     """``message`` in the current language (itself when there is no translation)."""
-    return translations(_current.get()).gettext(message)
+    return translations(current()).gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
-    return translations(_current.get()).ngettext(singular, plural, n)
+    return translations(current()).ngettext(singular, plural, n)
 
 
 def number(value: float, digits: int = 3) -> str:
     """``value`` with ``digits`` decimals, as the current language writes it (0.462 / 0,462)."""
-    return format_decimal(value, format=f"#,##0.{'0' * digits}" if digits else "#,##0", locale=_current.get())
+    return format_decimal(value, format=f"#,##0.{'0' * digits}" if digits else "#,##0", locale=current())
 
 
 def percent(value: float, digits: int = 0) -> str:
     """A share as a percentage, as the current language writes it (46% / 46 %)."""
-    return format_percent(value, format=f"#,##0.{'0' * digits}%" if digits else "#,##0%", locale=_current.get())
+    return format_percent(value, format=f"#,##0.{'0' * digits}%" if digits else "#,##0%", locale=current())

@@ -31,7 +31,8 @@ import numpy as np
 if TYPE_CHECKING:
     from crmsim.model.model import CrmModel
 
-__all__ = ["gini", "rate", "measure", "METRICS", "HEADLINE", "TRUSTING", "QUANTITIES", "INFO", "MetricInfo"]
+__all__ = ["gini", "rate", "measure", "METRICS", "HEADLINE", "TRUSTING", "QUANTITIES", "INFO", "MetricInfo",
+           "QUARTILE_METRICS"]
 
 
 def rate(numerator: float, denominator: float) -> float:
@@ -185,6 +186,51 @@ def adaptations(model: "CrmModel", memo: dict | None = None) -> float:
     return float(sum(a.adaptations for a in model.administrations))
 
 
+def _quartile_sums(model: "CrmModel", values: np.ndarray) -> np.ndarray:
+    return np.bincount(model.skill_quartile, weights=values, minlength=4)
+
+
+def _ratio(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    """top / bottom, NaN where bottom is 0 (an empty quartile: all citizens equally skilled share one)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(bottom > 0, top / np.where(bottom > 0, bottom, 1), np.nan)
+
+
+def _quartile_means(model: "CrmModel", memo: dict | None, key: str, values: Callable[[], np.ndarray]) -> np.ndarray:
+    """Mean of ``values`` in each skill quartile (least skilled first), shared within one measurement."""
+    return _memo(memo, key, lambda: _ratio(_quartile_sums(model, values()), model.quartile_sizes))
+
+
+def _trust_by_quartile(model: "CrmModel", memo: dict | None) -> np.ndarray:
+    return _quartile_means(model, memo, "trust_q", lambda: citizen_trust(model, memo))
+
+
+def _knowledge_by_quartile(model: "CrmModel", memo: dict | None) -> np.ndarray:
+    return _quartile_means(model, memo, "knowledge_q", lambda: model.citizens.knowledge)
+
+
+def _take_up_by_quartile(model: "CrmModel", memo: dict | None) -> np.ndarray:
+    c = model.citizens
+    return _memo(memo, "take_up_q",
+                 lambda: _ratio(_quartile_sums(model, c.successes), _quartile_sums(model, c.needs)))
+
+
+def _by_quartile(table: Callable[["CrmModel", dict | None], np.ndarray], q: int) -> Callable[..., float]:
+    def metric(model: "CrmModel", memo: dict | None = None) -> float:
+        return float(table(model, memo)[q])
+    metric.__doc__ = f"{table.__name__.strip('_').replace('_', ' ')}: skill quartile {q + 1} (1 = least skilled)"
+    return metric
+
+
+# Who gains and who loses (the paper's equality question): trust, knowledge and take-up by
+# quartile of digital skill, q1 the least skilled.
+QUARTILE_METRICS: dict[str, Callable[..., float]] = {
+    f"{name}_q{q + 1}": _by_quartile(table, q)
+    for name, table in (("trust", _trust_by_quartile), ("knowledge", _knowledge_by_quartile),
+                        ("take_up", _take_up_by_quartile))
+    for q in range(4)
+}
+
 METRICS: dict[str, Callable[..., float]] = {
     "trust_mean": trust_mean,
     "trust_share": trust_share,
@@ -207,6 +253,7 @@ METRICS: dict[str, Callable[..., float]] = {
     "online_share": online_share,
     "online_users": online_users,
     "adaptations": adaptations,
+    **QUARTILE_METRICS,
 }
 
 MEANS_TESTED = "housing_office"  # the administration whose benefit is means-tested (housing benefit)
@@ -287,6 +334,14 @@ INFO: dict[str, MetricInfo] = {
                                "Share of citizens with at least one request handled online."),
     "adaptations": MetricInfo("Fixes by administrations", "count", "none",
                               "Fixes the administrations made to their services since the start."),
+    **{f"{name}_q{q}": MetricInfo(f"{label}, skill quartile {q}", unit, "higher",
+                                  f"{reading} among the {which} quarter of citizens by digital skill.")
+       for name, label, unit, reading in (
+           ("trust", "Trust", "score 0-1", "Mean trust"),
+           ("knowledge", "Knowledge", "score 0-1", "Mean knowledge of procedures"),
+           ("take_up", "Take-up", "share of needs", "Share of needs met"))
+       for q, which in ((1, "least skilled"), (2, "second least skilled"), (3, "second most skilled"),
+                        (4, "most skilled"))},
     "means_tested_non_take_up": MetricInfo("Non-take-up of a means-tested benefit", "share of needs", "lower",
                                            "Share of needs given up at the housing office."),
 }

@@ -23,6 +23,7 @@ depend on the policy, runs with the same seed share it exactly, which
 from __future__ import annotations
 
 import copy
+from functools import partial
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
@@ -33,7 +34,7 @@ import scipy.sparse as sp
 
 from crmsim.model import network as nets
 from crmsim.model.agents import Administration, Channel, Citizen, CitizenArrays, Prescriber, PrescriberArrays
-from crmsim.model.metrics import measure
+from crmsim.model.metrics import METRICS, measure
 from crmsim.model.phases import (
     Cases,
     Tally,
@@ -60,23 +61,44 @@ class EventColumns(NamedTuple):
     if_role: tuple[int, ...]
 
 
+def _recorded(model: "CrmModel", name: str) -> float:
+    """A metric as the week's one :func:`measure` record has it (the data collector's reporters read it)."""
+    return model._collecting[name]
+
+
+# Mesa's DataCollector reporters: each reads its metric from the week's record, so collecting
+# costs a dictionary lookup per metric, not a second measurement (partials, so that models pickle).
+REPORTERS = {name: partial(_recorded, name=name) for name in METRICS}
+
+
 class CrmModel(mesa.Model):
     """Citizens, prescribers and administrations under a mediation policy.
 
     Args:
-        scenario: a validated scenario (default: the baseline with all defaults).
+        spec: a validated crmsim scenario (default: the baseline with all defaults).
         rng: seed or Generator; defaults to the scenario's seed.
+        scenario: Mesa's own parameter object (``mesa.experimental.scenarios.Scenario``),
+            which Mesa's tools pass by this name (SolaraViz's Reset does): its values
+            are applied like ``overrides``, and its ``rng``, if set, seeds the model.
         **overrides: any parameter by name, e.g. ``faq_quality=0.5``, or
             ``warmup``/``steps``; validated.
+
+    ``datacollector`` is a Mesa ``DataCollector`` holding the same rows as
+    :meth:`series` (row 0: the settled state), so Mesa's ``batch_run`` and
+    ``make_plot_component`` work on the model.
     """
 
-    def __init__(self, scenario: Scenario | None = None, *, rng: Any = None, **overrides: Any) -> None:
-        scenario = scenario or parse_scenario({})
+    def __init__(self, spec: Scenario | None = None, *, rng: Any = None,
+                 scenario: mesa.experimental.scenarios.Scenario | None = None, **overrides: Any) -> None:
+        spec = spec or parse_scenario({})
+        if scenario is not None:
+            rng = scenario.rng if rng is None else rng
+            overrides = {**{k: v for k, v in scenario if k != "rng"}, **overrides}
         if overrides:
-            scenario = scenario.with_values(overrides)
-        super().__init__(rng=scenario.seed if rng is None else rng)
-        self.spec = scenario  # (Mesa reserves `scenario` for its own type)
-        self.p = SimpleNamespace(**scenario.warmup_flat())
+            spec = spec.with_values(overrides)
+        super().__init__(rng=spec.seed if rng is None else rng)
+        self.spec = spec  # (Mesa's own parameter object is `self.scenario`)
+        self.p = SimpleNamespace(**spec.warmup_flat())
         self.week = Week()
         self.last_week = Week()
         self.tally = Tally.for_admins(len(self.spec.missions()))
@@ -87,9 +109,9 @@ class CrmModel(mesa.Model):
         self.recording = False  # whether each policy week appends its metrics to ``records``
         self._build_network_and_people()
         self._apply_levers()
-        for _ in range(scenario.warmup):
+        for _ in range(spec.warmup):
             self.step()
-        self._start_policy(scenario)
+        self._start_policy(spec)
 
     # -- construction ---------------------------------------------------------------
     def _build_network_and_people(self) -> None:
@@ -129,6 +151,9 @@ class CrmModel(mesa.Model):
         quartile = np.quantile(c.skill, [0.25, 0.75])
         self.bottom_quartile = c.skill <= quartile[0]
         self.top_quartile = c.skill >= quartile[1]
+        # 0 (least skilled) to 3 (most): who gains and who loses, by digital skill (paper 2.1)
+        self.skill_quartile = np.clip(np.searchsorted(np.quantile(c.skill, [0.25, 0.5, 0.75]), c.skill), 0, 3)
+        self.quartile_sizes = np.bincount(self.skill_quartile, minlength=4)
         # values . skill_gap_weights = mean over the top quartile - mean over the bottom quartile
         self.skill_gap_weights = (self.top_quartile / self.top_quartile.sum()
                                   - self.bottom_quartile / self.bottom_quartile.sum())
@@ -239,6 +264,8 @@ class CrmModel(mesa.Model):
             admin.adaptations = 0
         self.policy_on, self.policy_weeks, self.recording = True, 0, True
         self.records = [measure(self)]
+        self._collector = mesa.DataCollector(model_reporters=REPORTERS)
+        self._policy_start = self.time  # Mesa's time of row 0
         self._stop_when_done()
 
     def _open_needs(self) -> Tally:
@@ -377,6 +404,22 @@ class CrmModel(mesa.Model):
         finally:
             self.recording = recording
         return self.series()
+
+    @property
+    def datacollector(self) -> mesa.DataCollector:
+        """Mesa's ``DataCollector``: the rows of :meth:`series`, at Mesa's times (the warm-up counted).
+
+        Its reporters read each week's one :func:`measure` record. It collects
+        the weeks recorded since it was last read, when it is read: collecting
+        every week cost 6% of a week at a thousand citizens (Mesa copies each
+        value), for tables most runs never read.
+        """
+        collector = self._collector
+        for week in range(len(collector._collection_steps), len(self.records)):
+            self._collecting = self.records[week]
+            collector.collect(self)
+            collector._collection_steps[-1] = self._policy_start + week
+        return collector
 
     def series(self) -> pd.DataFrame:
         """Metrics at every policy week so far; row 0 is the state at the end of the warm-up."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from crmsim.model.limits import MAX_INPUT_BYTES
 
-__all__ = ["one_line", "read_toml", "positive_int", "bounded_int", "check_regular_file"]
+__all__ = ["one_line", "read_toml", "positive_int", "bounded_int", "check_regular_file", "text_table"]
 
 
 def one_line(text: object) -> str:
@@ -87,3 +87,21 @@ def bounded_int(low: int, high: int | None):
         return value
 
     return parse
+
+
+def text_table(header: list[str], rows: list[list[str]]) -> str:
+    """A plain-text table: first column left-aligned, the others right-aligned.
+
+    >>> print(text_table(["a", "b"], [["x", "1.5"], ["yy", "10"]]))
+    a     b
+    x   1.5
+    yy   10
+    """
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        first = cells[0].ljust(widths[0])
+        rest = [cell.rjust(width) for cell, width in zip(cells[1:], widths[1:])]
+        return "  ".join([first, *rest]).rstrip()
+
+    return "\n".join([line(header), *(line(row) for row in rows)])

@@ -1,0 +1,133 @@
+"""How a person reads a metric, a lever or a varied factor, in the current language.
+
+The texts themselves are defined once: a metric's label, unit, direction and
+reading in :data:`crmsim.model.metrics.INFO`, a lever's meaning in
+:data:`crmsim.model.params.PARAMS`. This module adds what those tables lack for
+a reader, the levers' short labels and the groups that organise a report or a
+scenario file, and passes every text through :func:`crmsim.i18n._` when it is
+called (never at import), so the sweep report, ``crmsim explain`` and
+``crmsim new-scenario`` follow ``--lang``.
+
+>>> from crmsim.i18n import language
+>>> lever_label("levers.faq_quality"), metric_label("trust_mean")
+('FAQ quality', 'Mean trust')
+>>> with language("fr"):
+...     metric_label("trust_mean"), value_text(0.5)
+('Confiance moyenne', '0,5')
+"""
+
+from __future__ import annotations
+
+import numbers
+from pathlib import Path
+from typing import Any, Iterable
+
+from babel.numbers import format_decimal
+
+from crmsim.i18n import _, current
+from crmsim.model.metrics import INFO, QUARTILE_METRICS
+from crmsim.model.params import PARAMS, params_in
+
+__all__ = ["LEVER_GROUPS", "METRIC_GROUPS", "lever_label", "param_help", "factor_label", "metric_label",
+           "metric_unit", "metric_better", "metric_reading", "metric_groups", "value_text", "listing", "colon"]
+
+# Each lever once, under the question a workshop asks of it, with a short label for charts and tables.
+LEVER_GROUPS: dict[str, dict[str, str]] = {
+    "Counters and online": {"counter_staff": "Counter staff", "online_push": "Push to online",
+                            "online_fit": "Online fit"},
+    "Information": {"faq_quality": "FAQ quality", "public_qa": "Public Q&A", "forum": "Community forum"},
+    "Personal records and files": {"personalisation": "Personal space", "single_front_office": "Single front office",
+                                   "interconnection": "Interconnected files",
+                                   "data_protection_redress": "Data-protection recourse"},
+    "Prescribers": {"funded_prescribers": "Funded prescribers", "prescriber_bundling": "Collective complaints"},
+    "Redress": {"redress_visibility": "Redress visibility", "redress_capacity": "Redress capacity",
+                "redress_deadline": "Redress deadline", "review_independence": "Review independence"},
+    "Voice and transparency": {"voice_collection": "Voice collection", "responsiveness": "Responsiveness",
+                               "transparency": "Transparency", "adaptation_step": "Size of a fix"},
+}
+_LEVER_LABELS = {name: label for group in LEVER_GROUPS.values() for name, label in group.items()}
+if set(_LEVER_LABELS) != {p.name for p in params_in("levers")}:  # pragma: no cover - guards the table itself
+    raise RuntimeError("LEVER_GROUPS must list every lever of model/params.py once")
+
+# The paper's questions (trust, information equality, redress), then take-up, cost, and who gains.
+METRIC_GROUPS: dict[str, tuple[str, ...]] = {
+    "Trust": ("trust_mean", "trust_share", "trust_p10", "trust_p90", "trust_skill_gap"),
+    "Knowledge and equality": ("knowledge_mean", "knowledge_gini", "knowledge_skill_gap"),
+    "Take-up": ("take_up", "non_take_up", "non_take_up_bottom", "event_take_up"),
+    "Redress": ("redress_success", "redress_on_time", "lost_users", "redress_attempt_rate", "complainants"),
+    "Cost and use": ("staff_per_need_met", "online_share", "online_users", "adaptations"),
+    "By digital skill quartile: who gains, who loses": tuple(QUARTILE_METRICS),
+}
+OTHER = "Other metrics"  # a metric no group names yet still gets charted
+
+
+def metric_groups(metrics: Iterable[str]) -> list[tuple[str, list[str]]]:
+    """``metrics`` sorted into the groups above (translated titles), empty groups left out, in group order."""
+    metrics = list(dict.fromkeys(metrics))
+    placed = {m for names in METRIC_GROUPS.values() for m in names}
+    groups = [(title, [m for m in names if m in metrics]) for title, names in METRIC_GROUPS.items()]
+    groups.append((OTHER, [m for m in metrics if m not in placed]))
+    return [(_(title), names) for title, names in groups if names]
+
+
+def metric_label(name: str) -> str:
+    """'Mean trust' for ``trust_mean``; a metric INFO does not know keeps its name."""
+    return _(INFO[name].label) if name in INFO else name
+
+
+def metric_unit(name: str) -> str:
+    return _(INFO[name].unit) if name in INFO else ""
+
+
+def metric_better(name: str) -> str:
+    """'higher is better', 'lower is better' or 'neither better nor worse'."""
+    return _(INFO[name].better) if name in INFO else ""
+
+
+def metric_reading(name: str) -> str:
+    return _(INFO[name].reading) if name in INFO else ""
+
+
+def lever_label(name: str) -> str:
+    """A lever's short label ('levers.faq_quality' or 'faq_quality' -> 'FAQ quality')."""
+    name = name.rsplit(".", 1)[-1]
+    return _(_LEVER_LABELS[name]) if name in _LEVER_LABELS else name.replace("_", " ")
+
+
+def param_help(name: str) -> str:
+    """A parameter's meaning from model/params.py, translated."""
+    return _(PARAMS[name.rsplit(".", 1)[-1]].meaning)
+
+
+def factor_label(name: str) -> str:
+    """A varied factor as people read it: a lever's label, 'policy', or a field path in words."""
+    if name in ("policy", "scenario"):
+        return _(name)
+    parts = name.split(".")
+    if parts[-1] in _LEVER_LABELS:
+        return lever_label(parts[-1])
+    return " ".join(part.replace("_", " ") for part in parts[1:] or parts)
+
+
+def value_text(value: Any) -> str:
+    """A value as the current language writes it: 0.5 / 0,5 (3 decimals at most); yes/no; a file by its name."""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, numbers.Real):
+        return format_decimal(value, format="#,##0.###", locale=current())
+    if isinstance(value, str) and value.endswith(".toml"):
+        return Path(value).stem
+    if isinstance(value, (list, tuple)):  # several policies, applied in order
+        return " + ".join(value_text(v) for v in value)
+    return str(value)
+
+
+def colon(label: str, value: str) -> str:
+    """'FAQ quality: 0.6', or in French 'Qualité de la FAQ : 0,6' (a space before the colon)."""
+    return _("{label}: {value}").format(label=label, value=value)
+
+
+def listing(values: Iterable[Any]) -> str:
+    """Values one after another, separated so that decimal commas stay readable ('0; 0,5' in French)."""
+    return _(", ").join(value_text(v) for v in values)
+

@@ -1,0 +1,182 @@
+"""CrmModel the Mesa way: its DataCollector, Mesa's batch_run and make_plot_component, Mesa's `scenario` keyword.
+
+Also the page's model (``Classroom``): two scenarios from one seed share
+their citizens and step together, and the page's pieces that are plain
+Python (the colourings, the layout, the chart frames, the scenario list).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from mesa.batchrunner import batch_run
+from mesa.experimental.scenarios import Scenario as MesaScenario
+from mesa.visualization import make_plot_component
+
+from crmsim.model import CrmModel, load_scenario
+from crmsim.model.metrics import INFO, METRICS
+from crmsim.model.scenario import ScenarioError
+from crmsim.viz import classroom
+from crmsim.viz.classroom import Classroom
+from crmsim.viz.page_charts import CHARTS, chart_frame, shown_weeks
+from crmsim.viz.page_network import COLOURINGS, force_layout, layout, network_frame
+from crmsim.viz.page_scenarios import catalogue
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+SMALL = {"n_citizens": 150, "n_prescribers": 6, "warmup": 8}
+
+
+def same(a: dict, b: dict) -> bool:
+    """Two metric records are equal (NaN, a rate with nothing to count, equals NaN)."""
+    return a.keys() == b.keys() and np.array_equal(list(a.values()), list(b.values()), equal_nan=True)
+
+
+@pytest.fixture(autouse=True)
+def no_pacing(monkeypatch):
+    """The page paces its weeks for the eye (FASTEST_WEEK); these tests step as fast as they can."""
+    monkeypatch.setattr(classroom, "FASTEST_WEEK", 0.0)
+
+
+def test_the_datacollector_holds_the_same_rows_as_the_series():
+    model = CrmModel(rng=3, steps=4, **SMALL)
+    model.run(4)
+    collected = model.datacollector.get_model_vars_dataframe()
+    series = model.series()
+    assert list(collected.columns) == list(METRICS)
+    assert len(collected) == len(series) == 5
+    assert np.allclose(collected.to_numpy(), series[list(METRICS)].to_numpy(), equal_nan=True)
+    assert model.datacollector._collection_steps == [8.0, 9.0, 10.0, 11.0, 12.0]  # Mesa's time: warm-up included
+
+
+def test_weeks_run_without_recording_collect_nothing():
+    model = CrmModel(rng=3, **SMALL)
+    model.run(3, record=False)
+    assert len(model.datacollector.get_model_vars_dataframe()) == 1  # only the settled state
+
+
+def test_batch_run_runs_crmsim_over_a_grid_of_levers_and_seeds():
+    rows = batch_run(CrmModel, {**SMALL, "steps": 3, "faq_quality": [0.0, 0.9]}, rng=[1, 2],
+                     data_collection_period=1, display_progress=False)
+    assert len(rows) == 2 * 2 * 4  # 2 levers x 2 seeds x (settled state + 3 weeks)
+    assert {r["faq_quality"] for r in rows} == {0.0, 0.9} and {r["rng"] for r in rows} == {1, 2}
+    last = {(r["faq_quality"], r["rng"]): r for r in rows if r["Step"] == 11.0}
+    # the same seed gives the run batch_run reports and the run made directly
+    direct = CrmModel(rng=2, steps=3, faq_quality=0.9, **SMALL)
+    direct.run()
+    assert last[(0.9, 2)]["knowledge_mean"] == direct.final_metrics()["knowledge_mean"]
+    assert last[(0.9, 2)]["knowledge_mean"] != last[(0.0, 2)]["knowledge_mean"]
+
+
+def test_make_plot_component_draws_the_collected_metrics():
+    import solara
+
+    model = CrmModel(rng=1, **SMALL)
+    model.run(3)
+    drawn = {}
+    make, page = make_plot_component({"trust_mean": "tab:blue", "lost_users": "tab:red"},
+                                     post_process=lambda ax: drawn.update(
+                                         {line.get_label(): list(line.get_ydata()) for line in ax.get_lines()}))
+    box, context = solara.render(make(model), handle_error=False)  # as SolaraViz renders it
+    context.close()
+    collected = model.datacollector.get_model_vars_dataframe()
+    assert page == 0 and set(drawn) == {"trust_mean", "lost_users"}
+    assert drawn["trust_mean"] == list(collected["trust_mean"]) and len(drawn["lost_users"]) == 4
+
+
+def test_mesa_scenario_keyword_sets_the_seed_and_the_values():
+    """What SolaraViz's Reset passes: Mesa's Scenario, by the name `scenario`, no longer clashes."""
+    model = CrmModel(load_scenario(SCENARIOS / "faq.toml"), scenario=MesaScenario(rng=7, faq_quality=0.25), **SMALL)
+    assert model.p.faq_quality == 0.25
+    twin = CrmModel(load_scenario(SCENARIOS / "faq.toml"), rng=7, faq_quality=0.25, **SMALL)
+    assert same(model.final_metrics(), twin.final_metrics())
+    empty = CrmModel(scenario=MesaScenario(), rng=4, **SMALL)  # Reset's own: no values, no seed
+    assert same(empty.final_metrics(), CrmModel(rng=4, **SMALL).final_metrics())
+    with pytest.raises(ScenarioError, match="no_such_lever"):
+        CrmModel(scenario=MesaScenario(no_such_lever=1), **SMALL)
+
+
+def test_two_scenarios_side_by_side_share_citizens_and_step_together():
+    room = Classroom(SCENARIOS / "supply_front_office.toml", SCENARIOS / "redress_procedure.toml", n_citizens=200)
+    left, right = room.runs
+    assert np.array_equal(left.citizens.skill, right.citizens.skill)
+    assert same(left.records[0], right.records[0])  # the same settled state: only the policy differs from here
+    for _ in range(6):
+        room.step()
+    assert left.policy_weeks == right.policy_weeks == room.weeks == 6
+    assert left.p.redress_visibility != right.p.redress_visibility
+    alone = CrmModel(load_scenario(SCENARIOS / "redress_procedure.toml").with_values({"n_citizens": 200}))
+    alone.run(6)
+    assert len(alone.records) == 7 and all(map(same, alone.records, right.records))  # side by side, each run is the run it would be alone
+
+
+def test_the_page_levers_change_the_left_scenario_only():
+    room = Classroom(SCENARIOS / "supply_front_office.toml", SCENARIOS / "faq.toml", n_citizens=150,
+                     faq_quality=0.3, scenario=MesaScenario())
+    assert room.runs[0].p.faq_quality == 0.3
+    assert room.runs[1].p.faq_quality == load_scenario(SCENARIOS / "faq.toml").flat()["faq_quality"]
+
+
+def test_last_channel_is_kept_for_every_citizen_who_dealt_with_an_administration():
+    room = Classroom(SCENARIOS / "supply_front_office.toml", n_citizens=200)
+    for _ in range(4):
+        room.step()
+    last = room.last_channel[0]
+    assert (last >= 0).any() and (last == -1).any()
+    served = room.runs[0].week.served
+    assert np.array_equal(last[served], room.runs[0].week.served_channel)
+
+
+def test_each_colouring_gives_one_palette_index_per_citizen():
+    room = Classroom(SCENARIOS / "supply_front_office.toml", n_citizens=150)
+    room.step()
+    for colouring in COLOURINGS.values():
+        frame = network_frame(room, 0, colouring)()
+        colours = np.frombuffer(frame["colours"], dtype=np.uint8)
+        assert colours.size == 150 and colours.max() < len(frame["palette"])
+        admins = np.frombuffer(frame["admin_colours"], dtype=np.uint8)
+        assert admins.size == len(room.runs[0].administrations)
+    trust = np.frombuffer(network_frame(room, 0, COLOURINGS["trust"])()["colours"], dtype=np.uint8)
+    assert len(set(trust.tolist())) > 5  # trust differs between citizens, and the colours show it
+
+
+def test_layout_is_cached_and_places_every_node_in_the_unit_square():
+    run = Classroom(SCENARIOS / "supply_front_office.toml", n_citizens=300).runs[0]
+    positions = layout(run)
+    assert positions.shape == (run.n_citizens + run.n_prescribers, 2)
+    assert positions.min() >= 0 and positions.max() <= 1
+    assert layout(run) is positions
+    # friends sit closer than strangers
+    u, v = run.citizen_edges
+    tied = np.hypot(*(positions[u] - positions[v]).T).mean()
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, run.n_citizens, (2, 2000))
+    assert tied < 0.6 * np.hypot(*(positions[a] - positions[b]).T).mean()
+    # the same network gets the same positions; citizens with no tie stay in view
+    none = np.empty(0, dtype=np.int64)
+    alone = force_layout(40, none, none)
+    assert np.array_equal(alone, force_layout(40, none, none)) and 0 <= alone.min() and alone.max() <= 1
+
+
+def test_chart_frames_carry_every_metric_of_every_run_with_labels_from_the_metric_table():
+    room = Classroom(SCENARIOS / "supply_front_office.toml", SCENARIOS / "faq.toml", n_citizens=150)
+    for _ in range(3):
+        room.step()
+    for chart in CHARTS:
+        frame = chart_frame(room, chart, ("A", "B"))()
+        assert frame["x"] == [0, 1, 2, 3] and frame["weeks"] == 52
+        assert [s["metric"] for s in frame["series"]] == [INFO[m].label for m in chart.metrics] * 2
+        assert {s["scenario"] for s in frame["series"]} == {"A", "B"}
+        assert all(len(s["values"]) == 4 for s in frame["series"])
+    assert shown_weeks(5000)[-1] == 5000 and len(shown_weeks(5000)) <= 250
+
+
+def test_the_catalogue_gives_each_scenario_file_its_title_and_description(tmp_path):
+    entries = catalogue(SCENARIOS)
+    assert entries["redress_procedure"].title == "Redress procedure"
+    assert entries["redress_procedure"].description.startswith("A known, staffed")
+    (tmp_path / "broken.toml").write_text("# Broken\npolicy = 'nothing'\n")
+    (tmp_path / "ok.toml").write_text("name = 'ok'\n")
+    assert {key: e.title for key, e in catalogue(tmp_path).items()} == {"ok": "ok"}

@@ -1,0 +1,106 @@
+"""The teacher's page end to end: ``crmsim viz`` in real headless Chromium, offline, one model per tab.
+
+One test walks through what a teacher does (the steps share a server and a
+browser: starting them is most of the cost): pick a scenario, step, change
+the population and reset, recolour the network, open a second tab, run two
+scenarios side by side. Throughout, every request the browser makes and
+every connection the server holds must stay on 127.0.0.1; at the end the
+server must stop on SIGTERM and leave no process behind (``tests/viz_page.serve``).
+
+Screenshots go to the test's temporary folder; the README's (``teacher_page.png``)
+goes to ``$CRMSIM_SCREENSHOTS`` when set: ``CRMSIM_SCREENSHOTS=docs/screenshots``
+refreshes it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tests.browser import RequestLog, open_browser
+from tests.viz_page import LOOPBACK, Teacher, serve
+
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+def test_a_teacher_runs_scenarios_live_offline_with_one_model_per_tab(tmp_path):
+    shots = Path(os.environ.get("CRMSIM_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    with serve() as server, open_browser() as browser:
+        context = browser.new_context(viewport=VIEWPORT)
+        requests = RequestLog().attach(context)
+        failed = []  # an asset the install lacks would fail here rather than load from the internet
+        context.on("response", lambda response: response.status >= 400 and failed.append(response.url))
+        context.on("requestfailed", lambda request: failed.append(request.url))
+        teacher = Teacher(context.new_page(), server.url)
+
+        # The page opens on the baseline at week 0, with a class-sized population.
+        assert teacher.titles() == ["Supply front office: the baseline"]
+        assert teacher.week() == 0 and teacher.network()["citizens"] == 500
+
+        # Pick a scenario: its description shows, and the page starts it at week 0.
+        teacher.choose("Scenario", "FAQ / helpdesk")
+        teacher.wait_for(lambda: teacher.titles() == ["FAQ / helpdesk"], "the FAQ scenario")
+        assert teacher.page.get_by_text("An FAQ", exact=False).first.is_visible()
+        assert teacher.week() == 0
+        start, chart = teacher.network(), teacher.chart()
+
+        # Step five times: the counter, the network's colours and a chart's data follow.
+        teacher.step(5)
+        teacher.wait_for(lambda: teacher.network()["week"] == 5, "the network at week 5")
+        assert teacher.week() == 5
+        assert teacher.network()["colours"] != start["colours"]
+        assert teacher.chart()["points"] > chart["points"]
+        teacher.page.screenshot(path=str(tmp_path / "teacher_page_five_weeks.png"))
+
+        # Change a lever and the population, and reset: a new model, from the new values, at week 0.
+        teacher.slide("FAQ quality", "End")
+        teacher.slide("Citizens", "ArrowRight")  # one notch: 50 more
+        teacher.reset()
+        assert teacher.network()["citizens"] == 550 and teacher.week() == 0
+        teacher.page.get_by_text("What the sliders do").click()
+        help_text = teacher.page.locator(".v-expansion-panel-content").inner_text()
+        assert "FAQ quality: 1" in help_text and "Citizens: 550" in help_text  # was 0.6 in faq.toml
+
+        # Colour by last channel: the colours change and the legend names the channels.
+        teacher.step(2)
+        before = teacher.network()
+        teacher.choose("Colour citizens by", "last channel")
+        teacher.wait_for(lambda: teacher.network()["colours"] != before["colours"], "the channel colours")
+        assert teacher.page.get_by_text("gave up", exact=True).is_visible()
+        assert teacher.network()["week"] == before["week"] == 2
+
+        # A second tab has its own model: it opens on the baseline at week 0, and stepping it leaves the first alone.
+        other = Teacher(context.new_page(), server.url)
+        assert other.week() == 0 and other.network()["citizens"] == 500
+        other.step(1)
+        assert other.week() == 1 and teacher.week() == 2
+        other.page.close()
+
+        # Side by side: the same citizens under two policies, stepped together, their charts overlaid.
+        teacher.choose("Compare with", "Redress procedure")
+        teacher.wait_for(lambda: teacher.page.locator("canvas.crmsim-network").count() == 2, "two networks")
+        assert teacher.week() == 0
+        teacher.step(3)
+        teacher.wait_for(lambda: teacher.network(1)["week"] == 3, "the right network at week 3")
+        left, right = teacher.network(0), teacher.network(1)
+        assert left["week"] == right["week"] == 3 and left["citizens"] == right["citizens"] == 550
+        legend = " ".join(teacher.chart_legend(0))
+        assert "FAQ / helpdesk" in legend and "Redress procedure" in legend
+        teacher.wait_for(lambda: teacher.chart(0)["points"] == 4 * 4, "4 lines of 4 points in the trust chart")
+
+        # Back to trust; play, then pause: the page answers at once.
+        teacher.choose("Colour citizens by", "trust")
+        teacher.wait_for(lambda: teacher.page.get_by_text("full trust", exact=True).count() == 2, "the trust legends")
+        teacher.press("▶")
+        teacher.wait_for(lambda: teacher.week() >= 20, "weeks playing", timeout=60)
+        teacher.press("❚❚")
+        teacher.page.locator("button.v-btn", has_text="▶").wait_for(timeout=5000)
+        teacher.wait_for(lambda: teacher.network(0)["week"] == teacher.network(1)["week"], "the last week drawn")
+        teacher.page.screenshot(path=str(shots / "teacher_page.png"))
+        context.close()
+
+    assert requests.urls and requests.outside() == [] and failed == []
+    assert server.remotes and server.remotes <= LOOPBACK, server.remotes
+    for shot in (shots / "teacher_page.png", tmp_path / "teacher_page_five_weeks.png"):
+        assert shot.stat().st_size > 10_000

@@ -1,0 +1,187 @@
+"""Drive the teacher's page (``crmsim viz``) in headless Chromium: for its end-to-end test and its benchmark.
+
+:func:`serve` starts ``crmsim viz`` on a free loopback port as the teacher
+would, in its own process, and stops it with SIGTERM, checking that it
+exits (143) and leaves no process behind; :class:`Teacher` clicks and reads
+the page as a person would (the counter, the buttons, Mesa's sliders, the
+pickers), plus what the page's drawings record on their elements for tests:
+the frame on screen, its week, a checksum of the network's colours, a chart's
+points.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+LOOPBACK = {"127.0.0.1", "::1"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """A running ``crmsim viz``: its address, its process, and every remote address it was seen connected to."""
+
+    url: str
+    process: subprocess.Popen
+    log: Path
+    remotes: set[str] = field(default_factory=set)
+    watching: threading.Event = field(default_factory=threading.Event)
+
+    def watch_connections(self) -> None:
+        """Every 20 ms until ``watching`` is cleared, note the remote address of each connection the server holds."""
+        self.watching.set()
+        while self.watching.is_set():
+            with contextlib.suppress(psutil.NoSuchProcess, psutil.ZombieProcess):
+                for connection in psutil.Process(self.process.pid).net_connections(kind="inet"):
+                    if connection.raddr:
+                        self.remotes.add(connection.raddr.ip)
+            time.sleep(0.02)
+
+
+@contextlib.contextmanager
+def serve(*args: str, stop: int = signal.SIGTERM, expect: int = 143, timeout: float = 90) -> Iterator[Server]:
+    """``crmsim viz ARGS --port <free>``, until the block ends; then ``stop``: it must exit ``expect`` within 30 s."""
+    port = free_port()
+    log = Path(tempfile.mkstemp(prefix="crmsim-viz-", suffix=".log")[1])
+    with log.open("w") as sink:
+        process = subprocess.Popen([sys.executable, "-m", "crmsim", "viz", *args, "--port", str(port)],
+                                   stdout=subprocess.PIPE, stderr=sink, text=True, cwd=ROOT,
+                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    server = Server(f"http://127.0.0.1:{port}/", process, log)
+    watcher = threading.Thread(target=server.watch_connections, daemon=True)
+    watcher.start()
+    try:
+        first = process.stdout.readline()
+        assert f"http://127.0.0.1:{port}/" in first, (first, log.read_text()[-3000:])
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(server.url, timeout=5) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"crmsim viz did not start:\n{log.read_text()[-3000:]}") from None
+                time.sleep(0.3)
+        yield server
+    finally:
+        server.watching.clear()
+        watcher.join()
+        family = [process.pid, *(c.pid for c in _children(process.pid))]
+        process.send_signal(stop)
+        try:
+            code = process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise AssertionError(f"crmsim viz did not stop within 30 s of {signal.Signals(stop).name}") from None
+        time.sleep(0.5)
+        left = [pid for pid in family if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
+        assert not left, f"processes left behind: {left}"
+        assert code == expect, (code, log.read_text()[-3000:])
+
+
+def _children(pid: int) -> list[psutil.Process]:
+    with contextlib.suppress(psutil.NoSuchProcess):
+        return psutil.Process(pid).children(recursive=True)
+    return []
+
+
+class Teacher:
+    """One browser tab on the page, used through what a person sees."""
+
+    def __init__(self, page, url: str) -> None:
+        self.page = page
+        page.goto(url)
+        page.wait_for_selector("canvas.crmsim-network", timeout=60_000)
+        page.wait_for_selector("svg.crmsim-chart", timeout=60_000)
+
+    # -- what the page shows ---------------------------------------------------------------------
+    def week(self) -> int:
+        """The week on the page's counter ("Week 5 of 52", drawn with the network it belongs to)."""
+        return self.network()["week"]
+
+    def titles(self) -> list[str]:
+        """The scenario above each network."""
+        return self.page.locator(".crmsim-run-title").all_inner_texts()
+
+    def network(self, index: int = 0) -> dict[str, int]:
+        """The frame a network canvas shows: frame number, week, checksum of its colours, citizens."""
+        return self._drawn("canvas.crmsim-network", index)
+
+    def chart(self, index: int = 0) -> dict[str, int]:
+        """The frame a chart shows: frame number and points drawn."""
+        return self._drawn("svg.crmsim-chart", index)
+
+    def _drawn(self, selector: str, index: int) -> dict[str, int]:
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        try:
+            data = self.page.locator(selector).nth(index).evaluate("c => ({...c.dataset})", timeout=15_000)
+        except PlaywrightTimeout:  # say what the page shows instead (an error, a reconnecting notice ...)
+            raise AssertionError(f"no {selector} on the page, which shows:\n{self.page.inner_text('body')[:3000]}") \
+                from None
+        return {key: int(value) for key, value in data.items()}
+
+    def chart_legend(self, index: int = 0) -> list[str]:
+        return self.page.locator("svg.crmsim-chart").nth(index).locator("text").all_text_contents()
+
+    # -- what a person does ------------------------------------------------------------------------
+    def press(self, label: str) -> None:
+        """Click one of Mesa's buttons: Reset, Step, ▶ (play) or ❚❚ (pause)."""
+        self.page.locator("button.v-btn", has_text=label).click()
+
+    def reset(self) -> None:
+        """Press Reset and wait for the new model's first frame."""
+        frame = self.network()["frame"]
+        self.press("Reset")
+        self.wait_for(lambda: self.network()["frame"] > frame and self.week() == 0, "the frame of the new model")
+
+    def step(self, times: int = 1) -> None:
+        for _ in range(times):
+            week = self.week()
+            self.press("Step")
+            self.wait_for(lambda: self.week() == week + 1, f"week {week + 1} after Step")
+
+    def wait_for(self, condition, what: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            time.sleep(0.05)
+
+    def _field(self, label: str):
+        return self.page.locator(".v-input").filter(has=self.page.get_by_text(label, exact=True))
+
+    def choose(self, label: str, option: str) -> None:
+        """Pick ``option`` in the drop-down list labelled ``label``."""
+        self._field(label).locator(".v-select__slot").click()
+        self.page.locator(".menuable__content__active .v-list-item", has_text=option).first.click()
+
+    def slide(self, label: str, *keys: str) -> None:
+        """Move the slider labelled ``label`` with the keyboard, e.g. ("Home", "ArrowRight")."""
+        thumb = self._field(label).locator(".v-slider__thumb-container")
+        for key in keys:
+            thumb.press(key)
+
+    def tick(self, label: str) -> None:
+        self.page.get_by_text(label, exact=True).click()

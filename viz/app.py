@@ -1,0 +1,181 @@
+"""The teacher's page: a scenario live in the browser, on Mesa's SolaraViz (``crmsim viz``).
+
+A teacher picks a scenario, changes a lever, presses play, and the class
+watches trust, knowledge and redress move across the network. Mesa's
+SolaraViz supplies the frame: play, pause, step and reset, the speed (its
+play interval), and the sliders it makes from ``model_params``. This module
+adds what is crmsim's:
+
+- the scenario picker over the scenario files, with each file's description,
+  and a second scenario to run side by side from the same seed
+  (:class:`~crmsim.viz.classroom.Classroom` steps both);
+- the lever and population sliders, generated from the parameter table
+  (``crmsim.model.params``: range, unit and help text), starting at the
+  chosen scenario's values, so no value is written twice;
+- the network, coloured by trust, knowledge, skill or last channel
+  (:mod:`~crmsim.viz.page_network`), and the live charts with their captions
+  (:mod:`~crmsim.viz.page_charts`).
+
+Every browser tab runs its own ``Page``, so its own model: the model lives in
+the tab's state (``solara.use_reactive``), never in a module-level value, and
+Reset (Mesa's) rebuilds it from the tab's current scenario and sliders.
+
+Run it with ``crmsim viz`` (``crmsim.viz.serve``), which also keeps it offline.
+"""
+
+from __future__ import annotations
+
+import solara
+from mesa.visualization import SolaraViz
+
+from crmsim.i18n import _
+from crmsim.labels import colon, lever_label, param_help, value_text
+from crmsim.model.params import PARAMS, Param
+from crmsim.viz.classroom import CLASS_SIZE, Classroom
+from crmsim.viz.page_charts import CHART_COMPONENTS
+from crmsim.viz.page_network import COLOURINGS, NETWORKS
+from crmsim.viz.page_scenarios import Entry, page_scenario
+from crmsim.viz.page_state import PageState, provide_page
+
+__all__ = ["Page", "Layout", "controls", "LEVERS", "PLAY_INTERVAL"]
+
+TITLE = "crmsim: mediation policies, live"
+
+# Mesa's play interval on opening (its own default): seven to nine weeks a second here. Any
+# interval its slider offers is safe: the page draws the newest week it has time for and skips
+# the others (viz/page_frames.py).
+PLAY_INTERVAL = 100
+
+# The levers on the page: the paper's devices first, then redress, then voice. Their short labels
+# (crmsim.labels), ranges, units and help texts (the parameter table) are defined once elsewhere.
+LEVERS = ("counter_staff", "online_push", "faq_quality", "public_qa", "forum", "personalisation",
+          "single_front_office", "funded_prescribers", "redress_capacity", "redress_visibility",
+          "review_independence", "transparency", "responsiveness")
+POPULATION = "Citizens"
+
+# Where the page narrows the table's range: what a class can watch smoothly (the page draws up to
+# 2,000 citizens), and levers whose table ceiling is far beyond what changes the picture.
+PAGE_RANGES = {"n_citizens": (100, 2000), "counter_staff": (0.0, 3.0), "online_push": (0.0, 5.0),
+               "redress_capacity": (0.0, 5.0)}
+
+
+def _slider_step(low: float, high: float) -> float:
+    """A round step giving about 40 positions: 0.05 on 0..1, 0.1 on 0..3, 0.25 on 0..5, 50 on 100..2000."""
+    return next(step for step in (0.01, 0.05, 0.1, 0.25, 0.5, 1, 5, 10, 50, 100, 500, 1000)
+                if step >= (high - low) / 40)
+
+
+def _control(param: Param, label: str, value) -> dict:
+    """Mesa's description of one slider or checkbox for ``param``, starting at ``value``."""
+    low, high = PAGE_RANGES.get(param.name, (param.low, param.high))
+    if param.kind is bool:
+        return {"type": "Checkbox", "value": value, "label": label}
+    if param.kind is int:
+        return {"type": "SliderInt", "value": value, "min": int(low), "max": int(high),
+                "step": max(1, int(_slider_step(low, high))), "label": label}
+    return {"type": "SliderFloat", "value": value, "min": low, "max": high, "step": _slider_step(low, high),
+            "label": label}
+
+
+def controls(room: Classroom, left: Entry, right: Entry | None) -> dict:
+    """Mesa's ``model_params``: the scenario files (fixed), then the population and lever sliders.
+
+    The sliders start where the model on show stands: its population, and the
+    left scenario's lever values (its policy's, or its file's).
+    """
+    spec = room.runs[0].spec
+    values = spec.flat()
+    return {
+        "left": str(left.path),
+        "right": str(right.path) if right else None,
+        "n_citizens": _control(PARAMS["n_citizens"], _(POPULATION), spec.population.n_citizens),
+        **{name: _control(PARAMS[name], lever_label(name), values[name]) for name in LEVERS},
+    }
+
+
+@solara.component
+def Page():
+    """One tab: its own scenarios, colouring and model, around Mesa's SolaraViz."""
+    entries, opening = solara.use_memo(page_scenario, [])
+    sides = solara.use_reactive((opening, None))
+    colouring = solara.use_reactive("trust")
+    first = solara.use_memo(lambda: Classroom(entries[opening].path, n_citizens=CLASS_SIZE), [])
+    room = solara.use_reactive(first)  # this tab's model; Mesa's Reset replaces it
+    left, right = sides.value
+    provide_page(PageState(entries, sides.value, colouring))
+
+    def show(new_left: str, new_right: str | None) -> None:
+        """Load the chosen scenarios, keeping the population the teacher set."""
+        n = room.value.runs[0].spec.population.n_citizens
+        room.set(Classroom(entries[new_left].path, entries[new_right].path if new_right else None, n_citizens=n))
+        sides.set((new_left, new_right))
+
+    params = solara.use_memo(lambda: controls(room.peek(), entries[left], entries[right] if right else None),
+                             [left, right])
+    components = solara.use_memo(
+        lambda: [(NETWORKS[0], 0)] + ([(NETWORKS[1], 0)] if right else []) + [(c, 0) for c in CHART_COMPONENTS],
+        [right])
+    # The layout is keyed by the scenarios: choosing others remounts all of Mesa's controls, so its
+    # sliders and Reset start from the new scenarios (Mesa keeps its parameters from its first render,
+    # and its controls live in the layout's sidebar, which an inner key alone would not remount).
+    with solara.AppLayout(title=_(TITLE)).key(f"{left}|{right}"):
+        with solara.Sidebar():
+            ScenarioCard(entries, left, right, colouring, show)
+            with solara.Details(_("What the sliders do")):
+                LeverHelp(room)
+        SolaraViz(room, components=components, model_params=params, name=_(TITLE), play_interval=PLAY_INTERVAL)
+
+
+@solara.component
+def Layout(children=[]):  # noqa: B006 (Solara's signature for a layout)
+    """No layout around the page: ``Page`` makes its own, keyed by the scenarios (Solara would nest it in one)."""
+    return solara.Column(children=children, gap="0px", style={"height": "100%"})
+
+
+@solara.component
+def ScenarioCard(entries: dict[str, Entry], left: str, right: str | None, colouring: solara.Reactive[str], show):
+    """The picker: a scenario, another to compare with, and what the network's colours show."""
+    items = [{"text": entry.title, "value": key} for key, entry in entries.items()]
+    with solara.Card(_("Scenario")):
+        solara.v.Select(label=_("Scenario"), items=items, v_model=left,
+                        on_v_model=lambda key: show(key, right if right != key else None))
+        Note(entries[left].description)
+        nothing = [{"text": _("nothing: one scenario"), "value": ""}]
+        solara.v.Select(label=_("Compare with"), items=nothing + [i for i in items if i["value"] != left],
+                        v_model=right or "", on_v_model=lambda key: show(left, key or None))
+        if right:
+            Note(entries[right].description)
+            Note(_("Both start from the same citizens and the same seed. The sliders change the scenario on the "
+                   "left; the one on the right runs as its file says."), colour="#555")
+        solara.v.Select(label=_("Colour citizens by"), v_model=colouring.value, on_v_model=colouring.set,
+                        items=[{"text": _(c.label), "value": key} for key, c in COLOURINGS.items()])
+
+
+@solara.component
+def Note(text: str, colour: str = "inherit"):
+    """A short paragraph of the sidebar."""
+    with solara.Div(style={"font-size": "13px", "color": colour, "margin-bottom": "8px"}):
+        solara.Text(text)
+
+
+@solara.component
+def LeverHelp(room: solara.Reactive[Classroom]):
+    """Each slider's value in the model on show (the sliders show none), its meaning, unit and range.
+
+    Plain text, not ``solara.Markdown``: that loads KaTeX, which the offline assets lack.
+    """
+    values = room.value.runs[0].spec.flat()
+    for name in ("n_citizens", *LEVERS):
+        label = _(POPULATION) if name == "n_citizens" else lever_label(name)
+        with solara.Div(style={"font-size": "12px", "margin-bottom": "6px"}):
+            solara.Text(colon(label, value_text(values[name])), style={"font-weight": "bold"})
+            solara.Text(f" ({_slider_range(PARAMS[name])}). {param_help(name)}")
+
+
+def _slider_range(param: Param) -> str:
+    """What the slider offers, in words: '0 to 1', '0 to 3 x', 'yes or no'."""
+    if param.kind is bool:
+        return _("yes or no")
+    low, high = PAGE_RANGES.get(param.name, (param.low, param.high))
+    unit = "" if param.unit in ("-", "0..1") else f" {_(param.unit)}"
+    return _("{low} to {high}").format(low=value_text(low), high=value_text(high)) + unit

@@ -1,0 +1,97 @@
+"""``Classroom``: the Mesa model behind the teacher's page, one scenario or two stepped in lockstep.
+
+Mesa's SolaraViz drives one model: play, step and reset call its ``step``,
+read its ``running`` and rebuild it with ``type(model)(**parameters)``. To
+show "what if we add a redress procedure?", the page needs two runs that
+share everything but the policy: the same seed, so the same citizens, the
+same network and the same warm-up. ``Classroom`` holds them (``runs``) and
+steps them together, so Mesa's controls work on the pair as on one model.
+
+A week on the page lasts at least :data:`FASTEST_WEEK`: Mesa's play
+interval goes down to 1 ms, and a model stepping every few milliseconds
+changes the page's state during every render pass, until the server gives up
+rendering (reacton: "your render loop does not stop") and the page freezes.
+Twenty weeks a second is more than a class can follow anyway.
+
+It also keeps, per run, each citizen's last channel (the model keeps only
+the current week's), updated every week, so the page can colour by channel
+even when it skips weeks it has no time to draw.
+
+>>> room = Classroom("scenarios/supply_front_office.toml", "scenarios/redress_procedure.toml", n_citizens=200)
+>>> room.step(); [run.policy_weeks for run in room.runs]
+[1, 1]
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+
+from crmsim.model.agents import Channel
+from crmsim.model.model import CrmModel
+from crmsim.model.scenario import Scenario, load_scenario
+
+__all__ = ["Classroom", "CLASS_SIZE", "FASTEST_WEEK"]
+
+FASTEST_WEEK = 0.05  # seconds: the shortest a week lasts on the page, whatever Mesa's play interval
+
+# The page opens with a population a class can watch move (and any laptop draws smoothly);
+# the model's own default (model.params) is a thousand.
+CLASS_SIZE = 500
+
+
+class Classroom(mesa.Model):
+    """One scenario, or two in lockstep from the same seed; what the teacher's page shows.
+
+    Args:
+        left: the scenario (a file path or a validated scenario).
+        right: a second scenario to compare with, or None.
+        rng: seed; default: the left scenario's seed. Both runs use it.
+        scenario: Mesa's parameter object, which SolaraViz passes on Reset;
+            handed to the left run (see ``CrmModel``).
+        n_citizens: the population of both runs.
+        **levers: parameter values for the left scenario only; the right
+            one runs as its file says.
+    """
+
+    def __init__(self, left: str | Path | Scenario, right: str | Path | Scenario | None = None, *,
+                 rng: Any = None, scenario: mesa.experimental.scenarios.Scenario | None = None,
+                 n_citizens: int = CLASS_SIZE, **levers: Any) -> None:
+        left_spec = _spec(left).with_values({"n_citizens": n_citizens})
+        if rng is None:
+            rng = scenario.rng if scenario is not None and scenario.rng is not None else left_spec.seed
+        super().__init__(rng=rng)
+        first = CrmModel(left_spec, rng=rng, scenario=scenario, **levers)
+        self.runs = [first]
+        if right is not None:
+            right_spec = _spec(right).with_values({"n_citizens": n_citizens})
+            # Same world: fork the warmed-up model (identical to building it, without a second warm-up).
+            same_world = right_spec.world() == first.spec.world()
+            self.runs.append(first.branch(right_spec) if same_world else CrmModel(right_spec, rng=rng))
+        self.last_channel = [np.full(run.n_citizens, Channel.NONE, dtype=np.int8) for run in self.runs]
+        self.running = True
+        self._last_week = -FASTEST_WEEK
+
+    @property
+    def weeks(self) -> int:
+        """Weeks the policy has run (the same in every run)."""
+        return self.runs[0].policy_weeks
+
+    def step(self) -> None:
+        """One week in every run, then each citizen's last channel; at least FASTEST_WEEK after the last week."""
+        time.sleep(max(0.0, self._last_week + FASTEST_WEEK - time.monotonic()))
+        self._last_week = time.monotonic()
+        for run, last in zip(self.runs, self.last_channel):
+            run.step()
+            week = run.week
+            last[week.gave_up] = Channel.GIVE_UP
+            last[week.served] = week.served_channel  # a request handled this week says more than one given up
+        self.running = all(run.running for run in self.runs)
+
+
+def _spec(scenario: str | Path | Scenario) -> Scenario:
+    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
