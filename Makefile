@@ -1,21 +1,31 @@
-# make run   - set up .venv if needed, then run the baseline and a mediated scenario side by side
+# make run   - set up .venv if needed, then answer the paper's question: every policy against the baseline
 # make test  - set up .venv (and Debian's chromium, for the browser tests) if needed, then run the test suite
 # make bench - the step benchmark (crmsim vs Mesa's virus_on_network)
+# make viz   - show a scenario live in the browser, offline (crmsim viz; Ctrl-C stops it)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test bench odd clean
+.PHONY: run test bench viz odd clean
+
+# The paper's question: every policy and composite against the calibrated baseline,
+# 30 paired runs each (crmsim compare); ends with the verdict table and compare.html.
+POLICIES := faq public_qa community_forum personal_space single_front_office funded_prescribers \
+	redress_procedure transparent_feedback co_design opinion_poll digital_first \
+	new_public_management democratic_governance full_mediation
 
 run: $(STAMP)
-	$(VENV)/bin/crmsim run scenarios/calibrated_baseline.toml scenarios/full_mediation.toml
+	$(VENV)/bin/crmsim compare scenarios/calibrated_baseline.toml $(POLICIES:%=scenarios/%.toml) --reps 30
 
 test: $(STAMP) $(CHROMIUM)
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_step.py
+
+viz: $(STAMP)
+	$(VENV)/bin/crmsim viz
 
 odd: $(STAMP)
 	$(PY) -m crmsim.model.odd

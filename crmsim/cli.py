@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from crmsim.model.limits import MAX_STEPS
-from crmsim.model.text import bounded_int, one_line
+from crmsim.i18n import LANGUAGES, language, locale_language
+from crmsim.model.text import bounded_int, one_line, text_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -164,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=_version(),
                         help="print crmsim's version (and Mesa's) and exit")
+    parser.add_argument("--lang", choices=LANGUAGES, metavar="en|fr",
+                        help="language of verdicts, reports and pages (default: from the locale, LANG=fr_FR.UTF-8 "
+                             "gives French; else English)")
     commands = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND", parser_class=_Parser)
 
     run = commands.add_parser(
@@ -223,8 +227,12 @@ def build_parser() -> argparse.ArgumentParser:
     policies.set_defaults(handler=_cmd_policies)
 
     from crmsim.experiments.commands import register  # sweep, report, rerun
+    from crmsim.experiments.discover_command import register as register_discover  # discover
 
     register(commands)
+    register_discover(commands)
+    from crmsim.viz.serve import register as register_viz; register_viz(commands)  # noqa: E702  viz
+    from crmsim.workshop import register as register_workshop; register_workshop(commands)  # noqa: E702  new-scenario, explain
     return parser
 
 
@@ -261,18 +269,6 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, str):
         return f'"{value}"'
     return repr(value) if isinstance(value, float) else str(value)
-
-
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    """A plain-text table: first column left-aligned, the others right-aligned."""
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-
-    def line(cells: list[str]) -> str:
-        first = cells[0].ljust(widths[0])
-        rest = [cell.rjust(width) for cell, width in zip(cells[1:], widths[1:])]
-        return "  ".join([first, *rest]).rstrip()
-
-    return "\n".join([line(header), *(line(row) for row in rows)])
 
 
 # -- commands ------------------------------------------------------------------------------------
@@ -403,7 +399,25 @@ def _final_metrics(labels: list[str], finals: list[dict[str, float]], fmt: str) 
     else:
         header = ["metric", "value"]
         rows = [[metric, format_value(finals[0][metric])] for metric in METRICS]
-    return "\n" + _table(header, rows) + "\n"
+    table = "\n" + _with_meanings(text_table(header, rows), list(METRICS)) + "\n"
+    if len(finals) > 1:
+        from crmsim.i18n import _
+
+        table += _("(one run each, on the same seed: for differences with their uncertainty, use crmsim compare "
+                   "A.toml B.toml)") + "\n"
+    return table
+
+
+def _with_meanings(table: str, metrics: list[str]) -> str:
+    """Each row of a metrics table followed by what the metric is, its unit and which way is better."""
+    from crmsim.i18n import _
+    from crmsim.model.metrics import INFO
+
+    header, *rows = table.splitlines()
+    width = max(len(line) for line in table.splitlines())
+    meanings = [f"{_(INFO[m].label)} ({_(INFO[m].unit)}, {_(INFO[m].better)})" for m in metrics]
+    return "\n".join([header.ljust(width) + "  " + _("meaning"),
+                      *(row.ljust(width) + "  " + meaning for row, meaning in zip(rows, meanings))])
 
 
 def _check(path: str) -> None:
@@ -483,7 +497,7 @@ def _cmd_warmup(args: argparse.Namespace) -> int:
     table = [[r.metric, format_value(r.start), format_value(r.steady), f"±{format_value(r.band)}",
               "not settled" if r.settled_week >= limit else str(r.settled_week)] for r in rows]
     print()
-    print(_table(["metric", "week 0", "long run", "within", "settled by week"], table))
+    print(text_table(["metric", "week 0", "long run", "within", "settled by week"], table))
     slowest = max(r.settled_week for r in rows)
     print()
     if slowest >= limit:
@@ -552,7 +566,7 @@ def _print_fit(folder: Path, say) -> None:
              f"{r.predictive_low:.3f} to {r.predictive_high:.3f}", "yes" if r.within_tolerance else "NO"]
             for r in fits.itertuples()]
     say("")
-    say(_table(["target", "figure", "model", "90% interval", "within"], rows))
+    say(text_table(["target", "figure", "model", "90% interval", "within"], rows))
     say("")
     say(f"wrote {folder}/: report.html, calibrated_baseline.toml, posterior.parquet, predictive.parquet, fit.csv, "
         f"parameters.csv, generations.csv, history.db")
@@ -610,7 +624,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from crmsim.model.scenario import ScenarioError
 
     try:
-        return args.handler(args)
+        with language(args.lang or locale_language()):
+            return args.handler(args)
     except (CliError, ScenarioError, NetworkFileError) as err:
         print(f"{PROG}: error: {one_line(err)}", file=sys.stderr)
         return EXIT_USAGE

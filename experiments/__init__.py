@@ -15,14 +15,20 @@ One module per job:
 - ``progress``: a bar on a terminal, progress lines in a log;
 - ``interrupt``: SIGTERM stops a sweep the way Ctrl-C does (exit code 143);
 - ``analysis``: confidence intervals, Sobol and Morris indices from saved results;
+- ``compare``: whole scenario files side by side, paired by replicate, with verdicts in plain words;
+- ``discovery``: which lever values keep a condition true (PRIM, CART) and which levers matter
+  (extra-trees feature scores), with EMA Workbench; ``box_scenario`` writes a box as a scenario file;
 - ``rerun``: re-run one saved run and check it bit for bit;
-- ``commands``: the ``sweep``, ``report`` and ``rerun`` subcommands (``register(subparsers)``).
+- ``commands``: the ``sweep``, ``compare``, ``report`` and ``rerun`` subcommands (``register(subparsers)``);
+  ``discover_command``: the ``discover`` subcommand.
 
 Usage::
 
     crmsim sweep experiments/paper_question.toml          # local processes, one per core
     crmsim sweep experiments/paper_question.toml --resume # after a crash or Ctrl-C
     crmsim report results/paper_question/                 # report.html + summary.csv
+    crmsim compare scenarios/calibrated_baseline.toml scenarios/faq.toml   # paired, with verdicts
+    crmsim discover results/discovery/ --where "lost_users < 0.23"         # PRIM boxes, feature scores
     crmsim rerun results/paper_question/ 17               # re-run run 17, compare with the saved rows
 
 On a cluster, start a Dask scheduler and workers that have crmsim installed,

@@ -17,7 +17,9 @@
   mean of its replicates;
 - :func:`morris_indices`: Morris mu, mu* and sigma (``SALib.analyze.morris``);
 - :func:`noise_share`: how much of the spread between design points is the
-  model's own replicate noise, to read the indices with.
+  model's own replicate noise, to read the indices with;
+- :func:`unreliable_indices`: the indices a sample is too small for (outside
+  0..1 beyond their interval, or the largest one known only to +-50%).
 
 A missing value (NaN: a rate with no denominator) is left out of a mean, and
 ``n`` counts the values used; in a difference it drops its pair, and
@@ -47,7 +49,7 @@ from crmsim.experiments.design import Factor, problem_for
 from crmsim.experiments.store import ResultStore
 
 __all__ = ["Results", "load_results", "point_means", "series_bands", "differences", "sobol_indices",
-           "morris_indices", "noise_share", "response"]
+           "morris_indices", "noise_share", "response", "unreliable_indices"]
 
 LEVEL = 0.95
 
@@ -260,3 +262,40 @@ def morris_indices(final: pd.DataFrame, factors: list[Factor] | tuple[Factor, ..
             rows.append({"metric": metric, "factor": name, "mu": result["mu"][j], "mu_star": result["mu_star"][j],
                          "mu_star_conf": result["mu_star_conf"][j], "sigma": result["sigma"][j]})
     return pd.DataFrame(rows, columns=["metric", "factor", "mu", "mu_star", "mu_star_conf", "sigma"]), skipped
+
+
+WIDE = 0.5  # an interval wider than +-50% of the largest index: that index is not pinned down
+
+
+def unreliable_indices(table: pd.DataFrame) -> pd.DataFrame:
+    """The indices of a Sobol or Morris table that its sample is too small to pin down, and why.
+
+    The rule, per metric (every interval is the 95% one SALib bootstraps):
+
+    - ``outside``: a Sobol index (S1 or ST) above 1, or below 0 by more than
+      its interval's half-width: a share of variance can be neither, so the
+      sample is too small (ST = 1.6 at N = 8; a slightly negative S1 whose
+      interval reaches 0 is an unimportant lever, not a problem);
+    - ``wide``: the largest index (ST for Sobol, mu* for Morris) has a
+      half-width over :data:`WIDE` times its value: the lever that matters most
+      is known only to +-50% or worse, so the ranking cannot be trusted.
+
+    Returns one row per problem: metric, factor, index, value, conf, problem.
+    More samples (Sobol: double N; Morris: more trajectories) or replications
+    narrow the intervals.
+    """
+    rows = []
+    sobol = "ST" in table.columns
+    top = "ST" if sobol else "mu_star"
+    for metric, group in table.groupby("metric", sort=False):
+        if sobol:
+            for index in ("S1", "ST"):
+                value, conf = group[index], group[f"{index}_conf"]
+                for _, row in group[(value + conf < 0) | (value > 1)].iterrows():
+                    rows.append((metric, row["factor"], index, row[index], row[f"{index}_conf"], "outside"))
+        if group[top].isna().all():
+            continue
+        row = group.loc[group[top].idxmax()]
+        if row[f"{top}_conf"] > WIDE * abs(row[top]):
+            rows.append((metric, row["factor"], top, row[top], row[f"{top}_conf"], "wide"))
+    return pd.DataFrame(rows, columns=["metric", "factor", "index", "value", "conf", "problem"])

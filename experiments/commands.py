@@ -27,9 +27,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from crmsim.model.text import one_line, positive_int
+from crmsim.model.limits import MAX_STEPS
+from crmsim.model.text import bounded_int, one_line, positive_int
 
-__all__ = ["register", "sweep", "report", "rerun"]
+__all__ = ["register", "sweep", "compare", "report", "rerun", "verdict_table"]
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -54,21 +55,40 @@ def register(subparsers: Any) -> None:
                     "chunk to results/<experiment>/ as it completes.")
     p.add_argument("experiment", metavar="EXP.toml", help="experiment file, e.g. experiments/paper_question.toml")
     p.add_argument("--resume", action="store_true", help="finish a sweep that stopped: skip the runs already saved")
-    backend = p.add_mutually_exclusive_group()
-    backend.add_argument("--sequential", action="store_true", help="run in this process, one run after another")
-    backend.add_argument("--dask", metavar="local|tcp://HOST:PORT",
-                         help="run on Dask: 'local' starts a LocalCluster on 127.0.0.1, an address connects to a "
-                              "running scheduler")
-    p.add_argument("--workers", type=positive_int, metavar="N",
-                   help="local processes (default: one per core), or LocalCluster workers with --dask local; "
-                        "at most the number of usable cores (a larger N is lowered to it, with a warning)")
-    p.add_argument("--chunk-size", type=positive_int, metavar="N",
-                   help="runs sent to a worker at once (default: about 20 chunks per worker, at most 25 runs)")
+    _engine_options(p)
     p.add_argument("--out", default="results", metavar="DIR", help="results root (default: results/)")
     p.add_argument("--quiet", action="store_true",
                    help="no progress and no summary line (progress: a bar when stderr is a terminal, else a line "
                         "every 10%% of the runs or 30 s)")
     p.set_defaults(handler=sweep)
+
+    p = subparsers.add_parser(
+        "compare", help="run scenario files with the same seeds and compare them with 95%% intervals "
+                        "(crmsim compare scenarios/calibrated_baseline.toml scenarios/redress_procedure.toml)",
+        description="Run every scenario file --reps times with the same replicate seeds (common random numbers: "
+                    "replicate r of every file shares its population, network and warm-up), then compare each "
+                    "file with the first: means with 95% intervals, paired differences, a verdict per metric, "
+                    "bands over time and who gains and who loses by digital skill. Writes compare.html (offline) "
+                    "and compare.csv, and prints the verdicts. Runs already saved for the same files are reused.",
+        epilog="examples:\n  crmsim compare scenarios/calibrated_baseline.toml scenarios/redress_procedure.toml\n"
+               "  crmsim compare scenarios/calibrated_baseline.toml scenarios/faq.toml scenarios/public_qa.toml "
+               "--reps 50\n  crmsim --lang fr compare scenarios/calibrated_baseline.toml scenarios/digital_first.toml",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO.toml",
+                   help="two or more scenario files; the first is the reference")
+    p.add_argument("--reps", type=bounded_int(2, 100_000), default=30, metavar="N",
+                   help="runs per scenario, paired across scenarios (default: 30; at least 2)")
+    p.add_argument("--steps", type=bounded_int(1, MAX_STEPS), metavar="N",
+                   help="weeks recorded after the warm-up (default: each file's `steps`)")
+    p.add_argument("--seed", type=bounded_int(0, 2**63 - 1), metavar="S",
+                   help="master seed of the replicates (default: the first file's `seed`)")
+    _engine_options(p)
+    p.add_argument("--out", default="results/compare", metavar="DIR",
+                   help="where the comparison's folder goes (default: results/compare/)")
+    p.add_argument("--fresh", action="store_true",
+                   help="discard runs saved by an earlier comparison of these files (e.g. after editing one)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(handler=compare, resume=False)
 
     p = subparsers.add_parser(
         "report", help="write report.html (offline) and summary.csv for a sweep's results",
@@ -85,6 +105,20 @@ def register(subparsers: Any) -> None:
     p.add_argument("results", metavar="results/EXPERIMENT/", help="a sweep's results folder")
     p.add_argument("run_id", metavar="RUN_ID", help="the run id (column run_id of the results)")
     p.set_defaults(handler=rerun)
+
+
+def _engine_options(p: argparse.ArgumentParser) -> None:
+    """Where the runs go: --sequential, --dask or local --workers, and --chunk-size."""
+    backend = p.add_mutually_exclusive_group()
+    backend.add_argument("--sequential", action="store_true", help="run in this process, one run after another")
+    backend.add_argument("--dask", metavar="local|tcp://HOST:PORT",
+                         help="run on Dask: 'local' starts a LocalCluster on 127.0.0.1, an address connects to a "
+                              "running scheduler")
+    p.add_argument("--workers", type=positive_int, metavar="N",
+                   help="local processes (default: one per core), or LocalCluster workers with --dask local; "
+                        "at most the number of usable cores (a larger N is lowered to it, with a warning)")
+    p.add_argument("--chunk-size", type=positive_int, metavar="N",
+                   help="runs sent to a worker at once (default: about 20 chunks per worker, at most 25 runs)")
 
 
 # --- sweep ------------------------------------------------------------------------------------
@@ -116,13 +150,22 @@ def _evaluator(args: argparse.Namespace) -> tuple[Any, str | None]:
 
 def sweep(args: argparse.Namespace) -> int:
     """Handler of ``sweep``."""
-    from crmsim.experiments.interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, sigterm_as_interrupt
     from crmsim.experiments.spec import SpecError, load_experiment
 
     try:
         experiment = load_experiment(args.experiment)
+    except SpecError as err:
+        return _fail(str(err))
+    return _run_experiment(args, experiment)
+
+
+def _run_experiment(args: argparse.Namespace, experiment: Any) -> int:
+    """Run an experiment's unsaved runs on the engine the options ask for; Ctrl-C and SIGTERM stop it cleanly."""
+    from crmsim.experiments.interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, sigterm_as_interrupt
+
+    try:
         evaluator, warning = _evaluator(args)
-    except (SpecError, ValueError) as err:
+    except ValueError as err:
         return _fail(str(err))
     if warning is not None:
         _warn(warning)
@@ -193,6 +236,89 @@ def _sweep(args: argparse.Namespace, experiment: Any, evaluator: Any) -> int:
     return 0
 
 
+# --- compare ----------------------------------------------------------------------------------
+
+
+def compare(args: argparse.Namespace) -> int:
+    """Handler of ``compare``: run (or reuse) the paired runs, then write compare.html and compare.csv."""
+    from crmsim.experiments.compare import comparison_experiment
+    from crmsim.experiments.spec import SpecError
+    from crmsim.experiments.store import ResultStore, StoreError
+
+    if len(args.scenarios) < 2:
+        return _fail(f"SCENARIO.toml: got one file ({args.scenarios[0]}); allowed: two or more, the first being "
+                     f"the reference, e.g. crmsim compare scenarios/calibrated_baseline.toml scenarios/faq.toml")
+    try:
+        experiment = comparison_experiment(args.scenarios, args.reps, args.steps, args.seed)
+    except SpecError as err:
+        return _fail(str(err).removeprefix("crmsim compare: "))
+    store = ResultStore(Path(args.out) / experiment.name)
+    if store.exists():
+        if args.fresh:
+            try:
+                store.discard_all()
+            except StoreError as err:
+                return _fail(str(err))
+        else:
+            args.resume = True  # the same files, reps and seed: the runs already saved are reused
+    code = _run_experiment(args, experiment)
+    if code == 2 and store.exists() and not args.fresh:
+        print(f"crmsim: hint: to replace the earlier comparison in {store.root}/, add --fresh", file=sys.stderr)
+    if code != 0:
+        return code
+    return _write_comparison(args, store.root)
+
+
+def _write_comparison(args: argparse.Namespace, root: Path) -> int:
+    from crmsim.experiments.analysis import load_results
+    from crmsim.experiments.compare import analyse
+    from crmsim.experiments.store import StoreError, atomic_write
+    from crmsim.viz.compare_report import render_comparison
+
+    try:
+        comparison = analyse(load_results(root))
+    except StoreError as err:
+        return _fail(str(err))
+    page = render_comparison(comparison, args.scenarios)
+    written = [atomic_write(root / "compare.html", lambda p: p.write_text(page, encoding="utf-8")),
+               atomic_write(root / "compare.csv", lambda p: comparison.table().to_csv(p, index=False))]
+    print(verdict_table(comparison))
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def verdict_table(comparison: Any) -> str:
+    """The terminal's verdicts: every metric for two or three scenarios, else the headline metrics per scenario."""
+    from crmsim.experiments.compare import HEADLINE_TABLE, OVERALL, judgement, metric_label
+    from crmsim.i18n import _, number
+    from crmsim.model.text import text_table
+
+    def cell(scenario: str, metric: str) -> str:
+        d = comparison.diff(scenario, metric)
+        if d is None or not d["n_pairs"]:
+            return "-"
+        judged = judgement(metric, d)
+        clear = d["n_pairs"] >= 2 and (d["ci_low"] > 0 or d["ci_high"] < 0)
+        mark = _(judged) if judged else ("" if clear else "~")
+        return f"{'+' if d['difference'] >= 0 else '-'}{number(abs(d['difference']))} {mark}".rstrip()
+
+    legend = _("better / worse: the 95% interval of the paired difference excludes 0; ~: no clear difference")
+    others = comparison.labels[1:]
+    if len(others) <= 2:
+        header = [_("metric"), *comparison.labels, *(f"{o} - {comparison.reference}" for o in others)]
+        rows = []
+        for metric in OVERALL:
+            means = [comparison.mean(s, metric) for s in comparison.labels]
+            rows.append([metric_label(metric), *("-" if m is None else number(m["mean"]) for m in means),
+                         *(cell(o, metric) for o in others)])
+    else:
+        header = [_("difference to {reference}").format(reference=comparison.reference),
+                  *(metric_label(m) for m in HEADLINE_TABLE)]
+        rows = [[o, *(cell(o, m) for m in HEADLINE_TABLE)] for o in others]
+    return f"{text_table(header, rows)}\n({legend}; {comparison.replications} paired runs each)"
+
+
 # --- report -----------------------------------------------------------------------------------
 
 
@@ -203,7 +329,7 @@ def report(args: argparse.Namespace) -> int:
     try:
         from crmsim.viz.report import write_report
 
-        written = write_report(args.results)
+        written = write_report(args.results, on_warning=_warn)  # e.g. too few samples for Sobol indices
     except StoreError as err:
         return _fail(str(err))
     except OSError as err:

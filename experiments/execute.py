@@ -25,7 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["RunTask", "Chunk", "RunError", "run_one", "run_chunk", "COLUMNS"]
+__all__ = ["RunTask", "Chunk", "RunError", "run_one", "run_chunk", "COLUMNS", "SCENARIO_FACTOR"]
+
+SCENARIO_FACTOR = "scenario"  # a factor whose values are whole scenario files (experiments.spec)
 
 # Key columns of every results row, before the factor columns.
 KEY_COLUMNS = ("kind", "run_id", "point", "replicate", "seed")
@@ -56,17 +58,25 @@ class Chunk:
     every_step: tuple[str, ...]
     final: tuple[str, ...]
     tasks: tuple[RunTask, ...]
+    scenarios: tuple[tuple[str, dict[str, Any]], ...] = ()  # vary.scenario: each file's scenario by label
 
 
 def run_one(task: RunTask, base: dict[str, Any], paths: dict[str, str], every_step: tuple[str, ...],
-            final: tuple[str, ...]) -> pd.DataFrame:
-    """Run one task and return its tidy rows (series, then final)."""
+            final: tuple[str, ...], scenarios: dict[str, dict[str, Any]] | None = None) -> pd.DataFrame:
+    """Run one task and return its tidy rows (series, then final).
+
+    A task whose values name a ``scenario`` (``vary.scenario``) starts from
+    that file's scenario in ``scenarios`` instead of ``base``.
+    """
     from crmsim.model.model import CrmModel
     from crmsim.model.scenario import parse_scenario
 
     values = dict(task.values)
+    if SCENARIO_FACTOR in values:
+        base = (scenarios or {})[values[SCENARIO_FACTOR]]
     scenario = parse_scenario(base, "<base scenario>").with_values(
-        {paths[name]: value for name, value in values.items()}, source=f"<run {task.run_id}>")
+        {paths[name]: value for name, value in values.items() if name != SCENARIO_FACTOR},
+        source=f"<run {task.run_id}>")
     table = CrmModel(scenario, rng=task.seed).run()
     steps = table["step"].to_numpy(np.int64)
     last = table.iloc[-1]
@@ -97,7 +107,7 @@ def run_chunk(chunk: Chunk) -> pd.DataFrame:
     frames = []
     for task in chunk.tasks:
         try:
-            frames.append(run_one(task, chunk.base, paths, chunk.every_step, chunk.final))
+            frames.append(run_one(task, chunk.base, paths, chunk.every_step, chunk.final, dict(chunk.scenarios)))
         except Exception as err:
             text = " ".join(str(err).split())
             raise RunError(f"run {task.run_id} (point {task.point}, replicate {task.replicate}, seed {task.seed}): "

@@ -73,7 +73,7 @@ def rows_of_run(root: str | Path, run_id: int) -> tuple[pd.DataFrame, pd.DataFra
     values = {f["name"]: point[f["name"]] for f in manifest["factors"]}
     task = task_for(run_id, values, reps, manifest["master_seed"])
     fresh = run_one(task, manifest["base_scenario"], manifest["paths"], tuple(manifest["every_step"]),
-                    tuple(manifest["final"]))
+                    tuple(manifest["final"]), manifest.get("scenarios") or {})
     return saved, fresh, manifest
 
 

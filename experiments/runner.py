@@ -132,7 +132,14 @@ def chunk_sizes(pending: int, workers: int, chunk_size: int | None = None) -> li
 
 def _fingerprint(experiment: Experiment) -> dict[str, Any]:
     spec = experiment.spec.model_dump(mode="json", exclude={"description"})
-    return {"spec": spec, "base_scenario": experiment.base.model_dump(mode="json", exclude_none=True)}
+    fingerprint = {"spec": spec, "base_scenario": _dump(experiment.base)}
+    if experiment.scenarios:  # vary.scenario: the files' contents, so an edited file is noticed
+        fingerprint["scenarios"] = {label: _dump(s) for label, s in experiment.scenarios.items()}
+    return fingerprint
+
+
+def _dump(scenario: Any) -> dict[str, Any]:
+    return scenario.model_dump(mode="json", exclude_none=True)
 
 
 def identity(experiment: Experiment) -> str:
@@ -154,6 +161,7 @@ def _new_manifest(experiment: Experiment) -> dict[str, Any]:
         "spec_file": experiment.source,
         "spec": fingerprint["spec"],
         "base_scenario": fingerprint["base_scenario"],
+        "scenarios": fingerprint.get("scenarios", {}),
         "factors": [f.to_dict() for f in experiment.factors],
         "paths": experiment.paths,
         "design": experiment.spec.design.model_dump(mode="json"),
@@ -178,9 +186,9 @@ def _check_same(store: ResultStore, manifest: dict[str, Any], experiment: Experi
                          f"finish it with the code that started it (version {manifest.get('code_version')}), "
                          f"or sweep into another --out")
     fingerprint = _fingerprint(experiment)
-    for key in ("spec", "base_scenario"):
-        if manifest.get(key) != fingerprint[key]:
-            what = "experiment file" if key == "spec" else "base scenario"
+    for key in ("spec", "base_scenario", "scenarios"):
+        if manifest.get(key, {}) != fingerprint.get(key, {}):
+            what = {"spec": "experiment file", "base_scenario": "base scenario", "scenarios": "scenario files"}[key]
             raise StoreError(f"{store.root}: the {what} changed since this sweep started ({experiment.source}); "
                              f"finish it with the old file, or sweep into another --out")
     stored = store.read_design(manifest)
@@ -270,7 +278,8 @@ def _sweep(experiment: Experiment, store: ResultStore, evaluator: Evaluator, res
     # Chunks are made as the evaluator asks for them: a big sweep never holds every task at once.
     sizes = chunk_sizes(total - len(done), evaluator.workers, chunk_size)
     pending = (t for t in tasks_for(experiment) if t.run_id not in done)
-    shared = dict(base=manifest["base_scenario"], paths=tuple(experiment.paths.items()),
+    shared = dict(base=manifest["base_scenario"], scenarios=tuple(manifest.get("scenarios", {}).items()),
+                  paths=tuple(experiment.paths.items()),
                   every_step=tuple(experiment.spec.outputs.every_step), final=tuple(experiment.spec.outputs.final))
     chunks = (Chunk(**shared, tasks=tuple(itertools.islice(pending, size))) for size in sizes)
     mark = {"identity": manifest.get("identity"), "experiment": experiment.name}

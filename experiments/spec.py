@@ -12,7 +12,11 @@ In ``[set]`` and ``[vary]`` a key is a scenario field: a parameter name
 own dotted keys (``levers.faq_quality = ...``) and quoted keys
 (``"levers.faq_quality" = ...``) both work. A varied parameter takes a list of
 values or a range table ``{ low = 0.0, high = 1.0 }`` (plus ``levels = N``
-in a full factorial). Every value is checked against the model's allowed
+in a full factorial). ``vary.scenario = ["a.toml", "b.toml"]`` varies whole
+scenario files (paths relative to the experiment file; the top-level
+``scenario`` may then be left out): each run starts from its file, with
+``[set]`` on top, and is labelled by the file's name (``crmsim compare`` is
+such an experiment). Every value is checked against the model's allowed
 range before anything runs, a file named in ``[set]`` or ``[vary]``
 (``network_file``) is found relative to the experiment file and must exist,
 and a design too big to build or run (see ``experiments.limits``) is refused
@@ -34,7 +38,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
@@ -42,6 +46,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from crmsim.experiments.design import DESIGNS, Design, Factor, design_size, make_design
+from crmsim.experiments.execute import SCENARIO_FACTOR
 from crmsim.experiments.limits import too_big
 from crmsim.experiments.seeds import sampler_seed
 from crmsim.model.metrics import HEADLINE, METRICS
@@ -49,7 +54,8 @@ from crmsim.model.params import PARAMS
 from crmsim.model.scenario import FIELD_PATHS, Scenario, ScenarioError, field_path, load_scenario, parse_scenario
 from crmsim.model.text import read_toml
 
-__all__ = ["SpecError", "ExperimentSpec", "Experiment", "load_experiment", "parse_experiment", "RESERVED_COLUMNS"]
+__all__ = ["SpecError", "ExperimentSpec", "Experiment", "load_experiment", "parse_experiment", "RESERVED_COLUMNS",
+           "SCENARIO_FACTOR"]
 
 # Columns of the results tables; a varied parameter may not take one of these names.
 RESERVED_COLUMNS = ("kind", "run_id", "point", "replicate", "seed", "step", "metric", "value")
@@ -150,7 +156,7 @@ class ExperimentSpec(BaseModel):
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)]
     description: str = ""
-    scenario: str
+    scenario: str | None = None  # required unless vary.scenario lists the scenario files
     steps: Annotated[int, Field(ge=1, le=100_000)] | None = None
     replications: Annotated[int, Field(ge=1, le=100_000)] = 1
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
@@ -174,7 +180,8 @@ class RangeSpec(BaseModel):
 _ALLOWED = {
     "name": "letters, digits, '_', '-' and '.', starting with a letter or digit (it names the results folder)",
     "description": "text",
-    "scenario": "the path of a scenario file, relative to the experiment file",
+    "scenario": "the path of a scenario file, relative to the experiment file (or vary.scenario = [files])",
+    "vary.scenario": "a list of scenario files, relative to the experiment file, e.g. [\"../scenarios/faq.toml\"]",
     "steps": f"{_INT} from 1 to 100000",
     "replications": f"{_INT} from 1 to 100000",
     "seed": f"{_INT} from 0 to 9223372036854775807",
@@ -423,6 +430,7 @@ class Experiment:
     factors: tuple[Factor, ...]
     paths: dict[str, str]
     raw: dict[str, Any]
+    scenarios: dict[str, Scenario] = field(default_factory=dict)  # vary.scenario: each file by its label
 
     @property
     def name(self) -> str:
@@ -453,6 +461,8 @@ def _check_memory(base: Scenario, factors: list[Factor], paths: dict[str, str], 
 
     values = base.flat()
     for factor in factors:
+        if factor.name not in paths:  # vary.scenario: each file is checked as the base
+            continue
         name = paths[factor.name].rsplit(".", 1)[-1]
         if name in SIZE_FIELDS:
             values[name] = max(factor.values) if factor.values is not None else factor.high
@@ -484,25 +494,29 @@ def parse_experiment(data: dict[str, Any], source: str = "<experiment>", base_di
         raise SpecError(f"{source}: outputs: every_step and at_end are both empty, so no metric would be kept; "
                         f"allowed: at least one metric in either (e.g. at_end = \"all\")")
 
+    files = spec.vary.get(SCENARIO_FACTOR)
+    if spec.scenario is None and files is None:
+        raise SpecError(f"{source}: scenario: missing; expected {_ALLOWED['scenario']}")
+    if files is not None and spec.design.kind != "full_factorial":
+        raise SpecError(f"{source}: vary.scenario: whole scenario files can only be compared in a full factorial; "
+                        f"allowed: design kind = \"full_factorial\" (the default)")
+    scenario_files = _scenario_files(files, base_dir, source) if files is not None else {}
+
     # The base scenario.
-    if inline_scenario is not None:
+    if spec.scenario is None:
+        base = next(iter(scenario_files.values()))
+    elif inline_scenario is not None:
         try:
             base = parse_scenario(inline_scenario, f"{source}: scenario")
         except ScenarioError as err:
             raise SpecError(str(err)) from None
     else:
-        scenario_path = Path(base_dir) / spec.scenario
-        if not scenario_path.is_file():
-            raise SpecError(f"{source}: scenario: no such file {str(scenario_path)!r}; allowed: "
-                            f"{_ALLOWED['scenario']}")
-        try:
-            base = load_scenario(scenario_path)
-        except ScenarioError as err:
-            raise SpecError(f"{source}: scenario: {err}") from None
+        base = _scenario_file(spec.scenario, base_dir, source, "scenario")
 
-    # Values set for every run, then the steps.
+    # Values set for every run, then the steps (on the base, and on each varied scenario file).
     seen: dict[str, str] = {}
     tag = "<experiment>"
+    settings: dict[str, Any] = {}
     for key, value in _flatten(spec.set, leaf_tables=False).items():
         canonical = _resolve_key(key, f"set.{key}", source, seen)
         if canonical in FILE_FIELDS:
@@ -512,14 +526,22 @@ def parse_experiment(data: dict[str, Any], source: str = "<experiment>", base_di
             base = base.with_values({canonical: _normalise(value, kind)}, source=tag)
         except ScenarioError as err:
             raise SpecError(f"{source}: set.{key}: {_scenario_text(err, tag)}") from None
+        settings[canonical] = _normalise(value, kind)
     if spec.steps is not None:
         if "steps" in seen:
             raise SpecError(f"{source}: set.steps: the same field as steps; allowed: steps once, at the top")
         base = base.with_values({"steps": spec.steps})
+        settings["steps"] = spec.steps
+    scenarios = {label: scenario.with_values(settings, source=tag) for label, scenario in scenario_files.items()}
+    if scenarios:
+        base = scenarios[next(iter(scenarios))] if spec.scenario is None else base
 
     # The varied parameters.
     factors, paths = [], {}
     for key, value in _flatten(spec.vary, leaf_tables=True).items():
+        if key == SCENARIO_FACTOR:
+            factors.append(Factor(SCENARIO_FACTOR, values=tuple(scenarios)))
+            continue
         canonical = _resolve_key(key, f"vary.{key}", source, seen)
         if canonical in FILE_FIELDS and isinstance(value, list):
             value = [_file_beside(v, base_dir, source, f"vary.{key}[{i}]") for i, v in enumerate(value)]
@@ -529,8 +551,39 @@ def parse_experiment(data: dict[str, Any], source: str = "<experiment>", base_di
         raise SpecError(f"{source}: vary: a {spec.design.kind} design needs at least one parameter to vary; "
                         f"allowed: {_ALLOWED['vary']}")
     _check_size(spec, tuple(factors), source)
-    _check_memory(base, factors, paths, source)
-    return Experiment(spec=spec, source=source, base=base, factors=tuple(factors), paths=paths, raw=data)
+    for scenario in scenarios.values() or (base,):
+        _check_memory(scenario, factors, paths, source)
+    return Experiment(spec=spec, source=source, base=base, factors=tuple(factors), paths=paths, raw=data,
+                      scenarios=scenarios)
+
+
+def _scenario_files(files: Any, base_dir: str | Path, source: str) -> dict[str, Scenario]:
+    """``vary.scenario``: each listed scenario file, loaded, labelled by its file name's stem (as people name it;
+    a name given twice gets -2, -3 ...)."""
+    where = f"vary.{SCENARIO_FACTOR}"
+    if not isinstance(files, list) or not files or not all(isinstance(f, str) and f for f in files):
+        raise SpecError(f"{source}: {where}: got {files!r}; allowed: {_ALLOWED[where]}")
+    loaded: dict[str, Scenario] = {}
+    for i, name in enumerate(files):
+        scenario = _scenario_file(name, base_dir, source, f"{where}[{i}]", _ALLOWED[where])
+        stem = Path(name).stem
+        label, copy = stem, 2
+        while label in loaded:  # the same name twice (a file compared with itself): stem-2, stem-3 ...
+            label, copy = f"{stem}-{copy}", copy + 1
+        loaded[label] = scenario
+    return loaded
+
+
+def _scenario_file(name: str, base_dir: str | Path, source: str, where: str,
+                   allowed: str = _ALLOWED["scenario"]) -> Scenario:
+    """A scenario file named in an experiment (relative to the experiment file), loaded; SpecError if not."""
+    path = Path(name) if Path(name).is_absolute() else Path(base_dir) / name
+    if not path.is_file():
+        raise SpecError(f"{source}: {where}: no such file {os.path.abspath(path)!r}; allowed: {allowed}")
+    try:
+        return load_scenario(path)
+    except ScenarioError as err:
+        raise SpecError(f"{source}: {where}: {err}") from None
 
 
 def load_experiment(path: str | Path) -> Experiment:

@@ -168,6 +168,7 @@ class _Manifest(BaseModel):
     experiment: str
     spec: dict[str, Any]
     base_scenario: dict[str, Any]
+    scenarios: dict[str, dict[str, Any]] = {}  # vary.scenario: each file's scenario; absent in older sweeps
     factors: list[dict[str, Any]]
     paths: dict[str, str]
     design: dict[str, Any]
@@ -207,9 +208,11 @@ def _manifest_problem(data: Any) -> str | None:
             Factor.from_dict(factor)
         except (TypeError, ValueError) as err:
             return f"factors[{i}]: {_reason(err)}"
-    names = [f["name"] for f in manifest.factors]
+    names = [f["name"] for f in manifest.factors if not (f["name"] == "scenario" and manifest.scenarios)]
     if names != list(manifest.paths):
         return f"paths: names {list(manifest.paths)} differ from the factors' {names}"
+    if manifest.scenarios and "scenario" not in {f["name"] for f in manifest.factors}:
+        return "scenarios: given, but no factor named 'scenario' varies them"
     return None
 
 
@@ -439,6 +442,20 @@ class ResultStore:
         for folder in (self.parts_dir, self.root):
             with contextlib.suppress(OSError):
                 folder.rmdir()  # only if empty
+
+    def discard_all(self) -> None:
+        """Remove every saved run of this sweep (its parts, manifest and design): ``compare --fresh``.
+
+        Only files a sweep writes are removed, under the sweep's lock, so a
+        sweep still writing here is refused rather than cut short.
+        """
+        with self.lock():
+            for part in self.part_files():
+                part.unlink()
+            self.remove_temporary()
+            for path in (self.manifest_path, self.design_path):
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
 
     def check_writable(self) -> None:
         """StoreError (one line) if results cannot be written at ``root``; leaves no folder or file behind."""

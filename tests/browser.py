@@ -47,3 +47,48 @@ class RequestLog:
             parts = urlsplit(url)
             return parts.scheme in {"file", "data", "blob", "about"} or parts.hostname in LOCAL_HOSTS
         return [url for url in self.urls if not local(url)]
+
+
+# Every text of each plotly figure with its box, in page pixels. Plotly names each axis's
+# groups after it (xtick, x2tick, g-y3title ...), hence the prefix/suffix selectors.
+TEXT_BOXES = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map((plot) => {
+  const selector = 'g[class^="x"][class$="tick"] > text, g[class^="y"][class$="tick"] > text, '
+                 + 'g[class^="g-x"][class$="title"] text, g[class^="g-y"][class$="title"] text, '
+                 + '.colorbar text, .annotation-text, .legendtext, .gtitle';
+  const frame = plot.getBoundingClientRect();
+  const boxes = [];
+  for (const el of new Set(plot.querySelectorAll(selector))) {
+    const r = el.getBoundingClientRect();
+    if (!el.textContent.trim() || r.width < 1 || r.height < 1) continue;
+    boxes.push({text: el.textContent, cls: el.getAttribute('class') || el.parentNode.getAttribute('class'),
+                x0: r.left, y0: r.top, x1: r.right, y1: r.bottom});
+  }
+  return {frame: {x0: frame.left, x1: frame.right}, boxes,
+          svg: plot.querySelectorAll('.main-svg').length};
+})"""
+
+
+def figure_texts(page) -> list[dict]:
+    """Per plotly figure of ``page``: its horizontal extent, its text boxes and its SVG count."""
+    return page.evaluate(TEXT_BOXES)
+
+
+def overlaps(boxes: list[dict], tolerance: float = 1.0) -> list[str]:
+    """Every pair of text boxes that intersect by more than ``tolerance`` pixels both ways."""
+    found = []
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            if (min(a["x1"], b["x1"]) - max(a["x0"], b["x0"]) > tolerance
+                    and min(a["y1"], b["y1"]) - max(a["y0"], b["y0"]) > tolerance):
+                found.append(f"{a['text']!r} ({a['cls']}) overlaps {b['text']!r} ({b['cls']})")
+    return found
+
+
+def text_problems(page) -> list[str]:
+    """Overlapping texts, and texts spilling out of their figure, in every plotly figure of ``page``."""
+    problems = []
+    for i, figure in enumerate(figure_texts(page)):
+        problems += [f"figure {i}: {text}" for text in overlaps(figure["boxes"])]
+        problems += [f"figure {i}: {b['text']!r} outside the figure" for b in figure["boxes"]
+                     if b["x0"] < figure["frame"]["x0"] - 1 or b["x1"] > figure["frame"]["x1"] + 1]
+    return problems

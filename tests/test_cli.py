@@ -180,9 +180,12 @@ def test_run_several_scenarios_side_by_side(tmp_path: Path):
     header = next(line for line in lines if line.startswith("metric"))
     assert header.split()[1:3] == ["supply_front_office", "full_mediation"]
     assert "change" in header
-    rows = {line.split()[0]: line.split()[1:] for line in lines if line.split()[:1] and line.split()[0] in METRICS}
+    rows = {line.split()[0]: line.split()[1:4] for line in lines if line.split()[:1] and line.split()[0] in METRICS}
     assert set(rows) == set(METRICS)
     assert all(len(cells) == 3 for cells in rows.values())
+    meaning = next(line for line in lines if line.startswith("redress_success"))
+    assert meaning.endswith("Redress success (share of cases, higher is better)")  # metrics.INFO, for people
+    assert any("crmsim compare" in line for line in lines)  # one run each: where to get the uncertainty
     table = pd.read_parquet(out)
     assert len(table) == 2 * 4
     assert table.columns[0] == "scenario"
@@ -194,7 +197,7 @@ def test_run_three_scenarios_has_no_change_column():
     code, out, _ = call("run", *files, "--steps", "1")
     assert code == 0
     header = next(line for line in out.splitlines() if line.startswith("metric"))
-    assert header.split() == ["metric", "faq", "public_qa", "community_forum"]
+    assert header.split() == ["metric", "faq", "public_qa", "community_forum", "meaning"]
 
 
 def test_run_checks_every_scenario_before_running_any(tmp_path: Path):

@@ -1,7 +1,7 @@
-"""An HTML report of a sweep's saved results, that opens offline.
+"""An HTML report of a sweep's saved results, that opens offline and reads without the code.
 
-``write_report("results/<experiment>/")`` reads the results (never runs a
-model) and writes, in that folder:
+``write_report("results/<experiment>/", lang="fr")`` reads the results (never
+runs a model) and writes, in that folder:
 
 - ``report.html``: plotly figures with plotly's JavaScript embedded once
   (``include_plotlyjs=True``), so the page needs no network;
@@ -10,37 +10,46 @@ model) and writes, in that folder:
   factor is a list of values, e.g. policies against the supply front office),
   paired by replicate: the mean of the per-replicate differences, its 95% t
   interval and the number of pairs;
-- ``sensitivity.csv``: Sobol or Morris indices (for those designs).
+- ``sensitivity.csv``: Sobol or Morris indices (for those designs);
+- ``feature_scores.csv``: which levers matter for each metric (extra trees).
 
 Each file is written atomically, as the store writes its parts (a temporary
 file in the same folder, then ``os.replace``): a report stopped halfway, or
 read while being rewritten, never leaves a half-written page or table.
 
-The figures: means with 95% CIs per design point (or, for many points, the
-run means against each varied parameter), paired differences from the baseline,
-time-series bands, heatmaps over two varied parameters, Sobol S1/ST bars with
-their CIs, Morris mu* against sigma.
+A person reads every metric by its label, unit and direction
+(``crmsim.model.metrics.INFO``) and every lever by its label, in English or
+French (:mod:`crmsim.i18n`: the texts are translated when the page is
+written). Every kept metric is charted, in groups (trust, knowledge and
+equality, take-up, redress, cost and use, skill quartiles), as small multiples
+(:mod:`crmsim.viz.report_charts`). Sensitivity indices come with their 95%
+intervals, and a warning when the sample is too small for them
+(:func:`crmsim.experiments.analysis.unreliable_indices`), also passed to
+``on_warning`` so that ``crmsim report`` prints it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
-import plotly.colors
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from crmsim.experiments import analysis
 from crmsim.experiments.store import atomic_write
-from crmsim.model.metrics import HEADLINE
+from crmsim.i18n import _, current, language, number, percent
+from crmsim.labels import (colon, factor_label, listing, metric_better, metric_groups, metric_label, metric_reading,
+                           metric_unit, value_text)
+from crmsim.model.metrics import INFO
+from crmsim.viz import report_charts as charts
 
 __all__ = ["write_report"]
 
-MANY_POINTS = 40  # above this, per-point charts become scatter plots against each factor
+MANY_POINTS = 40  # above this, or in a sampled design, each metric is charted against the levers' ranges
 MANY_BANDS = 24  # above this, time series show one band over all runs
 
 
@@ -49,159 +58,102 @@ def _write_csv(table: pd.DataFrame, path: Path) -> Path:
     return atomic_write(path, lambda temp: table.to_csv(temp, index=False))
 
 
-def _fmt(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, (float, np.floating)) else str(value)
+class _Page:
+    """The report's body as it is built: headings (with a table of contents), paragraphs and figures."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.contents: list[tuple[str, str]] = []
+        self.figures = 0
+
+    def heading(self, title: str, level: int = 2) -> None:
+        if level == 2:
+            anchor = f"s{len(self.contents) + 1}"
+            self.contents.append((anchor, title))
+            self.parts.append(f"<h2 id='{anchor}'>{html.escape(title)}</h2>")
+        else:
+            self.parts.append(f"<h{level}>{html.escape(title)}</h{level}>")
+
+    def text(self, text: str) -> None:
+        self.parts.append(f"<p>{html.escape(text)}</p>")
+
+    def raw(self, markup: str) -> None:
+        self.parts.append(markup)
+
+    def figure(self, fig: go.Figure) -> None:
+        """The figure, with plotly's JavaScript embedded in the first one only."""
+        fig.update_layout(font=dict(family="system-ui, sans-serif"), hoverlabel=dict(namelength=-1))
+        self.parts.append(fig.to_html(full_html=False, include_plotlyjs=self.figures == 0,
+                                      config={"displaylogo": False, "responsive": True}))
+        self.figures += 1
+
+    def toc(self) -> str:
+        items = "".join(f"<li><a href='#{a}'>{html.escape(t)}</a></li>" for a, t in self.contents)
+        return f"<nav><b>{html.escape(_('Contents'))}</b><ol>{items}</ol></nav>"
 
 
-def _label(row: pd.Series, names: list[str]) -> str:
-    """A design point as people read it: 'faq' or 'faq_quality=0.6, forum=0'."""
-    if not names:
-        return f"point {row['point']}"
-    if len(names) == 1:
-        return _fmt(row[names[0]])
-    return ", ".join(f"{n.rsplit('.', 1)[-1]}={_fmt(row[n])}" for n in names)
+def _point_labels(results: analysis.Results) -> dict[int, str]:
+    """Each design point as people read it: 'faq' or 'FAQ quality 0.6, Community forum 0.7'."""
+    names = results.factor_names
+    labels = {}
+    for _i, row in results.design.iterrows():
+        parts = [value_text(row[n]) if n in ("policy", "scenario") else f"{factor_label(n)} {value_text(row[n])}"
+                 for n in names]
+        labels[int(row["point"])] = _(", ").join(parts) or _("point {n}").format(n=int(row["point"]))
+    return labels
 
 
-def _metrics_shown(results: analysis.Results) -> list[str]:
-    saved = list(dict.fromkeys(results.final["metric"]))
-    headline = [m for m in HEADLINE if m in saved]
-    return headline or saved[:3]
+def _varied(results: analysis.Results) -> str:
+    """One line per varied factor: 'FAQ quality: 0, 0.6' or 'Counter staff: from 0.2 to 2 (3 levels)'."""
+    lines = []
+    for f in results.factors:
+        if f.discrete:
+            lines.append(colon(factor_label(f.name), listing(f.values or ())))
+            continue
+        text = _("{lever}: from {low} to {high}").format(lever=factor_label(f.name), low=value_text(f.low),
+                                                         high=value_text(f.high))
+        if f.levels:
+            text += " " + _("({n} levels)").format(n=f.levels)
+        lines.append(text)
+    return "<br>".join(html.escape(line) for line in lines) or html.escape(_("nothing (one design point)"))
 
 
-def _error_bars(means: pd.DataFrame, names: list[str], metrics: list[str]) -> go.Figure:
-    fig = make_subplots(rows=len(metrics), cols=1, shared_xaxes=True, subplot_titles=metrics,
-                        vertical_spacing=0.12 / max(1, len(metrics) - 1) if len(metrics) > 1 else 0.1)
-    for i, metric in enumerate(metrics, start=1):
-        rows = means[means["metric"] == metric].sort_values("point")
-        labels = [_label(r, names) for _, r in rows.iterrows()]
-        fig.add_trace(go.Scatter(
-            x=labels, y=rows["mean"], mode="markers", name=metric, showlegend=False,
-            error_y=dict(type="data", symmetric=False, array=rows["ci_high"] - rows["mean"],
-                         arrayminus=rows["mean"] - rows["ci_low"]),
-            customdata=rows["n"], hovertemplate="%{x}<br>mean %{y:.4f}<br>runs %{customdata}<extra></extra>"),
-            row=i, col=1)
-    fig.update_layout(height=260 * len(metrics) + 120, title="Mean and 95% confidence interval per design point")
-    return fig
+def _design(manifest: dict[str, Any]) -> str:
+    design = manifest["design"]
+    kind = {"full_factorial": _("full factorial"), "latin_hypercube": _("Latin hypercube"),
+            "sobol": _("Sobol (Saltelli's scheme), N = {n} samples"),
+            "morris": _("Morris, {n} trajectories")}.get(design["kind"], design["kind"])
+    kind = kind.format(n=design.get("samples", design.get("trajectories", "?")))
+    return _("{design}: {points} design points × {reps} replications").format(
+        design=kind, points=manifest["points"], reps=manifest["replications"])
 
 
-def _scatter_by_factor(results: analysis.Results, metrics: list[str]) -> go.Figure:
-    names = [f.name for f in results.factors]
-    run_means = results.final[results.final["metric"].isin(metrics)]
-    fig = make_subplots(rows=len(metrics), cols=len(names), shared_yaxes="rows",
-                        row_titles=metrics, column_titles=names, horizontal_spacing=0.02)
-    for i, metric in enumerate(metrics, start=1):
-        rows = run_means[run_means["metric"] == metric]
-        for j, name in enumerate(names, start=1):
-            fig.add_trace(go.Scattergl(x=rows[name], y=rows["value"], mode="markers", showlegend=False,
-                                       marker=dict(size=3, opacity=0.35)), row=i, col=j)
-    fig.update_layout(height=240 * len(metrics) + 120, title="Each run's final value against each varied parameter")
-    return fig
+def _header(results: analysis.Results, written: list[Path]) -> str:
+    m = results.manifest
+    rows = [(_("description"), html.escape(m.get("description", "")))] if m.get("description") else []
+    rows += [(_("design"), html.escape(_design(m))),
+            (_("runs saved"), html.escape(_("{saved} of {total}").format(saved=results.runs_saved,
+                                                                         total=m["run_count"]))),
+            (_("varied"), _varied(results)),
+            (_("master seed"), html.escape(str(m["master_seed"]))), (_("code"), html.escape(m["code_version"])),
+            (_("started"), html.escape(m["started"])),
+            (_("finished"), html.escape(m["finished"] or _("not yet (resume the sweep)"))),
+            (_("files"), html.escape(", ".join(p.name for p in written)))]
+    cells = "".join(f"<tr><th>{html.escape(k)}</th><td>{v}</td></tr>" for k, v in rows)
+    return f"<h1>{html.escape(m['experiment'])}</h1><table class='meta'>{cells}</table>"
 
 
-def _differences_figure(diffs: pd.DataFrame, factor: str, baseline: Any, names: list[str],
-                        metrics: list[str]) -> go.Figure:
-    fig = make_subplots(rows=1, cols=len(metrics), shared_yaxes=True, subplot_titles=metrics)
-    for j, metric in enumerate(metrics, start=1):
-        rows = diffs[diffs["metric"] == metric].sort_values("point")
-        labels = [_label(r, names) for _, r in rows.iterrows()]
-        fig.add_trace(go.Scatter(
-            y=labels, x=rows["difference"], mode="markers", showlegend=False,
-            error_x=dict(type="data", symmetric=False, array=rows["ci_high"] - rows["difference"],
-                         arrayminus=rows["difference"] - rows["ci_low"]),
-            customdata=rows["n_pairs"],
-            hovertemplate="%{y}<br>difference %{x:.4f}<br>pairs %{customdata}<extra></extra>"), row=1, col=j)
-        fig.add_vline(x=0, line=dict(color="grey", dash="dot"), row=1, col=j)
-    fig.update_yaxes(autorange="reversed")
-    fig.update_layout(height=max(320, 28 * diffs["point"].nunique() + 160),
-                      title=f"Difference from {factor} = {baseline}, paired by replicate (95% t interval "
-                            f"on the paired differences)")
-    return fig
-
-
-def _bands(results: analysis.Results, names: list[str]) -> go.Figure:
-    series = results.series
-    metrics = list(dict.fromkeys(series["metric"]))
-    fig = make_subplots(rows=len(metrics), cols=1, shared_xaxes=True, subplot_titles=metrics)
-    n_points = series["point"].nunique()
-    palette = plotly.colors.qualitative.Dark24
-    if n_points <= MANY_BANDS:
-        bands = analysis.series_bands(series)
-        labels = {p: _label(r, names) for p, r in results.design.set_index("point", drop=False).iterrows()}
-        groups = [(p, labels.get(p, f"point {p}"), bands[bands["point"] == p]) for p in sorted(bands["point"].unique())]
-        title = "Mean and 95% confidence band over replicates, per design point"
-    else:
-        q = series.groupby(["metric", "step"])["value"].quantile([0.05, 0.5, 0.95]).unstack()
-        q = q.rename(columns={0.05: "ci_low", 0.5: "mean", 0.95: "ci_high"}).reset_index()
-        groups = [(0, "all runs (median, 5-95%)", q)]
-        title = "Median and 5-95% band over all runs"
-    for k, (_, label, rows) in enumerate(groups):
-        color = palette[k % len(palette)]
-        for i, metric in enumerate(metrics, start=1):
-            r = rows[rows["metric"] == metric].sort_values("step")
-            fig.add_trace(go.Scatter(x=np.concatenate([r["step"], r["step"][::-1]]),
-                                     y=np.concatenate([r["ci_high"], r["ci_low"][::-1]]), fill="toself",
-                                     fillcolor=color, opacity=0.15, line=dict(width=0), hoverinfo="skip",
-                                     legendgroup=label, showlegend=False), row=i, col=1)
-            fig.add_trace(go.Scatter(x=r["step"], y=r["mean"], mode="lines", line=dict(color=color), name=label,
-                                     legendgroup=label, showlegend=i == 1), row=i, col=1)
-    fig.update_xaxes(title_text="week", row=len(metrics), col=1)
-    fig.update_layout(height=260 * len(metrics) + 140, title=title)
-    return fig
-
-
-def _binned(values: pd.Series, bins: int = 8) -> pd.Series:
-    if values.nunique() <= 10:
-        return values
-    edges = np.unique(np.quantile(values, np.linspace(0, 1, bins + 1)))
-    centres = (edges[:-1] + edges[1:]) / 2
-    return pd.Series(centres[np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(centres) - 1)],
-                     index=values.index)
-
-
-def _heatmaps(results: analysis.Results, pair: tuple[str, str], metrics: list[str]) -> go.Figure:
-    a, b = pair
-    rows = results.final[results.final["metric"].isin(metrics)].copy()
-    rows[a], rows[b] = _binned(rows[a].astype(float)), _binned(rows[b].astype(float))
-    fig = make_subplots(rows=1, cols=len(metrics), subplot_titles=metrics, horizontal_spacing=0.12)
-    for j, metric in enumerate(metrics, start=1):
-        grid = rows[rows["metric"] == metric].pivot_table(index=b, columns=a, values="value", aggfunc="mean")
-        fig.add_trace(go.Heatmap(z=grid.to_numpy(), x=[f"{v:g}" for v in grid.columns],
-                                 y=[f"{v:g}" for v in grid.index], colorscale="Viridis", showscale=True,
-                                 colorbar=dict(x=j / len(metrics) - 0.02, len=0.8, thickness=10)), row=1, col=j)
-        fig.update_xaxes(title_text=a, row=1, col=j)
-        fig.update_yaxes(title_text=b, row=1, col=j)
-    fig.update_layout(height=460, title=f"Mean final value over {a} and {b}" +
-                      (" (binned)" if rows[a].nunique() > 10 or rows[b].nunique() > 10 else ""))
-    return fig
-
-
-def _sobol_figure(table: pd.DataFrame) -> go.Figure:
-    metrics = list(dict.fromkeys(table["metric"]))
-    fig = make_subplots(rows=len(metrics), cols=1, subplot_titles=metrics, shared_xaxes=True)
-    for i, metric in enumerate(metrics, start=1):
-        rows = table[table["metric"] == metric]
-        for index, color in (("S1", "#1f77b4"), ("ST", "#ff7f0e")):
-            fig.add_trace(go.Bar(x=rows["factor"], y=rows[index], name=index, marker_color=color,
-                                 error_y=dict(type="data", array=rows[f"{index}_conf"]), legendgroup=index,
-                                 showlegend=i == 1), row=i, col=1)
-    fig.update_layout(barmode="group", height=280 * len(metrics) + 120,
-                      title="Sobol indices: first order (S1) and total (ST), with 95% confidence intervals")
-    return fig
-
-
-def _morris_figure(table: pd.DataFrame) -> go.Figure:
-    metrics = list(dict.fromkeys(table["metric"]))
-    fig = make_subplots(rows=1, cols=len(metrics), subplot_titles=metrics)
-    for j, metric in enumerate(metrics, start=1):
-        rows = table[table["metric"] == metric]
-        fig.add_trace(go.Scatter(x=rows["mu_star"], y=rows["sigma"], mode="markers+text", text=rows["factor"],
-                                 textposition="top center", showlegend=False,
-                                 error_x=dict(type="data", array=rows["mu_star_conf"])), row=1, col=j)
-        fig.update_xaxes(title_text="mu*", row=1, col=j)
-        fig.update_yaxes(title_text="sigma", row=1, col=j)
-    fig.update_layout(height=480, title="Morris screening: mean absolute effect (mu*, with 95% CI) and its "
-                                        "spread (sigma: interactions or non-linearity)")
-    return fig
+def _glossary(groups: list[tuple[str, list[str]]]) -> str:
+    """Every kept metric: label, unit, which way is better, what it means, and its column name in the CSV files."""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in
+                   (_("metric"), _("unit"), _("direction"), _("what it means"), _("name in the CSV files")))
+    body = []
+    for title, metrics in groups:
+        body.append(f"<tr class='group'><th colspan='5'>{html.escape(title)}</th></tr>")
+        body += ["<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in (
+            metric_label(m), metric_unit(m), metric_better(m), metric_reading(m))) + f"<td><code>{m}</code></td></tr>"
+            for m in metrics]
+    return f"<table class='data'><tr>{head}</tr>{''.join(body)}</table>"
 
 
 def _baseline(results: analysis.Results) -> tuple[str, Any] | None:
@@ -214,100 +166,252 @@ def _baseline(results: analysis.Results) -> tuple[str, Any] | None:
     return None
 
 
-def _header(results: analysis.Results) -> str:
-    m = results.manifest
-    factors = ", ".join(
-        f"{f.name} in {list(f.values)}" if f.discrete else f"{f.name} from {f.low:g} to {f.high:g}"
-        for f in results.factors) or "none"
-    rows = [("experiment", m["experiment"]), ("description", m.get("description", "")),
-            ("design", f"{m['design']['kind']}: {m['points']} points x {m['replications']} replications"),
-            ("runs saved", f"{results.runs_saved} of {m['run_count']}"),
-            ("varied", factors), ("master seed", m["master_seed"]), ("code", m["code_version"]),
-            ("started", m["started"]), ("finished", m["finished"] or "not yet (resume the sweep)")]
-    cells = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
-    return f"<h1>{html.escape(m['experiment'])}</h1><table class='meta'>{cells}</table>"
+def _feature_scores(results: analysis.Results, root: Path, written: list[Path]) -> list[tuple[str, str, go.Figure]]:
+    """Which levers matter for each metric: extra-trees feature scores, as feature_scores.csv and a heatmap."""
+    from crmsim.experiments.discovery import feature_scores, load_runs
+    from crmsim.viz.discover_report import feature_scores_figure, lever_label
+
+    if not results.factors:
+        return []
+    runs = load_runs(results)
+    table, skipped = feature_scores(runs.levers, {m: runs.metrics[m].to_numpy() for m in runs.metrics})
+    if table.empty:
+        return []
+    written.append(_write_csv(table.rename(columns={"outcome": "metric"}), root / "feature_scores.csv"))
+    figure = feature_scores_figure(table, runs.paths)
+    # The same lever labels as the rest of the page, written across and wrapped to their column, or upright
+    # when a word is wider than the column.
+    shown = {lever_label(n, runs.paths): n for n in table["lever"].unique()}
+    columns = list(figure.data[0].x)
+    labels = [factor_label(shown[c]) for c in columns]
+    chars = int((charts.WIDTH - 300) / max(1, len(columns)) / 6.2)  # less the metric labels and the colour bar
+    wrapped = [charts.wrap(label, chars) for label in labels]
+    across = all(len(line) <= chars for text in wrapped for line in text.split("<br>"))
+    figure.update_xaxes(tickvals=columns, ticktext=wrapped if across else labels, tickangle=0 if across else -90,
+                        tickfont=dict(size=11), automargin=True)
+    if not across:  # upright labels take their length in height from the heatmap: give it back
+        figure.update_layout(height=figure.layout.height + 7 * max(len(label) for label in labels))
+    by_group = [metric_label(m) for _t, metrics in metric_groups(table["outcome"].unique()) for m in metrics]
+    figure.update_yaxes(automargin=True, categoryorder="array", categoryarray=by_group)
+    left = "".join(" " + _("Left out: {metric}, {why}.").format(metric=metric_label(m), why=why)
+                   for m, why in skipped.items())
+    return [(_("Which levers matter"),
+             _("Extra trees fitted to each metric's final values over the runs; a lever's score is its share of "
+               "what they use (a row sums to 1). The levers that matter most are on the left; all scores are in "
+               "feature_scores.csv; find the lever values behind a condition with crmsim discover.") + left,
+             figure)]
 
 
-def write_report(root: str | Path) -> list[Path]:
-    """Write report.html, summary.csv and (when they apply) differences.csv and sensitivity.csv."""
-    root = Path(root)
-    results = analysis.load_results(root)
+def _problems(table: pd.DataFrame) -> dict[str, str]:
+    """Per metric whose indices the sample is too small for, which index and why: 'ST of Counter staff 1.52 ± 1.77 ...'."""
+    names = {"S1": "S1", "ST": "ST", "mu_star": "mu*"}
+    why = {"outside": _("outside 0 to 1"), "wide": _("interval wider than ±50%")}
+    found: dict[str, list[str]] = {}
+    problems = analysis.unreliable_indices(table)
+    for (metric, factor, index), rows in problems.groupby(["metric", "factor", "index"], sort=False):
+        found.setdefault(metric, []).append(_("{index} for {lever}: {value} ± {conf} ({why})").format(
+            index=names[index], lever=factor_label(factor), value=number(rows["value"].iloc[0], 2),
+            conf=number(rows["conf"].iloc[0], 2), why=_(", ").join(why[p] for p in rows["problem"])))
+    return {metric: _("; ").join(parts) for metric, parts in found.items()}
+
+
+def _caution(table: pd.DataFrame, design: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """The warning when the sample is too small for the indices (empty if it is not), and each metric's problems."""
+    problems = _problems(table)
+    if not problems:
+        return "", problems
+    sobol = design["kind"] == "sobol"
+    n = design.get("samples") if sobol else design.get("trajectories")
+    text = _("At N = {n}, the sensitivity indices of {k} of {total} metrics are not reliable; {advice}, or add "
+             "replications.").format(n=n, k=len(problems), total=table["metric"].nunique(),
+                                    advice=_("double N (samples)") if sobol else _("add trajectories"))
+    return text, problems
+
+
+def _indices(results: analysis.Results, metrics: list[str]) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Sobol or Morris indices with their 95% intervals, and the metrics left out with the reason."""
+    design = results.manifest["design"]
+    if design["kind"] == "sobol":
+        return analysis.sobol_indices(results.final, results.factors, metrics, n_points=results.manifest["points"],
+                                      second_order=design.get("second_order", False))
+    X = results.design[[f"x:{n}" for n in results.factor_names]].to_numpy()
+    return analysis.morris_indices(results.final, results.factors, X, metrics, levels=design.get("levels", 4))
+
+
+def _sensitivity(results: analysis.Results, root: Path, written: list[Path], page: _Page,
+                 on_warning: Callable[[str], None]) -> None:
+    design = results.manifest["design"]
+    final_metrics = [m for m in results.manifest["final"] if m in set(results.final["metric"])]
+    table, skipped = _indices(results, final_metrics)
+    noise = analysis.noise_share(results.final, final_metrics)
+    table["noise_share"] = table["metric"].map(noise)
+    written.append(_write_csv(table, root / "sensitivity.csv"))
+    page.heading(_("Sensitivity: which levers matter"))
+    page.text(_("Sobol: S1 is the share of a metric's variance due to a lever alone, ST with all its "
+                "interactions; both lie between 0 and 1. Bars show the 95% confidence interval.")
+              if design["kind"] == "sobol"
+              else _("Morris: mu* is a lever's mean absolute effect on the metric (in the metric's unit), with its "
+                     "95% confidence interval; sigma, the spread of that effect, is large when the lever acts "
+                     "through interactions or non-linearly."))
+    page.text(_("A metric is flagged ⚠ when the sample is too small for its indices: a Sobol index above 1, or "
+                "below 0 by more than its interval, or the metric's largest index (ST, or mu*) with an interval "
+                "wider than ±50% of its value."))
+    warning, problems = _caution(table, design)
+    if warning:
+        first = next(iter(problems))
+        on_warning(f"{warning} {colon(_('For example'), colon(metric_label(first), problems[first]))}.")
+        rows = "".join(f"<tr><td>{html.escape(metric_label(m))}</td><td>{html.escape(p)}</td></tr>"
+                       for m, p in problems.items())
+        page.raw(f"<div class='warning'><p><b>⚠ {html.escape(warning)}</b></p>"
+                 f"<table class='data'>{rows}</table></div>")
+    figure = charts.sobol_figure if design["kind"] == "sobol" else charts.morris_figure
+    for title, metrics in metric_groups(table["metric"].unique()):
+        page.heading(title, 3)
+        page.figure(figure(table, metrics, set(problems)))
+    noisy = {m: v for m, v in noise.items() if np.isfinite(v) and m in set(table["metric"])}
+    if noisy:
+        page.heading(_("Replicate noise"), 3)
+        page.text(_("Share of the variance between design points that is the model's own noise (the variance of "
+                    "a point's mean over its replicates, relative to the variance of the point means). Near 0, the "
+                    "indices are about the levers; near 1, mostly noise: add replications or samples.") + " " +
+                  _(", ").join(f"{metric_label(m)} {percent(v)}" for m, v in noisy.items()) + ".")
+    if skipped:
+        page.heading(_("Left out"), 3)
+        page.raw("<ul>" + "".join(f"<li>{html.escape(colon(metric_label(m), _(why)))}</li>"
+                                  for m, why in skipped.items()) + "</ul>")
+
+
+def _by_point(results: analysis.Results, root: Path, written: list[Path], page: _Page,
+              groups: list[tuple[str, list[str]]], labels: dict[int, str]) -> None:
+    """Means per design point and, with a baseline, paired differences from it; one figure per group."""
     names = results.factor_names
-    metrics = _metrics_shown(results)
-    kind = results.manifest["design"]["kind"]
-    sections: list[tuple[str, str, go.Figure | None]] = []
-    written: list[Path] = []
-
     means = analysis.point_means(results.final, names)
     written.append(_write_csv(means, root / "summary.csv"))
-    if results.manifest["points"] <= MANY_POINTS:
-        sections.append(("Means per design point", "", _error_bars(means, names, metrics)))
+    if results.manifest["design"]["kind"] == "full_factorial" and results.manifest["points"] <= MANY_POINTS:
+        page.heading(_("Means per design point"))
+        page.text(_("Each dot is the mean over the replications, with its 95% confidence interval; all numbers "
+                    "are in summary.csv."))
+        for title, metrics in groups:
+            page.heading(title, 3)
+            page.figure(charts.means_figure(means, labels, metrics))
     else:
-        sections.append(("Runs against each varied parameter", "", _scatter_by_factor(results, metrics)))
-
+        page.heading(_("Each metric against the levers"))
+        page.text(_("For each metric, the mean of the runs along each lever's range (0: its lowest value, 1: "
+                    "its highest), for the three levers that move it most; the sensitivity and feature-score "
+                    "sections rank every lever."))
+        for title, metrics in groups:
+            page.heading(title, 3)
+            page.figure(charts.main_effects_figure(results.final, results.factors, metrics))
     baseline = _baseline(results)
-    if baseline is not None:
-        diffs = analysis.differences(results.final, baseline[0], baseline[1], names)
-        written.append(_write_csv(diffs, root / "differences.csv"))
-        sections.append((f"Against the baseline ({baseline[0]} = {baseline[1]})",
-                         "A replicate has the same seed at every point, so each run is compared with the "
-                         "baseline run of its own replicate (the same population, network and warm-up when the "
-                         "points differ only in policy and levers). An interval that does not cross 0 is a "
-                         "difference the replications can tell apart.",
-                         _differences_figure(diffs, *baseline, names, metrics)))
+    if baseline is None:
+        return
+    diffs = analysis.differences(results.final, baseline[0], baseline[1], names)
+    written.append(_write_csv(diffs, root / "differences.csv"))
+    page.heading(_("Against the baseline ({factor} = {value})").format(factor=factor_label(baseline[0]),
+                                                                        value=value_text(baseline[1])))
+    page.text(_("Each point minus the baseline, paired by replicate: a replicate has the same seed at every "
+                "point, so each run is compared with the baseline run of its own replicate (the same population, "
+                "network and warm-up when the points differ only in policy and levers). Green: better, red: "
+                "worse, by the metric's direction; blue: a clear change in a metric that is neither better nor "
+                "worse; grey: the 95% interval crosses 0, so the replications cannot tell it from no change. "
+                "All numbers are in differences.csv."))
+    directions = {m: info.direction for m, info in INFO.items()}
+    for title, metrics in groups:
+        page.heading(title, 3)
+        page.figure(charts.differences_figure(diffs, labels, metrics, directions))
 
+
+def _over_time(results: analysis.Results, page: _Page, labels: dict[int, str]) -> None:
+    series = results.series
+    counts = series.groupby("metric")["value"].count()
+    metrics = [m for m in results.manifest["every_step"] if counts.get(m, 0) > 0]
+    points = series["point"].nunique()
+    page.heading(_("Over time"))
+    if 1 < points <= MANY_BANDS:
+        page.text(_("Week by week after the warm-up: each panel is one design point, its mean and 95% confidence "
+                    "band over the replications; the dashed grey line is the first point ({first}), for "
+                    "comparison. All panels of a metric share their scale.").format(first=labels[0]))
+        bands = analysis.series_bands(series)
+        for metric in metrics:
+            page.heading(f"{metric_label(metric)} ({_('; ').join((metric_unit(metric), metric_better(metric)))})", 3)
+            page.figure(charts.bands_by_point(bands[bands["metric"] == metric], metric, labels, reference=0))
+        return
+    if points == 1:
+        page.text(_("Week by week after the warm-up: the mean and its 95% confidence band over the replications."))
+        bands = analysis.series_bands(series)
+    else:
+        page.text(_("Week by week after the warm-up, over all {n} design points: the median run and the band "
+                    "holding 90% of the runs (5% to 95%).").format(n=points))
+        q = series.groupby(["metric", "step"])["value"].quantile([0.05, 0.5, 0.95]).unstack()
+        bands = q.rename(columns={0.05: "ci_low", 0.5: "mean", 0.95: "ci_high"}).reset_index()
+    page.figure(charts.bands_overall(bands, metrics))
+
+
+def _report(root: Path, on_warning: Callable[[str], None]) -> list[Path]:
+    results = analysis.load_results(root)
+    counts = results.final.groupby("metric")["value"].count()
+    kept = [m for m in results.manifest["final"] if m in counts.index]
+    empty = [m for m in kept if counts[m] == 0]
+    groups = metric_groups(m for m in kept if m not in empty)
+    labels = _point_labels(results)
+    page, written = _Page(), []
+    page.heading(_("The metrics"))
+    page.raw(f"<details><summary>{html.escape(_('Every metric this sweep kept, by theme, with its unit and which '
+                                                   'way is better.'))}</summary>{_glossary(metric_groups(kept))}"
+             "</details>")
+    if empty:
+        page.text(_("Not charted, as no run has a value for them (a rate with nothing to count, such as redress "
+                    "success when no case was closed): {metrics}.").format(
+            metrics=_(", ").join(metric_label(m) for m in empty)))
+    _by_point(results, root, written, page, groups, labels)
     if not results.series.empty:
-        sections.append(("Over time", "", _bands(results, names)))
-
+        _over_time(results, page, labels)
     numeric = [f.name for f in results.factors if not f.discrete or all(
         isinstance(v, (int, float)) and not isinstance(v, bool) for v in f.values or ())]
     if len(numeric) >= 2:
-        sections.append(("Two parameters at once", "", _heatmaps(results, (numeric[0], numeric[1]), metrics)))
+        pair = (numeric[0], numeric[1])
+        page.heading(_("Two levers at once"))
+        page.text(_("The mean final value for each combination of {a} (across) and {b} (up){binned}.").format(
+            a=factor_label(pair[0]), b=factor_label(pair[1]),
+            binned=_(", in bins of equal counts") if results.final[list(pair)].nunique().max() > 10 else ""))
+        for title, metrics in groups:
+            page.heading(title, 3)
+            page.figure(charts.heatmaps_figure(results.final, pair, metrics))
+    for title, text, figure in _feature_scores(results, root, written):
+        page.heading(title)
+        page.text(text)
+        page.figure(figure)
+    if results.manifest["design"]["kind"] in ("sobol", "morris"):
+        _sensitivity(results, root, written, page, on_warning)
 
-    if kind in ("sobol", "morris"):
-        final_metrics = list(dict.fromkeys(results.final["metric"]))
-        if kind == "sobol":
-            table, skipped = analysis.sobol_indices(results.final, results.factors, final_metrics,
-                                                    n_points=results.manifest["points"],
-                                                    second_order=results.manifest["design"].get("second_order", False))
-        else:
-            X = results.design[[f"x:{n}" for n in names]].to_numpy()
-            table, skipped = analysis.morris_indices(results.final, results.factors, X, final_metrics,
-                                                     levels=results.manifest["design"].get("levels", 4))
-        noise = analysis.noise_share(results.final, final_metrics)
-        table["noise_share"] = table["metric"].map(noise)
-        written.append(_write_csv(table, root / "sensitivity.csv"))
-        shown = table[table["metric"].isin(metrics)] if table["metric"].isin(metrics).any() else table
-        if not shown.empty:
-            figure = _sobol_figure(shown) if kind == "sobol" else _morris_figure(shown)
-            sections.append(("Sensitivity", "All metrics are in sensitivity.csv.", figure))
-        noisy = {m: v for m, v in noise.items() if np.isfinite(v) and m in set(table["metric"])}
-        if noisy:
-            sections.append(("Replicate noise", "Share of the variance between design points that is the model's own "
-                             "noise (the variance of a point's mean over its replicates, relative to the variance of "
-                             "the point means). Near 0, the indices are about the levers; near 1, mostly noise: add "
-                             "replications or samples. " + "; ".join(f"{m}: {v:.0%}" for m, v in noisy.items()) + ".",
-                             None))
-        if skipped:
-            notes = "".join(f"<li>{html.escape(m)}: no indices: {html.escape(why)}</li>" for m, why in skipped.items())
-            sections.append(("Left out", f"<ul>{notes}</ul>", None))
-
-    body, first = [], True
-    for title, text, figure in sections:
-        body.append(f"<h2>{html.escape(title)}</h2>")
-        if text:
-            body.append(text if text.startswith("<") else f"<p>{html.escape(text)}</p>")
-        if figure is not None:
-            body.append(figure.to_html(full_html=False, include_plotlyjs=first, config={"displaylogo": False}))
-            first = False
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(results.manifest['experiment'])}: report</title>
+    name = html.escape(results.manifest["experiment"])
+    body = "".join(page.parts)
+    html_page = f"""<!DOCTYPE html>
+<html lang="{current()}"><head><meta charset="utf-8"><title>{name}: {html.escape(_('report'))}</title>
 <style>body{{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}}
-table.meta th{{text-align:left;padding-right:1em;vertical-align:top}} h2{{margin-top:2em}}</style></head>
-<body>{_header(results)}
-<p>Files beside this page: {", ".join(p.name for p in written)}.</p>
-{"".join(body)}
+h2{{margin-top:2em;border-bottom:1px solid #ccc}} h3{{margin:1.5em 0 0.2em}}
+table.meta th{{text-align:left;padding-right:1em;vertical-align:top;white-space:nowrap}}
+table.data{{border-collapse:collapse;font-size:0.9em}}
+table.data td,table.data th{{border-bottom:1px solid #ddd;padding:0.25em 0.6em;text-align:left;vertical-align:top}}
+table.data tr.group th{{background:#eef2f8}}
+div.warning{{border-left:5px solid #d73027;background:#fdf0ee;padding:0.5em 1em;margin:1em 0}}
+nav ol{{columns:2}} summary{{cursor:pointer;color:#1f4e99}}</style></head>
+<body>{_header(results, written)}
+{page.toc()}
+{body}
 </body></html>
 """
-    atomic_write(root / "report.html", lambda temp: temp.write_text(page, encoding="utf-8"))
+    atomic_write(root / "report.html", lambda temp: temp.write_text(html_page, encoding="utf-8"))
     return [root / "report.html", *written]
+
+
+def write_report(root: str | Path, lang: str | None = None,
+                 on_warning: Callable[[str], None] | None = None) -> list[Path]:
+    """Write report.html, summary.csv and (when they apply) differences.csv, sensitivity.csv, feature_scores.csv.
+
+    ``lang`` ('en' or 'fr'; default: the current language) is the page's
+    language; ``on_warning`` receives each sentence of warning the page shows
+    (sensitivity indices the sample is too small for).
+    """
+    with language(lang) if lang else contextlib.nullcontext():
+        return _report(Path(root), on_warning or (lambda line: None))

@@ -24,6 +24,7 @@ processes each watch their parent and exit when it dies, even by SIGKILL.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import time
@@ -114,7 +115,9 @@ class DaskEvaluator(Evaluator):
                 with dask.config.set(LOCAL_CONFIG):  # read when the cluster starts; not kept afterwards
                     self._cluster = distributed.LocalCluster(
                         host="127.0.0.1", dashboard_address="127.0.0.1:0",
-                        n_workers=self._n_local or available_cores(), threads_per_worker=1, processes=True)
+                        n_workers=self._n_local or available_cores(), threads_per_worker=1, processes=True,
+                        # Cancelled tasks and workers stopped at close are expected, not news: only errors show.
+                        silence_logs=logging.ERROR)
                 self._client = distributed.Client(self._cluster)
             else:
                 self._client = distributed.Client(self.address, timeout=self.connect_timeout)

@@ -1,0 +1,221 @@
+"""Compare whole scenario files, with their uncertainty: what a workshop asks.
+
+``crmsim compare A.toml B.toml [C.toml ...]`` is a sweep like any other: an
+experiment that varies the scenario file (``vary.scenario``), run by the sweep
+runner into the results store, so it resumes, reruns and reports the same way.
+Every scenario runs the same replicates with the same seeds (common random
+numbers, :mod:`experiments.seeds`): replicate ``r`` of A and of B share their
+population, network and warm-up whenever the files share their world, and the
+difference B - A is taken replicate by replicate (paired), so the noise the
+two runs share cancels out.
+
+This module builds that experiment (:func:`comparison_experiment`) and reads
+its results (:func:`analyse`): each scenario's mean with its 95% interval, the
+paired difference to the first scenario with its interval, a verdict in plain
+words, the bands over time, the results by skill quartile (who gains, who
+loses) and the levers that differ between the files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crmsim.experiments.analysis import Results, differences, point_means, series_bands
+from crmsim.experiments.execute import SCENARIO_FACTOR
+from crmsim.experiments.spec import Experiment, parse_experiment
+from crmsim.i18n import _, number
+from crmsim.model.metrics import INFO, METRICS, QUARTILE_METRICS
+from crmsim.model.params import PARAMS
+from crmsim.model.scenario import Scenario, parse_scenario
+
+__all__ = ["SERIES", "HEADLINE_TABLE", "comparison_experiment", "comparison_name", "Comparison", "analyse",
+           "verdict", "lever_differences", "metric_label"]
+
+# Metrics recorded at every step, for the bands over time (the others are kept at the end only).
+SERIES = ("trust_mean", "knowledge_gini", "redress_success", "lost_users", "take_up", "non_take_up_bottom")
+# The columns of the terminal's table when many scenarios are compared (one row each).
+HEADLINE_TABLE = ("trust_mean", "knowledge_gini", "redress_success", "lost_users", "non_take_up_bottom")
+# The metrics of the quartile panels: name -> the four quartile metrics, least skilled first.
+QUARTILES = {name: [f"{name}_q{q}" for q in range(1, 5)] for name in ("trust", "knowledge", "take_up")}
+# The overall metrics a comparison reports (the quartile ones have their own panel).
+OVERALL = tuple(name for name in METRICS if name not in QUARTILE_METRICS)
+
+
+def metric_label(name: str) -> str:
+    """A metric's label for people, in the current language."""
+    return _(INFO[name].label)
+
+
+def comparison_name(files: list[str]) -> str:
+    """The results folder's name: the files' stems, shortened with a hash when there are many.
+
+    >>> comparison_name(["a/base.toml", "b/faq.toml"])
+    'base_vs_faq'
+    """
+    stems = [re.sub(r"[^A-Za-z0-9_.-]", "_", Path(f).stem) or "scenario" for f in files]
+    name = "_vs_".join(stems)
+    if len(name) <= 80:
+        return name
+    digest = hashlib.sha256("\n".join(str(Path(f).resolve()) for f in files).encode()).hexdigest()[:8]
+    return f"{stems[0][:40]}_vs_{len(stems) - 1}_more_{digest}"
+
+
+def comparison_experiment(files: list[str], replications: int, steps: int | None, seed: int | None) -> Experiment:
+    """The experiment that runs every file ``replications`` times with the same replicate seeds.
+
+    ``seed`` is the master seed (default: the first file's ``seed``), ``steps``
+    the weeks recorded (default: each file's own). Raises SpecError (one line
+    naming the file) for a file that is missing or invalid.
+    """
+    data: dict[str, Any] = {
+        "name": comparison_name(files),
+        "description": "crmsim compare " + " ".join(files),
+        "replications": replications,
+        "vary": {SCENARIO_FACTOR: [str(Path(f).resolve()) for f in files]},
+        "outputs": {"every_step": list(SERIES), "at_end": "all"},
+    }
+    if steps is not None:
+        data["steps"] = steps
+    experiment = parse_experiment(data, "crmsim compare", ".")
+    master = seed if seed is not None else next(iter(experiment.scenarios.values())).seed
+    return parse_experiment({**data, "seed": master}, "crmsim compare", ".")
+
+
+@dataclass
+class Comparison:
+    """What a comparison found, as tables (the page, the CSV and the terminal read these)."""
+
+    labels: list[str]  # the scenarios, the first is the reference
+    replications: int
+    steps: int
+    seeds: list[int]  # replicate r's seed, the same for every scenario
+    means: pd.DataFrame  # scenario, metric, n, mean, ci_low, ci_high
+    diffs: pd.DataFrame  # scenario, metric, n_pairs, difference, ci_low, ci_high (scenario minus the first)
+    bands: pd.DataFrame  # scenario, metric, step, mean, ci_low, ci_high
+    levers: pd.DataFrame  # parameter, label, then one column per scenario: the values that differ
+
+    @property
+    def reference(self) -> str:
+        return self.labels[0]
+
+    def diff(self, scenario: str, metric: str) -> pd.Series | None:
+        rows = self.diffs[(self.diffs["scenario"] == scenario) & (self.diffs["metric"] == metric)]
+        return None if rows.empty else rows.iloc[0]
+
+    def mean(self, scenario: str, metric: str) -> pd.Series | None:
+        rows = self.means[(self.means["scenario"] == scenario) & (self.means["metric"] == metric)]
+        return None if rows.empty else rows.iloc[0]
+
+    def table(self) -> pd.DataFrame:
+        """compare.csv: one row per scenario and metric, with its mean, the paired difference and the verdict."""
+        rows = []
+        for scenario in self.labels:
+            for metric in METRICS:
+                m, d = self.mean(scenario, metric), self.diff(scenario, metric)
+                if m is None:
+                    continue
+                info = INFO[metric]
+                rows.append({
+                    "scenario": scenario, "metric": metric, "label": _(info.label), "unit": _(info.unit),
+                    "direction": _(info.better), "n": int(m["n"]), "mean": m["mean"], "ci_low": m["ci_low"],
+                    "ci_high": m["ci_high"],
+                    "difference": np.nan if d is None else d["difference"],
+                    "difference_ci_low": np.nan if d is None else d["ci_low"],
+                    "difference_ci_high": np.nan if d is None else d["ci_high"],
+                    "n_pairs": 0 if d is None else int(d["n_pairs"]),
+                    "verdict": "" if scenario == self.reference else verdict(scenario, metric, d),
+                })
+        return pd.DataFrame(rows)
+
+
+def _clear(d: pd.Series | None) -> int:
+    """+1 or -1 when the paired interval excludes 0, else 0 (no clear difference, or nothing to pair)."""
+    if d is None or not np.isfinite(d["difference"]) or d["n_pairs"] < 2:
+        return 0
+    low, high = d["ci_low"], d["ci_high"]
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return 0
+    return 1 if low > 0 else -1 if high < 0 else 0
+
+
+def judgement(metric: str, d: pd.Series | None) -> str:
+    """'better', 'worse' or '' (no clear difference, or a metric with no better direction)."""
+    sign, direction = _clear(d), INFO[metric].direction
+    if sign == 0 or direction == "none":
+        return ""
+    return "better" if (sign > 0) == (direction == "higher") else "worse"
+
+
+def verdict(scenario: str, metric: str, d: pd.Series | None) -> str:
+    """The difference in plain words, e.g. 'redress_procedure raises redress success by 0.21 (0.17 to 0.25)'."""
+    label = metric_label(metric)
+    if d is None or d["n_pairs"] == 0:
+        return _("{label}: nothing to compare (no value in one of the scenarios)").format(label=label)
+    sign = _clear(d)
+    if sign == 0:
+        if d["n_pairs"] < 2 or not np.isfinite(d["ci_low"]):
+            return _("{label}: no clear difference").format(label=label)
+        return _("{label}: no clear difference ({low} to {high})").format(
+            label=label, low=number(d["ci_low"]), high=number(d["ci_high"]))
+    template = _("{scenario} raises {label} by {size} ({low} to {high})") if sign > 0 else \
+        _("{scenario} lowers {label} by {size} ({low} to {high})")
+    text = template.format(scenario=scenario, label=label.lower() if _starts_lower(label) else label,
+                           size=number(abs(d["difference"])), low=number(abs(d["ci_low" if sign > 0 else "ci_high"])),
+                           high=number(abs(d["ci_high" if sign > 0 else "ci_low"])))
+    judged = judgement(metric, d)
+    return f"{text}, {_(judged)}" if judged else text
+
+
+def _starts_lower(label: str) -> bool:
+    """Whether a label may be lower-cased inside a sentence (not an acronym such as 'OECD')."""
+    first = label.split(" ", 1)[0]
+    return not (len(first) > 1 and first.isupper())
+
+
+def lever_differences(scenarios: dict[str, Scenario]) -> pd.DataFrame:
+    """The parameters (and policies) whose values differ between the scenarios, one row each."""
+    flats = {label: s.flat() for label, s in scenarios.items()}
+    rows = []
+    policies = {label: ", ".join(s.policies) for label, s in scenarios.items()}
+    if len(set(policies.values())) > 1:
+        rows.append({"parameter": "policy", "label": _("mediation policy"), **policies})
+    for name in PARAMS:
+        values = {label: flat.get(name) for label, flat in flats.items()}
+        if len({repr(v) for v in values.values()}) > 1:
+            rows.append({"parameter": name, "label": _(PARAMS[name].meaning), **values})
+    missions = {label: {name: dataclasses.asdict(m) for name, m in s.missions().items()}
+                for label, s in scenarios.items()}
+    first = next(iter(missions.values()))
+    for admin, fields in first.items():
+        for field in fields:
+            values = {label: m.get(admin, {}).get(field) for label, m in missions.items()}
+            if len({repr(v) for v in values.values()}) > 1:
+                rows.append({"parameter": f"administrations.{admin}.{field}", "label": f"{admin}: {field}", **values})
+    for field in ("warmup", "steps", "seed"):
+        values = {label: getattr(s, field) for label, s in scenarios.items()}
+        if len(set(values.values())) > 1:
+            rows.append({"parameter": field, "label": field, **values})
+    return pd.DataFrame(rows, columns=["parameter", "label", *scenarios])
+
+
+def analyse(results: Results) -> Comparison:
+    """The comparison in a saved sweep of ``vary.scenario`` (as ``crmsim compare`` runs it)."""
+    manifest = results.manifest
+    labels = list(manifest["scenarios"])
+    final = results.final
+    means = point_means(final, [SCENARIO_FACTOR]).drop(columns=["point", "std"])
+    diffs = differences(final, SCENARIO_FACTOR, labels[0], [SCENARIO_FACTOR]).drop(columns="point")
+    bands = series_bands(results.series, by=[SCENARIO_FACTOR]).drop(columns="std")
+    scenarios = {label: parse_scenario(dumped, label) for label, dumped in manifest["scenarios"].items()}
+    seeds = final.groupby("replicate")["seed"].first().sort_index().tolist()
+    steps = int(final["step"].max()) if not final.empty else 0
+    return Comparison(labels, int(manifest["replications"]), steps, seeds, means, diffs, bands,
+                      lever_differences(scenarios))

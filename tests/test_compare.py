@@ -1,0 +1,162 @@
+"""crmsim compare: paired runs of whole scenario files, their verdicts, and a page a person can read.
+
+The scenarios are small (500 citizens, a 40-week warm-up, half a year
+recorded) so that the runs of every test here take seconds.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crmsim.experiments.analysis import load_results
+from crmsim.experiments.compare import OVERALL, analyse, comparison_experiment
+from crmsim.i18n import _, language
+from crmsim.model.metrics import INFO
+from tests.browser import RequestLog, open_browser, text_problems
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = 'warmup = 40\nsteps = 26\nseed = 11\n[population]\nn_citizens = 500\nn_prescribers = 8\n'
+
+
+def _crmsim(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "crmsim", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=600)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("scenarios")
+    paths = {}
+    for name, policy in (("base", "supply_front_office"), ("redress", "redress_procedure")):
+        paths[name] = folder / f"{name}.toml"
+        paths[name].write_text(f'name = "{name}"\npolicy = "{policy}"\n{SMALL}')
+    return paths
+
+
+@pytest.fixture(scope="module")
+def compared(files, tmp_path_factory) -> Path:
+    """base against redress, 10 paired runs each, through the command (English), then its results folder."""
+    out = tmp_path_factory.mktemp("compare")
+    proc = _crmsim("--lang", "en", "compare", str(files["base"]), str(files["redress"]), "--reps", "10",
+                   "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    (folder,) = out.iterdir()
+    (folder / "stdout.txt").write_text(proc.stdout)
+    return folder
+
+
+def test_a_scenario_compared_with_itself_differs_by_exactly_nothing(files, tmp_path):
+    out = tmp_path / "out"
+    proc = _crmsim("compare", str(files["base"]), str(files["base"]), "--reps", "4", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    comparison = analyse(load_results(next(out.iterdir())))
+    assert comparison.labels == ["base", "base-2"]
+    diffs = comparison.diffs
+    assert set(diffs["metric"]) >= set(OVERALL)
+    assert (diffs["difference"].fillna(0) == 0).all()
+    assert ((diffs["ci_low"].fillna(0) <= 0) & (diffs["ci_high"].fillna(0) >= 0)).all()  # every interval covers 0
+    assert "better" not in proc.stdout.split("(better")[0] and "worse" not in proc.stdout.split("(better")[0]
+
+
+def test_every_scenario_runs_with_the_same_replicate_seeds(compared):
+    final = load_results(compared).final
+    seeds = final.groupby(["scenario", "replicate"])["seed"].first().unstack("scenario")
+    assert seeds.shape == (10, 2) and (seeds["base"] == seeds["redress"]).all()
+    assert seeds["base"].nunique() == 10  # and replicates differ from each other
+
+
+def test_a_redress_procedure_raises_redress_success_and_the_verdict_says_so(compared):
+    comparison = analyse(load_results(compared))
+    d = comparison.diff("redress", "redress_success")
+    assert d["n_pairs"] >= 8 and d["ci_low"] > 0, d.to_dict()
+    table = pd.read_csv(compared / "compare.csv")
+    row = table[(table["scenario"] == "redress") & (table["metric"] == "redress_success")].iloc[0]
+    assert row["verdict"].startswith("redress raises redress success by") and row["verdict"].endswith("better")
+    assert row["label"] == "Redress success" and row["direction"] == "higher is better"
+    stdout = (compared / "stdout.txt").read_text()
+    line = next(line for line in stdout.splitlines() if line.startswith("Redress success"))
+    assert line.rstrip().endswith("better")
+    assert "wrote" in stdout and "compare.html" in stdout
+
+
+def test_running_again_reuses_the_saved_runs_and_an_edited_file_needs_fresh(files, tmp_path):
+    out = tmp_path / "out"
+    args = ("compare", str(files["base"]), str(files["redress"]), "--reps", "2", "--steps", "4", "--out", str(out))
+    assert _crmsim(*args).returncode == 0
+    again = _crmsim(*args)
+    assert again.returncode == 0 and "already saved" in again.stdout
+    edited = tmp_path / "redress.toml"
+    edited.write_text(files["redress"].read_text().replace("seed = 11", "seed = 11\n[levers]\nfaq_quality = 0.5"))
+    args = ("compare", str(files["base"]), str(edited), "--reps", "2", "--steps", "4", "--out", str(out))
+    refused = _crmsim(*args)
+    assert refused.returncode == 2 and "--fresh" in refused.stderr and "Traceback" not in refused.stderr
+    assert _crmsim(*args, "--fresh").returncode == 0
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["scenarios/faq.toml"], "two or more"),
+    (["scenarios/faq.toml", "nowhere.toml"], "nowhere.toml"),
+    (["scenarios/faq.toml", "scenarios/faq.toml", "--reps", "1"], "--reps"),
+])
+def test_bad_comparisons_are_refused_in_one_line(args, needle):
+    proc = _crmsim("compare", *args, "--out", "/tmp/crmsim-never-written")
+    assert proc.returncode == 2 and needle in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
+    assert not Path("/tmp/crmsim-never-written").exists()
+
+
+def test_an_experiment_may_vary_whole_scenario_files(files, tmp_path):
+    experiment = tmp_path / "exp.toml"
+    experiment.write_text(f'name = "files"\nreplications = 2\nsteps = 4\n[vary]\n'
+                          f'scenario = ["{files["base"]}", "{files["redress"]}"]\n')
+    assert _crmsim("validate", str(experiment)).returncode == 0
+    proc = _crmsim("sweep", str(experiment), "--out", str(tmp_path / "out"), "--sequential")
+    assert proc.returncode == 0, proc.stderr
+    results = load_results(tmp_path / "out" / "files")
+    assert sorted(results.final["scenario"].unique()) == ["base", "redress"]
+    rerun = _crmsim("rerun", str(tmp_path / "out" / "files"), "3")
+    assert rerun.returncode == 0 and "identical" in rerun.stdout
+
+
+def test_compare_html_renders_offline_with_no_overlapping_labels(compared, tmp_path):
+    page_file = compared / "compare.html"
+    for width in (1280, 1920):
+        with open_browser() as browser:
+            context = browser.new_context(viewport={"width": width, "height": 1000})
+            log = RequestLog().attach(context)
+            page = context.new_page()
+            page.goto(page_file.as_uri())
+            page.wait_for_selector(".js-plotly-plot .main-svg")
+            assert page.locator(".js-plotly-plot").count() == 3  # differences, over time, quartiles
+            assert page.locator(".js-plotly-plot .point, .js-plotly-plot .scatterlayer path").count() > 0
+            assert text_problems(page) == []
+            page.screenshot(path=str(tmp_path / f"compare-{width}.png"), full_page=True)
+            context.close()
+        assert log.outside() == []
+
+
+def test_a_french_comparison_has_no_english_label_left(compared, tmp_path):
+    proc = _crmsim("--lang", "fr", "compare", *load_results(compared).manifest["spec"]["vary"]["scenario"],
+                   "--reps", "10", "--out", str(compared.parent))
+    assert proc.returncode == 0, proc.stderr
+    page = (compared / "compare.html").read_text()
+    assert '<html lang="fr">' in page and "Verdicts" in page and "Qui gagne et qui perd" in page
+    with language("fr"):
+        french = {name: _(info.label) for name, info in INFO.items()}
+    for name, info in INFO.items():
+        if french[name] != info.label:
+            assert f">{info.label}<" not in page and f"{info.label}<br>" not in page, info.label
+    assert proc.stdout.startswith("calibrated") is False and "indicateur" in proc.stdout and "mieux" in proc.stdout
+    assert "higher is better" not in page and "Who gains" not in page
+
+
+def test_the_comparison_experiment_pairs_seeds_by_replicate(files):
+    experiment = comparison_experiment([str(files["base"]), str(files["redress"])], 3, None, None)
+    assert experiment.spec.seed == 11  # the first file's seed
+    assert [f.name for f in experiment.factors] == ["scenario"] and experiment.n_runs == 6
+    assert np.array_equal(sorted(experiment.scenarios), ["base", "redress"])

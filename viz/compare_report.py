@@ -1,0 +1,246 @@
+"""compare.html: scenarios side by side, with their uncertainty, for a workshop.
+
+The page answers, in this order: what changes and how sure we are (the
+verdicts, in plain words), by how much on every metric (the paired
+differences with their 95% intervals), how it unfolds over the year (bands),
+who gains and who loses (results by quartile of digital skill, the paper's
+equality question), and what differs between the files (levers). Every label,
+unit and direction comes from :data:`crmsim.model.metrics.INFO`; every text
+goes through :func:`crmsim.i18n._`, so the page renders in French as well.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.colors
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from crmsim.experiments.compare import OVERALL, QUARTILES, SERIES, Comparison, judgement, metric_label, verdict
+from crmsim.i18n import _, current, number
+from crmsim.model.metrics import INFO
+from crmsim.viz.html_page import Section, html_table, render_page
+
+__all__ = ["render_comparison"]
+
+COLOURS = plotly.colors.qualitative.D3
+GREY = "#7f7f7f"
+COLUMNS = 3  # small multiples per row
+# Above everything, in the figure's top margin: never over the first panel's title.
+TOP_LEGEND = dict(orientation="h", yref="container", y=1, yanchor="top", x=0)
+
+
+def _colour(i: int) -> str:
+    return COLOURS[i % len(COLOURS)]
+
+
+def _rgba(colour: str, alpha: float) -> str:
+    r, g, b = plotly.colors.hex_to_rgb(colour)
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _title(metric: str) -> str:
+    """A panel title: the label, then the unit and the direction, on two lines."""
+    info = INFO[metric]
+    return f"{_(info.label)}<br><span style='font-size:11px'>{_(info.unit)}, {_(info.better)}</span>"
+
+
+def _verdicts(comparison: Comparison) -> str:
+    """Per scenario: the clear differences as sentences (better in green, worse in red), then the rest."""
+    parts = []
+    for scenario in comparison.labels[1:]:
+        clear, unclear = [], []
+        for metric in OVERALL:
+            d = comparison.diff(scenario, metric)
+            judged = judgement(metric, d)
+            text = verdict(scenario, metric, d)
+            if d is not None and d["n_pairs"] >= 2 and np.isfinite(d["ci_low"]) and (d["ci_low"] > 0 or d["ci_high"] < 0):
+                css = f' class="{judged}"' if judged else ""
+                clear.append(f"<li><span{css}>{html.escape(text)}</span></li>")
+            else:
+                unclear.append(metric_label(metric))
+        parts.append(f"<h3>{html.escape(scenario)} − {html.escape(comparison.reference)}</h3>")
+        parts.append(f'<ul class="verdicts">{"".join(clear) or "<li>" + html.escape(_("no clear difference on any metric")) + "</li>"}</ul>')
+        if unclear:
+            parts.append(f'<p class="note">{html.escape(_("No clear difference on: {metrics}.").format(metrics=", ".join(unclear)))}</p>')
+    return "".join(parts)
+
+
+def _interval(mean: float, low: float, high: float) -> str:
+    if not np.isfinite(mean):
+        return "–"
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return number(mean)
+    return f"{number(mean)} [{number(low)}, {number(high)}]"
+
+
+def _table(comparison: Comparison) -> str:
+    """Every metric: label, unit, direction, each scenario's mean [95% CI], each difference [95% CI]."""
+    rows, classes = [], {}
+    for i, metric in enumerate(OVERALL):
+        info = INFO[metric]
+        row = {_("metric"): _(info.label), _("unit"): _(info.unit), _("direction"): _(info.better)}
+        for scenario in comparison.labels:
+            m = comparison.mean(scenario, metric)
+            row[scenario] = "–" if m is None else _interval(m["mean"], m["ci_low"], m["ci_high"])
+        for scenario in comparison.labels[1:]:
+            d = comparison.diff(scenario, metric)
+            column = f"{scenario} − {comparison.reference}"
+            row[column] = "–" if d is None else _interval(d["difference"], d["ci_low"], d["ci_high"])
+            judged = judgement(metric, d)
+            if judged:
+                classes[(i, column)] = judged
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    numeric = set(table.columns[3:])
+    return html_table(table, numeric, classes)
+
+
+def _differences_figure(comparison: Comparison) -> go.Figure:
+    """Small multiples, one per metric: each scenario's paired difference to the reference, with its interval."""
+    metrics = list(OVERALL)
+    others = comparison.labels[1:]
+    rows = math.ceil(len(metrics) / COLUMNS)
+    fig = make_subplots(rows=rows, cols=COLUMNS, subplot_titles=[_title(m) for m in metrics],
+                        horizontal_spacing=0.2, vertical_spacing=min(0.3 / rows * 2, 0.12))
+    for k, metric in enumerate(metrics):
+        r, c = divmod(k, COLUMNS)
+        for i, scenario in enumerate(others):
+            d = comparison.diff(scenario, metric)
+            if d is None or not np.isfinite(d["difference"]):
+                continue
+            low = d["difference"] - d["ci_low"] if np.isfinite(d["ci_low"]) else 0.0
+            high = d["ci_high"] - d["difference"] if np.isfinite(d["ci_high"]) else 0.0
+            fig.add_trace(go.Scatter(
+                x=[d["difference"]], y=[scenario], mode="markers", marker=dict(color=_colour(i + 1), size=9),
+                error_x=dict(type="data", symmetric=False, array=[high], arrayminus=[low]), name=scenario,
+                legendgroup=scenario, showlegend=k == 0,
+                hovertemplate=f"{html.escape(scenario)}: %{{x:.4f}}<extra>{html.escape(metric_label(metric))}</extra>"),
+                row=r + 1, col=c + 1)
+        fig.add_vline(x=0, line=dict(color=GREY, width=1, dash="dot"), row=r + 1, col=c + 1)
+        fig.update_yaxes(showticklabels=c == 0, automargin=True, row=r + 1, col=c + 1)
+    fig.update_annotations(font_size=12)
+    fig.update_layout(height=max(260, 70 + 22 * len(others)) * rows + 60, margin=dict(l=10, r=10, t=120, b=30),
+                      legend=TOP_LEGEND, template="plotly_white")
+    return fig
+
+
+def _band_traces(fig: go.Figure, bands: pd.DataFrame, scenario: str, colour: str, row: int, col: int,
+                 legend: bool) -> None:
+    rows = bands[bands["scenario"] == scenario].sort_values("step")
+    x = rows["step"].tolist()
+    fig.add_trace(go.Scatter(x=x + x[::-1], y=rows["ci_high"].tolist() + rows["ci_low"].tolist()[::-1],
+                             fill="toself", fillcolor=_rgba(colour, 0.18), line=dict(width=0), hoverinfo="skip",
+                             showlegend=False, legendgroup=scenario), row=row, col=col)
+    fig.add_trace(go.Scatter(x=x, y=rows["mean"], mode="lines", line=dict(color=colour, width=2), name=scenario,
+                             legendgroup=scenario, showlegend=legend), row=row, col=col)
+
+
+def _series_figures(comparison: Comparison) -> list[tuple[str, go.Figure]]:
+    """Bands over time: all scenarios overlaid when there are at most three, else one small panel per scenario
+    against the reference, one figure per metric."""
+    bands = comparison.bands
+    if len(comparison.labels) <= 3:
+        rows = math.ceil(len(SERIES) / COLUMNS)
+        fig = make_subplots(rows=rows, cols=COLUMNS, subplot_titles=[_title(m) for m in SERIES],
+                            horizontal_spacing=0.08, vertical_spacing=0.16)
+        for k, metric in enumerate(SERIES):
+            r, c = divmod(k, COLUMNS)
+            for i, scenario in enumerate(comparison.labels):
+                _band_traces(fig, bands[bands["metric"] == metric], scenario, _colour(i), r + 1, c + 1, k == 0)
+        fig.update_xaxes(title_text=_("weeks since the policy started"), row=rows)
+        fig.update_annotations(font_size=12)
+        fig.update_layout(height=330 * rows + 60, margin=dict(t=120, b=40), template="plotly_white",
+                          legend=TOP_LEGEND)
+        return [("", fig)]
+    figures = []
+    others = comparison.labels[1:]
+    for metric in SERIES:
+        rows = math.ceil(len(others) / 4)
+        fig = make_subplots(rows=rows, cols=4, subplot_titles=others, shared_yaxes=True,
+                            horizontal_spacing=0.04, vertical_spacing=0.18 / max(rows - 1, 1) if rows > 1 else 0.1)
+        subset = bands[bands["metric"] == metric]
+        for k, scenario in enumerate(others):
+            r, c = divmod(k, 4)
+            _band_traces(fig, subset, comparison.reference, GREY, r + 1, c + 1, k == 0)
+            _band_traces(fig, subset, scenario, _colour(1), r + 1, c + 1, False)
+        fig.update_annotations(font_size=11)
+        fig.update_layout(height=200 * rows + 140, template="plotly_white", margin=dict(t=90, b=70),
+                          title=dict(text=_title(metric), font_size=14),
+                          legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0))
+        figures.append((metric, fig))
+    return figures
+
+
+def _quartile_figure(comparison: Comparison) -> go.Figure:
+    """Who gains and who loses: each scenario's paired difference by quartile of digital skill."""
+    names = {"trust": _("Trust"), "knowledge": _("Knowledge"), "take_up": _("Take-up")}
+    fig = make_subplots(rows=1, cols=len(QUARTILES), subplot_titles=[names[k] for k in QUARTILES],
+                        horizontal_spacing=0.08)
+    quartiles = [_("1 least skilled").replace(" ", "<br>", 1), "2", "3", _("4 most skilled").replace(" ", "<br>", 1)]
+    others = comparison.labels[1:]
+    for c, (group, metrics) in enumerate(QUARTILES.items(), start=1):
+        for i, scenario in enumerate(others):
+            diffs = [comparison.diff(scenario, m) for m in metrics]
+            y = [np.nan if d is None else d["difference"] for d in diffs]
+            plus = [0.0 if d is None or not np.isfinite(d["ci_high"]) else d["ci_high"] - d["difference"]
+                    for d in diffs]
+            minus = [0.0 if d is None or not np.isfinite(d["ci_low"]) else d["difference"] - d["ci_low"]
+                     for d in diffs]
+            offset = (i - (len(others) - 1) / 2) * min(0.6 / max(len(others), 1), 0.15)
+            fig.add_trace(go.Scatter(x=np.arange(4) + offset, y=y, mode="markers+lines",
+                                     line=dict(color=_colour(i + 1), width=1), marker=dict(size=8),
+                                     error_y=dict(type="data", symmetric=False, array=plus, arrayminus=minus),
+                                     name=scenario, legendgroup=scenario, showlegend=c == 1), row=1, col=c)
+        fig.add_hline(y=0, line=dict(color=GREY, width=1, dash="dot"), row=1, col=c)
+        fig.update_xaxes(tickvals=list(range(4)), ticktext=quartiles, range=[-0.6, 3.6], row=1, col=c)
+    fig.update_yaxes(title_text=_("difference to {reference}").format(reference=comparison.reference), row=1, col=1)
+    fig.update_layout(height=420, template="plotly_white", margin=dict(t=60, b=60),
+                      legend=dict(orientation="h", y=-0.22, x=0))
+    return fig
+
+
+def _levers(comparison: Comparison) -> str:
+    if comparison.levers.empty:
+        return f"<p>{html.escape(_('The files set every lever alike.'))}</p>"
+    table = comparison.levers.drop(columns="parameter").rename(columns={"label": _("lever")})
+    return html_table(table.astype(str))
+
+
+def render_comparison(comparison: Comparison, files: list[str]) -> str:
+    """The whole compare.html as text, in the current language."""
+    n_others = len(comparison.labels) - 1
+    intro = _("{n} scenarios, {reps} runs each with the same seeds (paired: replicate r of every scenario shares "
+              "its population, network and warm-up), {steps} weeks recorded after the warm-up. Files: {files}. "
+              "Intervals are 95% confidence intervals over the runs; a difference is clear when its interval "
+              "excludes 0.").format(n=len(comparison.labels), reps=comparison.replications, steps=comparison.steps,
+                                    files=", ".join(files))
+    sections = [
+        Section(_("Verdicts"), _verdicts(comparison), is_html=True),
+        Section(_("Every metric"), _table(comparison), is_html=True),
+        Section(_("Differences to {reference}").format(reference=comparison.reference), "",
+                _differences_figure(comparison),
+                caption=_("Each dot is a scenario's mean paired difference to {reference}; the bar is its 95% "
+                          "interval. A bar that crosses the dotted zero line is no clear difference.").format(
+                    reference=comparison.reference)),
+    ]
+    series = _series_figures(comparison)
+    for k, (metric, figure) in enumerate(series):
+        sections.append(Section(_("Over time") if k == 0 else "", "", figure,
+                                caption=_("Mean and 95% band over the runs, week by week. Look for when the lines "
+                                          "part, and whether they settle or keep drifting.") if k == len(series) - 1
+                                else ""))
+    sections += [
+        Section(_("Who gains and who loses"), "", _quartile_figure(comparison),
+                caption=_("Citizens split into quarters by digital skill. A policy that helps the least skilled "
+                          "most lifts the left of each panel more than the right: the paper's question of who is "
+                          "left behind.")),
+        Section(_("What differs between the files"), _levers(comparison), is_html=True),
+    ]
+    title = _("Comparison: {scenarios}").format(scenarios=" / ".join(comparison.labels)) if n_others <= 3 else \
+        _("Comparison: {reference} and {n} other scenarios").format(reference=comparison.reference, n=n_others)
+    return render_page(title, intro, sections, lang=current())
