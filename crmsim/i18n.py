@@ -34,8 +34,8 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
-__all__ = ["LANGUAGES", "LANGUAGE_VARIABLE", "language", "current", "locale_language", "_", "ngettext", "number", "percent",
-           "LanguageError"]
+__all__ = ["LANGUAGES", "LANGUAGE_VARIABLE", "language", "current", "locale_language", "_", "ngettext", "number",
+           "difference", "percent", "LanguageError"]
 
 LANGUAGES = ("en", "fr")
 DOMAIN = "crmsim"
@@ -118,6 +118,15 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def number(value: float, digits: int = 3) -> str:
     """``value`` with ``digits`` decimals, as the current language writes it (0.462 / 0,462)."""
     return format_decimal(value, format=f"#,##0.{'0' * digits}" if digits else "#,##0", locale=current())
+
+
+def difference(value: float) -> str:
+    """A difference's size, with one more decimal when three would show 0.000 (a small but clear change).
+
+    >>> difference(0.0214), difference(0.00042)
+    ('0.021', '0.0004')
+    """
+    return number(value, 3 if abs(value) >= 0.0005 or value == 0 else 4)
 
 
 def percent(value: float, digits: int = 0) -> str:

@@ -291,7 +291,7 @@ def _write_comparison(args: argparse.Namespace, root: Path) -> int:
 def verdict_table(comparison: Any) -> str:
     """The terminal's verdicts: every metric for two or three scenarios, else the headline metrics per scenario."""
     from crmsim.experiments.compare import HEADLINE_TABLE, OVERALL, judgement, metric_label
-    from crmsim.i18n import _, number
+    from crmsim.i18n import _, difference, number
     from crmsim.model.text import text_table
 
     def cell(scenario: str, metric: str) -> str:
@@ -301,7 +301,7 @@ def verdict_table(comparison: Any) -> str:
         judged = judgement(metric, d)
         clear = d["n_pairs"] >= 2 and (d["ci_low"] > 0 or d["ci_high"] < 0)
         mark = _(judged) if judged else ("" if clear else "~")
-        return f"{'+' if d['difference'] >= 0 else '-'}{number(abs(d['difference']))} {mark}".rstrip()
+        return f"{'+' if d['difference'] >= 0 else '-'}{difference(abs(d['difference']))} {mark}".rstrip()
 
     legend = _("better / worse: the 95% interval of the paired difference excludes 0; ~: no clear difference")
     others = comparison.labels[1:]
@@ -316,7 +316,8 @@ def verdict_table(comparison: Any) -> str:
         header = [_("difference to {reference}").format(reference=comparison.reference),
                   *(metric_label(m) for m in HEADLINE_TABLE)]
         rows = [[o, *(cell(o, m) for m in HEADLINE_TABLE)] for o in others]
-    return f"{text_table(header, rows)}\n({legend}; {comparison.replications} paired runs each)"
+    return text_table(header, rows) + "\n" + _("({legend}; {n} paired runs each)").format(
+        legend=legend, n=comparison.replications)
 
 
 # --- report -----------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ import pandas as pd
 from crmsim.experiments.analysis import Results, differences, point_means, series_bands
 from crmsim.experiments.execute import SCENARIO_FACTOR
 from crmsim.experiments.spec import Experiment, parse_experiment
-from crmsim.i18n import _, number
+from crmsim.i18n import _, difference, number
 from crmsim.model.metrics import INFO, METRICS, QUARTILE_METRICS
 from crmsim.model.params import PARAMS
 from crmsim.model.scenario import Scenario, parse_scenario
@@ -167,9 +167,10 @@ def verdict(scenario: str, metric: str, d: pd.Series | None) -> str:
             label=label, low=number(d["ci_low"]), high=number(d["ci_high"]))
     template = _("{scenario} raises {label} by {size} ({low} to {high})") if sign > 0 else \
         _("{scenario} lowers {label} by {size} ({low} to {high})")
-    text = template.format(scenario=scenario, label=label.lower() if _starts_lower(label) else label,
-                           size=number(abs(d["difference"])), low=number(abs(d["ci_low" if sign > 0 else "ci_high"])),
-                           high=number(abs(d["ci_high" if sign > 0 else "ci_low"])))
+    text = template.format(scenario=scenario, label=label[:1].lower() + label[1:] if _starts_lower(label) else label,
+                           size=difference(abs(d["difference"])),
+                           low=difference(abs(d["ci_low" if sign > 0 else "ci_high"])),
+                           high=difference(abs(d["ci_high" if sign > 0 else "ci_low"])))
     judged = judgement(metric, d)
     return f"{text}, {_(judged)}" if judged else text
 

@@ -84,7 +84,8 @@ def _table(comparison: Comparison) -> str:
     for i, metric in enumerate(OVERALL):
         info = INFO[metric]
         row = {_("metric"): _(info.label), _("unit"): _(info.unit), _("direction"): _(info.better)}
-        for scenario in comparison.labels:
+        # With many scenarios, only the reference's mean: the others' are in compare.csv.
+        for scenario in comparison.labels if len(comparison.labels) <= 3 else comparison.labels[:1]:
             m = comparison.mean(scenario, metric)
             row[scenario] = "–" if m is None else _interval(m["mean"], m["ci_low"], m["ci_high"])
         for scenario in comparison.labels[1:]:
@@ -97,7 +98,7 @@ def _table(comparison: Comparison) -> str:
         rows.append(row)
     table = pd.DataFrame(rows)
     numeric = set(table.columns[3:])
-    return html_table(table, numeric, classes)
+    return f'<div class="wide">{html_table(table, numeric, classes)}</div>'
 
 
 def _differences_figure(comparison: Comparison) -> go.Figure:
@@ -208,7 +209,7 @@ def _levers(comparison: Comparison) -> str:
     if comparison.levers.empty:
         return f"<p>{html.escape(_('The files set every lever alike.'))}</p>"
     table = comparison.levers.drop(columns="parameter").rename(columns={"label": _("lever")})
-    return html_table(table.astype(str))
+    return f'<div class="wide">{html_table(table.astype(str))}</div>'
 
 
 def render_comparison(comparison: Comparison, files: list[str]) -> str:

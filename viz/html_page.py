@@ -23,7 +23,7 @@ table.data{border-collapse:collapse;font-size:0.9em;margin:0.5em 0}
 table.data td,table.data th{border-bottom:1px solid #ddd;padding:0.3em 0.6em;text-align:left;vertical-align:top}
 table.data td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .better{color:#1a7f37;font-weight:600} .worse{color:#b42318;font-weight:600}
-ul.verdicts li{margin:0.2em 0}"""
+ul.verdicts li{margin:0.2em 0} div.wide{overflow-x:auto;max-width:100%}"""
 
 
 @dataclass(frozen=True)
