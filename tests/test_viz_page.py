@@ -35,7 +35,7 @@ def test_a_teacher_runs_scenarios_live_offline_with_one_model_per_tab(tmp_path):
         teacher = Teacher(context.new_page(), server.url)
 
         # The page opens on the baseline at week 0, with a class-sized population.
-        assert teacher.titles() == ["Supply front office: the baseline"]
+        assert teacher.titles() == ["Calibrated baseline"]
         assert teacher.week() == 0 and teacher.network()["citizens"] == 500
 
         # Pick a scenario: its description shows, and the page starts it at week 0.

@@ -22,7 +22,7 @@ __all__ = ["Entry", "catalogue", "page_scenario", "default_folder", "SCENARIO_VA
 
 # `crmsim viz SCENARIO` hands the scenario to the page (a separate module loaded by the server) through this.
 SCENARIO_VARIABLE = "CRMSIM_VIZ_SCENARIO"
-BASELINE = "supply_front_office"  # what the page opens on when no scenario is named
+BASELINE = "calibrated_baseline"  # what the page opens on when no scenario is named (the calibrated default)
 _SHIPPED = Path(__file__).resolve().parents[1] / "scenarios"  # beside the package in a source checkout
 
 
