@@ -290,7 +290,7 @@ def _write_comparison(args: argparse.Namespace, root: Path) -> int:
 
 def verdict_table(comparison: Any) -> str:
     """The terminal's verdicts: every metric for two or three scenarios, else the headline metrics per scenario."""
-    from crmsim.experiments.compare import HEADLINE_TABLE, OVERALL, judgement, metric_label
+    from crmsim.experiments.compare import HEADLINE_TABLE, OVERALL, clear_sign, judgement, metric_label
     from crmsim.i18n import _, difference, number
     from crmsim.model.text import text_table
 
@@ -299,8 +299,7 @@ def verdict_table(comparison: Any) -> str:
         if d is None or not d["n_pairs"]:
             return "-"
         judged = judgement(metric, d)
-        clear = d["n_pairs"] >= 2 and (d["ci_low"] > 0 or d["ci_high"] < 0)
-        mark = _(judged) if judged else ("" if clear else "~")
+        mark = _(judged) if judged else ("" if clear_sign(d) else "~")
         return f"{'+' if d['difference'] >= 0 else '-'}{difference(abs(d['difference']))} {mark}".rstrip()
 
     legend = _("better / worse: the 95% interval of the paired difference excludes 0; ~: no clear difference")

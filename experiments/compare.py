@@ -37,7 +37,7 @@ from crmsim.model.params import PARAMS
 from crmsim.model.scenario import Scenario, parse_scenario
 
 __all__ = ["SERIES", "HEADLINE_TABLE", "comparison_experiment", "comparison_name", "Comparison", "analyse",
-           "verdict", "lever_differences", "metric_label"]
+           "verdict", "judgement", "clear_sign", "lever_differences", "metric_label"]
 
 # Metrics recorded at every step, for the bands over time (the others are kept at the end only).
 SERIES = ("trust_mean", "knowledge_gini", "redress_success", "lost_users", "take_up", "non_take_up_bottom")
@@ -136,7 +136,7 @@ class Comparison:
         return pd.DataFrame(rows)
 
 
-def _clear(d: pd.Series | None) -> int:
+def clear_sign(d: pd.Series | None) -> int:
     """+1 or -1 when the paired interval excludes 0, else 0 (no clear difference, or nothing to pair)."""
     if d is None or not np.isfinite(d["difference"]) or d["n_pairs"] < 2:
         return 0
@@ -148,7 +148,7 @@ def _clear(d: pd.Series | None) -> int:
 
 def judgement(metric: str, d: pd.Series | None) -> str:
     """'better', 'worse' or '' (no clear difference, or a metric with no better direction)."""
-    sign, direction = _clear(d), INFO[metric].direction
+    sign, direction = clear_sign(d), INFO[metric].direction
     if sign == 0 or direction == "none":
         return ""
     return "better" if (sign > 0) == (direction == "higher") else "worse"
@@ -159,7 +159,7 @@ def verdict(scenario: str, metric: str, d: pd.Series | None) -> str:
     label = metric_label(metric)
     if d is None or d["n_pairs"] == 0:
         return _("{label}: nothing to compare (no value in one of the scenarios)").format(label=label)
-    sign = _clear(d)
+    sign = clear_sign(d)
     if sign == 0:
         if d["n_pairs"] < 2 or not np.isfinite(d["ci_low"]):
             return _("{label}: no clear difference").format(label=label)

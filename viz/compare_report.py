@@ -20,7 +20,8 @@ import plotly.colors
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from crmsim.experiments.compare import OVERALL, QUARTILES, SERIES, Comparison, judgement, metric_label, verdict
+from crmsim.experiments.compare import (OVERALL, QUARTILES, SERIES, Comparison, clear_sign, judgement, metric_label,
+                                       verdict)
 from crmsim.i18n import _, current, number
 from crmsim.model.metrics import INFO
 from crmsim.viz.html_page import Section, html_table, render_page
@@ -58,15 +59,17 @@ def _verdicts(comparison: Comparison) -> str:
             d = comparison.diff(scenario, metric)
             judged = judgement(metric, d)
             text = verdict(scenario, metric, d)
-            if d is not None and d["n_pairs"] >= 2 and np.isfinite(d["ci_low"]) and (d["ci_low"] > 0 or d["ci_high"] < 0):
+            if clear_sign(d):
                 css = f' class="{judged}"' if judged else ""
                 clear.append(f"<li><span{css}>{html.escape(text)}</span></li>")
             else:
                 unclear.append(metric_label(metric))
         parts.append(f"<h3>{html.escape(scenario)} − {html.escape(comparison.reference)}</h3>")
-        parts.append(f'<ul class="verdicts">{"".join(clear) or "<li>" + html.escape(_("no clear difference on any metric")) + "</li>"}</ul>')
+        items = "".join(clear) or f"<li>{html.escape(_('no clear difference on any metric'))}</li>"
+        parts.append(f'<ul class="verdicts">{items}</ul>')
         if unclear:
-            parts.append(f'<p class="note">{html.escape(_("No clear difference on: {metrics}.").format(metrics=", ".join(unclear)))}</p>')
+            rest = _("No clear difference on: {metrics}.").format(metrics=", ".join(unclear))
+            parts.append(f'<p class="note">{html.escape(rest)}</p>')
     return "".join(parts)
 
 

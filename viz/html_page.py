@@ -17,7 +17,8 @@ import pandas as pd
 
 __all__ = ["Section", "render_page", "html_table", "STYLE"]
 
-STYLE = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1280px;padding:0 1em;color:#222;line-height:1.45}
+STYLE = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1280px;padding:0 1em;color:#222;
+line-height:1.45}
 h2{margin-top:2em;border-bottom:1px solid #ddd;padding-bottom:0.2em} .note{color:#555;font-size:0.92em}
 table.data{border-collapse:collapse;font-size:0.9em;margin:0.5em 0}
 table.data td,table.data th{border-bottom:1px solid #ddd;padding:0.3em 0.6em;text-align:left;vertical-align:top}
