@@ -97,7 +97,12 @@ examples:
   crmsim validate scenarios/*.toml
   crmsim policies
   crmsim warmup scenarios/calibrated_baseline.toml
+  crmsim compare scenarios/calibrated_baseline.toml scenarios/redress_procedure.toml
   crmsim sweep experiments/paper_question.toml && crmsim report results/paper_question/
+  crmsim discover results/discovery/ --where "lost_users < 0.23"
+  crmsim calibrate calibration/targets.toml
+  crmsim viz
+  crmsim --lang fr explain scenarios/faq.toml
 """
 
 _RUN_DESCRIPTION = """\
