@@ -5,6 +5,7 @@ Run from the repository root::
     .venv/bin/python benchmarks/bench_memory.py                 # the table behind model/sizing.py (5 minutes, 11 GB)
     .venv/bin/python benchmarks/bench_memory.py --quick         # small sizes (seconds)
     .venv/bin/python benchmarks/bench_memory.py --cases 1000000:6:communities,1000000:20:small_world
+    .venv/bin/python benchmarks/bench_memory.py --branch        # a sweep worker: the warmed model and a branch
 
 Each case (citizens, mean degree, topology) is built in a fresh Python process
 (this script with a hidden ``--worker`` flag): ``CrmModel`` with ``warmup =
@@ -14,6 +15,11 @@ Each case (citizens, mean degree, topology) is built in a fresh Python process
 ``/proc/self/clear_refs`` resets; so the peak of the build and the peak during
 the steps are measured apart, each over the resident memory after imports
 (``base``). Elsewhere the two peaks are one, ``ru_maxrss``.
+
+With ``--branch``, the steps are run by a branch of the built model
+(``CrmModel.branch``, a deep copy) while the model itself is kept, as a sweep
+worker does when runs share a warm-up; the step peak then holds both, and the
+estimate is ``estimate_bytes(..., copies=2)``.
 
 Sizes above the cap on ``n_citizens`` (``PARAMS["n_citizens"].high``) are
 measured by building the scenario at a small size and then copying it with the
@@ -85,7 +91,7 @@ def scenario_at(n: int, degree: int, topology: str):
     return scenario
 
 
-def _worker(n: int, degree: int, topology: str, steps: int, seed: int) -> dict[str, Any]:
+def _worker(n: int, degree: int, topology: str, steps: int, seed: int, branch: bool) -> dict[str, Any]:
     import crmsim.model.model  # noqa: F401 - imports are the base, not the model
     from crmsim.model import CrmModel
 
@@ -98,8 +104,9 @@ def _worker(n: int, degree: int, topology: str, steps: int, seed: int) -> dict[s
     built = _status()
     if separate:
         _reset_peak()
+    runner = model.branch(scenario) if branch else model  # with --branch, `model` stays resident meanwhile
     for _ in range(steps):
-        model.step()
+        runner.step()
     stepped = _status()
     ties = int(model.citizen_edges[0].size)
     prescriber_draws = int(model.prescriber_ties[0].size)
@@ -108,16 +115,16 @@ def _worker(n: int, degree: int, topology: str, steps: int, seed: int) -> dict[s
         "prescribers": model.n_prescribers, "prescriber_draws": prescriber_draws, "steps": steps,
         "build_s": build_s, "base_bytes": base, "resident_bytes": built["VmRSS"],
         "build_peak_bytes": built["VmHWM"], "step_peak_bytes": stepped["VmHWM"] if separate else None,
-        "peaks_apart": separate,
+        "peaks_apart": separate, "copies": 2 if branch else 1,
     }
 
 
-def _run_worker(case: tuple[int, int, str], steps: int, seed: int) -> dict[str, Any]:
+def _run_worker(case: tuple[int, int, str], steps: int, seed: int, branch: bool) -> dict[str, Any]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     n, degree, topology = case
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", str(n), str(degree), topology, str(steps),
-           str(seed)]
+           str(seed), str(int(branch))]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
     if proc.returncode != 0:
         tail = proc.stderr.strip().splitlines()[-1:] or ["(no error output)"]
@@ -158,17 +165,20 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--worker"]:
         n, degree, topology, steps, seed = int(argv[1]), int(argv[2]), argv[3], int(argv[4]), int(argv[5])
-        print("RESULT " + json.dumps(_worker(n, degree, topology, steps, seed)), flush=True)
+        print("RESULT " + json.dumps(_worker(n, degree, topology, steps, seed, argv[6] == "1")), flush=True)
         return 0
     parser = argparse.ArgumentParser(prog="bench_memory.py", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test")
     parser.add_argument("--cases", type=_cases, help=f"citizens:degree:topology,... (default {DEFAULT_CASES})")
     parser.add_argument("--steps", type=int, default=3, help="steps after the build (default 3)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--branch", action="store_true",
+                        help="step a branch while the built model is kept, as a sweep worker sharing a warm-up does")
     parser.add_argument("--out", type=Path, help="JSON output (default benchmarks/results/bench_memory.json)")
     args = parser.parse_args(argv)
     cases = args.cases or _cases(QUICK_CASES if args.quick else DEFAULT_CASES)
-    out = args.out or RESULTS / ("bench_memory_quick.json" if args.quick else "bench_memory.json")
+    name = "bench_memory" + ("_branch" if args.branch else "") + ("_quick" if args.quick else "")
+    out = args.out or RESULTS / f"{name}.json"
 
     from crmsim.model.sizing import estimate_bytes
 
@@ -176,12 +186,12 @@ def main(argv: list[str] | None = None) -> int:
     for case in cases:
         print(f"measuring {case[0]:,} citizens, degree {case[1]}, {case[2]} ...", file=sys.stderr, flush=True)
         try:
-            row = _run_worker(case, args.steps, args.seed)
+            row = _run_worker(case, args.steps, args.seed, args.branch)
         except RuntimeError as err:
             print(f"bench_memory.py: {err}", file=sys.stderr)
             return 1
         row["estimate_bytes"] = estimate_bytes(row["citizens"], row["mean_degree"], row["prescribers"],
-                                               topology=row["topology"])
+                                               topology=row["topology"], copies=row["copies"])
         rows.append(row)
     print(format_table(rows))
     out.parent.mkdir(parents=True, exist_ok=True)

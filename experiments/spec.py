@@ -455,7 +455,8 @@ def _check_memory(base: Scenario, factors: list[Factor], paths: dict[str, str], 
     """Refuse an experiment whose largest model would not fit in this machine's memory.
 
     Each varied size parameter (``SIZE_FIELDS``) is taken at its largest value
-    together: one run holds one model, so this is the most any run needs.
+    together. A worker keeps a warmed-up model while a branch of it runs
+    (runs of one world share a warm-up), so two models are counted.
     """
     from crmsim.model.sizing import SIZE_FIELDS, memory_problem
 
@@ -466,7 +467,7 @@ def _check_memory(base: Scenario, factors: list[Factor], paths: dict[str, str], 
         name = paths[factor.name].rsplit(".", 1)[-1]
         if name in SIZE_FIELDS:
             values[name] = max(factor.values) if factor.values is not None else factor.high
-    problem = memory_problem(values)
+    problem = memory_problem(values, copies=2)
     if problem is not None:
         raise SpecError(f"{source}: the largest run: {problem}")
 

@@ -45,9 +45,13 @@ resident: up to 70 MiB was seen, most when many arrays are a little under
 32 MiB (400,000 citizens with 10 ties each); so 160 bytes a citizen, at most
 96 MiB. Above a few million citizens every large array is mapped, and
 returned when freed. On every case above the estimate is 2 to 14 percent
-above the measured peak. It is for one model in one process: a sweep running
-``k`` workers needs ``k`` times as much, and ``CrmModel.branch`` holds a
-second copy.
+above the measured peak. It is for one model in one process; a sweep running
+``k`` workers needs ``k`` times as much.
+
+A sweep worker whose runs share a warm-up (``experiments.execute.run_chunk``)
+holds the warmed model while a branch of it (a deep copy) runs: ``copies=2``
+adds one resident state (240 bytes a citizen, 40 a tie, 24 a prescriber's
+draw) to the step's peak. ``bench_memory.py --branch`` measures it.
 
 Examples
 --------
@@ -73,6 +77,8 @@ BASE_BYTES = 200 * 2**20
 # Measured bytes (see the module docstring): at the build's peak, and at a step's.
 BUILD_PER_CITIZEN, BUILD_PER_TIE, BUILD_PER_DRAW = 217, 105, 130
 STEP_PER_CITIZEN, STEP_PER_TIE, STEP_PER_DRAW = 355, 40, 50
+# The resident state of one model, kept while a branch of it runs.
+RESIDENT_PER_CITIZEN, RESIDENT_PER_TIE, RESIDENT_PER_DRAW = 240, 40, 24
 # The C heap's share: arrays under glibc's mmap threshold (which grows to 32 MiB) come from
 # the heap, which keeps some freed memory resident (seen: up to 70 MiB, when many arrays are
 # a little under 32 MiB); it shows below a few million citizens.
@@ -82,7 +88,7 @@ HEAP_PER_CITIZEN, HEAP_MAX = 160, 96 * 2**20
 def estimate_bytes(n_citizens: int, mean_degree: float, n_prescribers: int, *,
                    prescriber_ties: int = PARAMS["prescriber_ties"].default,
                    funded_ties: int = PARAMS["funded_ties"].default,
-                   topology: str = PARAMS["topology"].default) -> int:
+                   topology: str = PARAMS["topology"].default, copies: int = 1) -> int:
     """Peak resident memory, in bytes, of a process that builds one such model and runs it.
 
     ``mean_degree`` is the scenario's (for ``topology = 'file'``, the file's:
@@ -90,11 +96,13 @@ def estimate_bytes(n_citizens: int, mean_degree: float, n_prescribers: int, *,
     whatever it says. Every prescriber is counted as drawing
     ``max(prescriber_ties, funded_ties)`` citizens, as an institutional one
     does (informal ones draw ``prescriber_ties``): a slight overestimate.
+    ``copies=2``: the model is kept while a branch of it runs (a sweep worker).
     """
     ties = n_citizens * ((n_citizens - 1) if topology == "complete" else mean_degree) / 2
     draws = n_prescribers * min(max(prescriber_ties, funded_ties), n_citizens)
     build = BUILD_PER_CITIZEN * n_citizens + BUILD_PER_TIE * ties + BUILD_PER_DRAW * draws
     step = STEP_PER_CITIZEN * n_citizens + STEP_PER_TIE * ties + STEP_PER_DRAW * draws
+    step += (copies - 1) * (RESIDENT_PER_CITIZEN * n_citizens + RESIDENT_PER_TIE * ties + RESIDENT_PER_DRAW * draws)
     return int(BASE_BYTES + min(HEAP_PER_CITIZEN * n_citizens, HEAP_MAX) + max(build, step))
 
 
@@ -103,13 +111,15 @@ def physical_memory_bytes() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def memory_problem(values: dict, *, mean_degree: float | None = None, available: int | None = None) -> str | None:
+def memory_problem(values: dict, *, mean_degree: float | None = None, available: int | None = None,
+                   copies: int = 1) -> str | None:
     """Why a model with these parameter ``values`` would not fit in memory here, or None if it would.
 
     ``values`` holds at least :data:`SIZE_FIELDS` and ``topology`` (a
     scenario's ``flat()``). ``mean_degree`` overrides the scenario's, for a
     network file (twice its ties over its nodes). The text names the field to
     lower, the estimate and the machine's memory, for a one-line error.
+    ``copies=2`` for a sweep worker, which keeps a warmed model while a branch runs.
 
     >>> memory_problem({"n_citizens": 1000, "mean_degree": 6, "n_prescribers": 20, "prescriber_ties": 25,
     ...                 "funded_ties": 75, "topology": "communities"}) is None
@@ -118,7 +128,7 @@ def memory_problem(values: dict, *, mean_degree: float | None = None, available:
     degree = values["mean_degree"] if mean_degree is None else mean_degree
     need = estimate_bytes(values["n_citizens"], degree, values["n_prescribers"],
                           prescriber_ties=values["prescriber_ties"], funded_ties=values["funded_ties"],
-                          topology=values["topology"])
+                          topology=values["topology"], copies=copies)
     have = physical_memory_bytes() if available is None else available
     if need <= have:
         return None
