@@ -119,6 +119,31 @@ def test_the_page_levers_change_the_left_scenario_only():
     assert room.runs[1].p.faq_quality == load_scenario(SCENARIOS / "faq.toml").flat()["faq_quality"]
 
 
+def test_reset_with_the_same_world_reuses_the_warmed_model_and_gives_the_fresh_run(monkeypatch):
+    baseline = SCENARIOS / "supply_front_office.toml"
+    Classroom(baseline, n_citizens=140)  # the page opens: one warm-up, kept
+    builds = []
+    real_init = CrmModel.__init__
+
+    def counting_init(self, *args, **kwargs):
+        builds.append(1)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(CrmModel, "__init__", counting_init)
+    reset = Classroom(baseline, n_citizens=140, faq_quality=0.6, scenario=MesaScenario())  # a lever moved, then Reset
+    assert builds == []  # no new model: the kept warm-up was branched
+    assert reset.runs[0].p.faq_quality == 0.6
+    monkeypatch.setattr(CrmModel, "__init__", real_init)
+    fresh = CrmModel(load_scenario(baseline).with_values({"n_citizens": 140, "faq_quality": 0.6}))
+    for _ in range(5):
+        reset.step()
+    fresh.run(5)
+    assert all(map(same, fresh.records, reset.runs[0].records))
+    monkeypatch.setattr(CrmModel, "__init__", counting_init)
+    Classroom(baseline, n_citizens=141)  # another population is another world: it warms up
+    assert builds == [1]
+
+
 def test_last_channel_is_kept_for_every_citizen_who_dealt_with_an_administration():
     room = Classroom(SCENARIOS / "supply_front_office.toml", n_citizens=200)
     for _ in range(4):

@@ -13,6 +13,10 @@ changes the page's state during every render pass, until the server gives up
 rendering (reacton: "your render loop does not stop") and the page freezes.
 Twenty weeks a second is more than a class can follow anyway.
 
+Reset rebuilds the model; when the teacher changed only levers (or nothing),
+the world and seed are those of the last build, so the warmed-up model kept
+from it is branched again (:func:`warmed_run`) instead of warming up anew.
+
 It also keeps, per run, each citizen's last channel (the model keeps only
 the current week's), updated every week, so the page can colour by channel
 even when it skips weeks it has no time to draw.
@@ -24,7 +28,9 @@ even when it skips weeks it has no time to draw.
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +41,41 @@ from crmsim.model.agents import Channel
 from crmsim.model.model import CrmModel
 from crmsim.model.scenario import Scenario, load_scenario
 
-__all__ = ["Classroom", "CLASS_SIZE", "FASTEST_WEEK"]
+__all__ = ["Classroom", "CLASS_SIZE", "FASTEST_WEEK", "warmed_run"]
 
 FASTEST_WEEK = 0.05  # seconds: the shortest a week lasts on the page, whatever Mesa's play interval
 
 # The page opens with a population a class can watch move (and any laptop draws smoothly);
 # the model's own default (model.params) is a thousand.
 CLASS_SIZE = 500
+
+# Warmed-up models kept for Reset, by world and seed: a few tabs' worth (a page's model is small).
+KEPT_WARM = 4
+_warm: OrderedDict[tuple[str, int], CrmModel] = OrderedDict()
+_warm_lock = threading.Lock()
+
+
+def warmed_run(spec: Scenario, rng: Any) -> CrmModel:
+    """A model of ``spec`` from seed ``rng``, ready for its first policy week; the same as ``CrmModel(spec, rng)``.
+
+    The warm-up is run once per world and seed and kept: the next call with
+    the same world and seed (a Reset after moving levers) branches the kept
+    model instead. A seed that is not an integer (a Generator) is not kept.
+    """
+    if not isinstance(rng, (int, np.integer)):
+        return CrmModel(spec, rng=rng)
+    key = (spec.world_key(), int(rng))
+    with _warm_lock:
+        warm = _warm.get(key)
+        if warm is not None:
+            _warm.move_to_end(key)
+    if warm is None:
+        warm = CrmModel(spec, rng=int(rng))
+        with _warm_lock:
+            _warm[key] = warm
+            while len(_warm) > KEPT_WARM:
+                _warm.popitem(last=False)
+    return warm.branch(spec)
 
 
 class Classroom(mesa.Model):
@@ -65,7 +99,7 @@ class Classroom(mesa.Model):
         if rng is None:
             rng = scenario.rng if scenario is not None and scenario.rng is not None else left_spec.seed
         super().__init__(rng=rng)
-        first = CrmModel(left_spec, rng=rng, scenario=scenario, **levers)
+        first = warmed_run(*CrmModel.resolve(left_spec, rng=rng, scenario=scenario, **levers))
         self.runs = [first]
         if right is not None:
             right_spec = _spec(right).with_values({"n_citizens": n_citizens})
