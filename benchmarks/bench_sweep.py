@@ -1,15 +1,19 @@
-"""Runs per second of a sweep: sequential, 2 local processes, and a Dask LocalCluster(2).
+"""Runs per second of a sweep: sequential, 2 local processes, a Dask LocalCluster(2); and one warm-up per world.
 
 Run from the repository root::
 
-    PYTHONPATH=. .venv/bin/python benchmarks/bench_sweep.py             # 200 runs of ~0.5 s (about 5 minutes)
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_sweep.py             # both parts (about 10 minutes)
     PYTHONPATH=. .venv/bin/python benchmarks/bench_sweep.py --quick     # 20 short runs (seconds, a smoke test)
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_sweep.py --sharing-only   # the second part only (5 minutes)
 
+Part 1, the backends. 
 The sweep: the baseline scenario with 5000 citizens, its 208-week warm-up,
 then 156 recorded weeks (one run takes about 0.5 s here), FAQ quality in
 {0, 0.3, 0.6, 0.9}, 50 replications: 200 runs, sent in the default chunks
 (about 20 per worker), saved to Parquet in a temporary folder exactly as
-``crmsim sweep`` does (``run_sweep``).
+``crmsim sweep`` does (``run_sweep``), each run warming up its own model
+(``share_warmups=False``), so that the backends are compared on the same
+work as the bare loops below.
 
 Each backend is started and warmed up (one run per worker slot, so every
 worker has imported the model) before the clock starts; the start-up time is
@@ -37,8 +41,15 @@ median. On a virtual machine whose host is busy, speed can drift by 20% from
 one minute to the next (``other load`` stays near 0: the contention is outside
 the VM), so read single rounds with care.
 
+Part 2, one warm-up per world: ``make run``'s comparison (the calibrated
+baseline and the 14 policies, 30 paired replications, 52 weeks of 1000
+citizens: 450 runs) on 2 local processes, first grouped as ``crmsim
+compare`` runs it (one warm-up per replicate, branched into the 15
+scenarios), then ungrouped (one warm-up per run); the ratio of the two
+times, and whether their rows are identical. ``--quick``: 2 replications.
+
 Targets (reported, never asserted): efficiency >= 90% of linear on 2 workers,
-Dask overhead <= 10% over local processes. The table is printed and written as
+Dask overhead <= 10% over local processes, sharing warm-ups >= 3x faster. The table is printed and written as
 JSON (default ``benchmarks/results/bench_sweep.json``; ``--quick`` writes
 ``bench_sweep_quick.json``).
 """
@@ -137,7 +148,7 @@ def measure(name: str, make: Callable[[], Evaluator], exp: Experiment) -> dict[s
             startup = time.perf_counter() - started
             workers = evaluator.workers
             with CpuMeter() as meter:
-                result = run_sweep(exp, out, evaluator)
+                result = run_sweep(exp, out, evaluator, share_warmups=False)
     assert result.complete and result.ran == exp.n_runs
     return {"backend": name, "workers": workers, "runs": result.ran, "startup_s": round(startup, 3),
             "sweep_s": round(result.seconds, 3), "runs_per_s": result.ran / result.seconds,
@@ -173,6 +184,34 @@ def measure_bare(n: int, exp: Experiment, quick: bool) -> dict[str, Any]:
             "runs_per_s_with_startup": float("nan"), "other_load_cores": round(meter.other_cores, 2)}
 
 
+POLICIES = ("faq", "public_qa", "community_forum", "personal_space", "single_front_office", "funded_prescribers",
+            "redress_procedure", "transparent_feedback", "co_design", "opinion_poll", "digital_first",
+            "new_public_management", "democratic_governance", "full_mediation")  # make run's, after the baseline
+
+
+def measure_sharing(workers: int, replications: int) -> dict[str, Any]:
+    """make run's comparison on ``workers`` processes, grouped by world and then not: times, ratio, same rows."""
+    from crmsim.experiments.compare import comparison_experiment
+    from crmsim.experiments.store import ResultStore
+
+    files = [str(ROOT / "scenarios" / f"{name}.toml") for name in ("calibrated_baseline", *POLICIES)]
+    exp = comparison_experiment(files, replications, None, None)
+    seconds, rows = {}, {}
+    with ProcessEvaluator(workers) as evaluator:
+        warm_up(evaluator, exp)
+        for share in (True, False):
+            with tempfile.TemporaryDirectory() as out:
+                result = run_sweep(exp, out, evaluator, share_warmups=share)
+                assert result.complete
+                seconds[share] = result.seconds
+                frame = ResultStore(result.root).read()
+                rows[share] = frame.sort_values(["run_id", "kind", "metric", "step"]).reset_index(drop=True)
+            print(f"  {'grouped  ' if share else 'ungrouped'} {exp.n_runs} runs: {seconds[share]:.1f} s", flush=True)
+    return {"runs": exp.n_runs, "replications": replications, "workers": workers,
+            "grouped_s": round(seconds[True], 2), "ungrouped_s": round(seconds[False], 2),
+            "ratio": seconds[False] / seconds[True], "identical_rows": bool(rows[True].equals(rows[False]))}
+
+
 def size(quick: bool) -> tuple[int, int, int]:
     """(citizens, steps, replications): 200 runs of ~0.25 s, or 20 tiny ones."""
     return (500, 20, 5) if quick else (5000, 156, 50)
@@ -184,10 +223,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="local processes and Dask workers (default 2)")
     parser.add_argument("--repeat", type=int, default=1, help="measure each backend R times, keep the fastest")
     parser.add_argument("--out", type=Path, help="JSON file to write")
+    parser.add_argument("--sharing-only", action="store_true", help="only part 2: one warm-up per world")
     parser.add_argument("--bare-worker", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.bare_worker:
         bare_worker(*args.bare_worker, args.quick)
+        return 0
+    out = args.out or RESULTS / ("bench_sweep_quick.json" if args.quick else "bench_sweep.json")
+    sharing = measure_sharing(args.workers, 2 if args.quick else 30)
+    sharing["status"] = "pass" if sharing["ratio"] >= 3 and sharing["identical_rows"] else "FAIL"
+    print(f"one warm-up per world: make run's {sharing['runs']} runs on {args.workers} processes: grouped "
+          f"{sharing['grouped_s']:.1f} s, ungrouped {sharing['ungrouped_s']:.1f} s: {sharing['ratio']:.2f}x faster, "
+          f"rows {'identical' if sharing['identical_rows'] else 'DIFFERENT'} (target >= 3x: {sharing['status']})")
+    if args.sharing_only:
+        _write(out, {"quick": args.quick, "sharing": sharing})
         return 0
     citizens, steps, reps = size(args.quick)
     exp = experiment(citizens, steps, reps)
@@ -263,18 +312,21 @@ def main(argv: list[str] | None = None) -> int:
     for t in targets:
         print(f"  {t['target']}: {t['value']:.1%} [{t['median_paired']:.1%}] -> {t['status']}")
 
-    out = args.out or RESULTS / ("bench_sweep_quick.json" if args.quick else "bench_sweep.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({
+    _write(out, {
         "quick": args.quick, "citizens": citizens, "steps": steps, "runs": exp.n_runs, "repeat": args.repeat,
         "seconds_per_run": seconds_per_run, "rows": rows, "all_measurements": every, "paired": paired,
         "dask_overhead": overhead,
-        "dask_overhead_with_startup": overhead_with_startup, "targets": targets,
-        "machine": {"cpu": platform.machine(), "python": platform.python_version(),
-                    "cores": ProcessEvaluator().workers, "packages": package_versions()},
-    }, indent=2) + "\n")
-    print(f"wrote {out}")
+        "dask_overhead_with_startup": overhead_with_startup, "targets": targets, "sharing": sharing,
+    })
     return 0
+
+
+def _write(out: Path, report: dict[str, Any]) -> None:
+    report["machine"] = {"cpu": platform.machine(), "python": platform.python_version(),
+                         "cores": ProcessEvaluator().workers, "packages": package_versions()}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

@@ -200,9 +200,9 @@ def _sweep(args: argparse.Namespace, experiment: Any, evaluator: Any) -> int:
         if progress is not None:
             shown.append(progress)
 
-    def on_progress(n: int) -> None:
+    def on_progress(n: int, work: float) -> None:
         for progress in shown:
-            progress.update(n)
+            progress.update(n, work)
 
     try:
         done = preflight(experiment, args.out, args.resume)

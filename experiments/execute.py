@@ -19,13 +19,15 @@ metrics at the last step: the per-run summary.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["RunTask", "Chunk", "RunError", "run_one", "run_chunk", "COLUMNS", "SCENARIO_FACTOR"]
+__all__ = ["RunTask", "Chunk", "RunError", "scenario_of", "rows_of", "run_one", "run_chunk", "COLUMNS",
+           "SCENARIO_FACTOR"]
 
 SCENARIO_FACTOR = "scenario"  # a factor whose values are whole scenario files (experiments.spec)
 
@@ -59,25 +61,28 @@ class Chunk:
     final: tuple[str, ...]
     tasks: tuple[RunTask, ...]
     scenarios: tuple[tuple[str, dict[str, Any]], ...] = ()  # vary.scenario: each file's scenario by label
+    share_warmups: bool = True  # consecutive runs of one world and seed branch one warm-up
 
 
-def run_one(task: RunTask, base: dict[str, Any], paths: dict[str, str], every_step: tuple[str, ...],
-            final: tuple[str, ...], scenarios: dict[str, dict[str, Any]] | None = None) -> pd.DataFrame:
-    """Run one task and return its tidy rows (series, then final).
+def scenario_of(task: RunTask, base: dict[str, Any], paths: dict[str, str],
+                scenarios: dict[str, dict[str, Any]] | None = None) -> Any:
+    """The validated scenario of one task.
 
     A task whose values name a ``scenario`` (``vary.scenario``) starts from
     that file's scenario in ``scenarios`` instead of ``base``.
     """
-    from crmsim.model.model import CrmModel
     from crmsim.model.scenario import parse_scenario
 
     values = dict(task.values)
     if SCENARIO_FACTOR in values:
         base = (scenarios or {})[values[SCENARIO_FACTOR]]
-    scenario = parse_scenario(base, "<base scenario>").with_values(
+    return parse_scenario(base, "<base scenario>").with_values(
         {paths[name]: value for name, value in values.items() if name != SCENARIO_FACTOR},
         source=f"<run {task.run_id}>")
-    table = CrmModel(scenario, rng=task.seed).run()
+
+
+def rows_of(task: RunTask, table: pd.DataFrame, every_step: tuple[str, ...], final: tuple[str, ...]) -> pd.DataFrame:
+    """A run's per-step table as tidy rows (series, then final), keyed by the task."""
     steps = table["step"].to_numpy(np.int64)
     last = table.iloc[-1]
     n_steps, n_series, n_final = len(steps), len(every_step), len(final)
@@ -92,24 +97,63 @@ def run_one(task: RunTask, base: dict[str, Any], paths: dict[str, str], every_st
     frame.insert(2, "point", np.int64(task.point))
     frame.insert(3, "replicate", np.int64(task.replicate))
     frame.insert(4, "seed", np.int64(task.seed))
-    for i, (name, value) in enumerate(values.items()):
+    for i, (name, value) in enumerate(task.values):
         frame.insert(5 + i, name, value)
     return frame
+
+
+def run_one(task: RunTask, base: dict[str, Any], paths: dict[str, str], every_step: tuple[str, ...],
+            final: tuple[str, ...], scenarios: dict[str, dict[str, Any]] | None = None) -> pd.DataFrame:
+    """Run one task from scratch (build, warm up, run) and return its tidy rows (series, then final)."""
+    from crmsim.model.model import CrmModel
+
+    table = CrmModel(scenario_of(task, base, paths, scenarios), rng=task.seed).run()
+    return rows_of(task, table, every_step, final)
 
 
 class RunError(RuntimeError):
     """A run raised; the message names the run (id, point, replicate, seed) and the error, on one line."""
 
 
+@contextlib.contextmanager
+def _named(task: RunTask) -> Iterator[None]:
+    """Turn any error into a RunError naming the run, on one line."""
+    try:
+        yield
+    except Exception as err:
+        text = " ".join(str(err).split())
+        raise RunError(f"run {task.run_id} (point {task.point}, replicate {task.replicate}, seed {task.seed}): "
+                       f"{type(err).__name__}: {text}") from err
+
+
 def run_chunk(chunk: Chunk) -> pd.DataFrame:
-    """Run every task of a chunk, in order, and return their rows together."""
-    paths = dict(chunk.paths)
-    frames = []
+    """Run every task of a chunk, in order, and return their rows together.
+
+    Consecutive tasks with the same world and seed share one warm-up: the
+    first builds and warms up a model, each of them runs a branch of it
+    (``CrmModel.branch``: bit for bit what a fresh run gives), and the last
+    one runs the warmed model itself. So a worker holds at most the warmed
+    model and one branch at a time.
+    """
+    from crmsim.model.model import CrmModel
+
+    paths, scenarios = dict(chunk.paths), dict(chunk.scenarios)
+    specs, keys = [], []
     for task in chunk.tasks:
-        try:
-            frames.append(run_one(task, chunk.base, paths, chunk.every_step, chunk.final, dict(chunk.scenarios)))
-        except Exception as err:
-            text = " ".join(str(err).split())
-            raise RunError(f"run {task.run_id} (point {task.point}, replicate {task.replicate}, seed {task.seed}): "
-                           f"{type(err).__name__}: {text}") from err
+        with _named(task):
+            specs.append(scenario_of(task, chunk.base, paths, scenarios))
+            keys.append((specs[-1].world_key(), task.seed))  # what two runs must share to share a warm-up
+    frames, warm = [], None
+    for i, (task, scenario) in enumerate(zip(chunk.tasks, specs)):
+        shared_next = chunk.share_warmups and i + 1 < len(keys) and keys[i + 1] == keys[i]
+        with _named(task):
+            if warm is None:
+                warm = CrmModel(scenario, rng=task.seed)
+                model = warm.branch(scenario) if shared_next else warm
+            else:
+                model = warm.branch(scenario, copy_model=shared_next)
+            frames.append(rows_of(task, model.run(), chunk.every_step, chunk.final))
+            del model
+            if not shared_next:
+                warm = None
     return pd.concat(frames, ignore_index=True)

@@ -11,7 +11,10 @@
 - ``--quiet``: neither.
 
 The rate and the time left count this session's runs only (a resumed sweep
-does not count the runs saved before it started).
+does not count the runs saved before it started). The time left is read from
+the share of this session's *work* done, when the sweep says it (each chunk
+warms up once, so its first run is slower: ``runner.work_shares``), and from
+the runs done otherwise.
 
 Examples
 --------
@@ -65,6 +68,7 @@ class ProgressLines:
         self.name, self.total, self.done = name, total, done
         self._write, self._clock = write, clock
         self._session = 0
+        self._work = 0.0  # share of this session's work done, when updates say it
         self._step = max(1, math.ceil(every_share * max(1, total - done)))
         self._next = self._step
         self._every = every_seconds
@@ -76,22 +80,35 @@ class ProgressLines:
     def line(self) -> str:
         share = self.done / self.total if self.total else 1.0
         text = f"{self.name}: {self.done:,} of {self.total:,} runs ({share:.0%})"
+        pace = self.pace()
+        return f"{text}, {pace}" if pace else f"{text}, no run finished yet in this session"
+
+    def pace(self) -> str | None:
+        """This session's rate and the time left at it, e.g. '10 runs/s, about 54 s left' (None before any run).
+
+        The time left is read from the share of the session's work done when
+        updates say it, else from the runs done.
+        """
         elapsed = self._clock() - self._started
         if self._session == 0 or elapsed <= 0:
-            return f"{text}, no run finished yet in this session"
-        rate = self._session / elapsed
-        left = (self.total - self.done) / rate
-        return f"{text}, {rate:.2g} runs/s, about {duration(left)} left"
+            return None
+        if self._work > 0:
+            left = elapsed * max(0.0, 1 - self._work) / self._work
+        else:
+            left = (self.total - self.done) * elapsed / self._session
+        return f"{self._session / elapsed:.2g} runs/s, about {duration(left)} left"
 
     def _emit(self) -> None:
         self._write(self.line())
         self._last = self._clock()
 
-    def update(self, n: int) -> None:
-        """``n`` more runs are saved; write a line if that crosses the next 10% step."""
+    def update(self, n: int, work: float | None = None) -> None:
+        """``n`` more runs are saved (``work``: their share of this session's work); write a line every 10%."""
         with self._lock:
             self.done += n
             self._session += n
+            if work is not None:
+                self._work += work
             if self._session >= self._next or self.done >= self.total:
                 self._next = (self._session // self._step + 1) * self._step
                 self._emit()
@@ -127,10 +144,14 @@ class _Bar:
         from tqdm import tqdm
 
         # ``initial``: the rate and time left count this session's runs only.
+        # The time left is ours (by work, as ProgressLines), not tqdm's (by runs).
         self._bar = tqdm(total=total, initial=done, unit="run", desc="runs", dynamic_ncols=True, smoothing=0.1,
-                         file=sys.stderr)
+                         file=sys.stderr, bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} runs [{elapsed}{postfix}]")
+        self._lines = ProgressLines("", total, done, write=lambda _: None, every_seconds=None)
 
-    def update(self, n: int) -> None:
+    def update(self, n: int, work: float | None = None) -> None:
+        self._lines.update(n, work)
+        self._bar.set_postfix_str(self._lines.pace() or "", refresh=False)
         self._bar.update(n)
 
     def close(self) -> None:

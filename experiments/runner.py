@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import itertools
 import json
 import sys
 import time
@@ -47,12 +46,14 @@ import pandas as pd
 
 from crmsim.experiments.design import Design
 from crmsim.experiments.evaluators.base import Evaluator
-from crmsim.experiments.execute import Chunk, RunTask, run_chunk
+from crmsim.experiments.execute import SCENARIO_FACTOR, Chunk, RunTask, run_chunk
 from crmsim.experiments.seeds import SCHEME, replicate_seed
 from crmsim.experiments.spec import Experiment
 from crmsim.experiments.store import ResultStore, StoreError, code_version, now, package_versions
+from crmsim.model.scenario import changes_world
 
-__all__ = ["SweepResult", "preflight", "tasks_for", "task_for", "design_frame", "chunk_sizes", "run_sweep", "identity"]
+__all__ = ["SweepResult", "preflight", "tasks_for", "task_for", "design_frame", "chunk_sizes", "world_of_points", "plan_chunks",
+           "run_sweep", "identity"]
 
 
 @dataclass(frozen=True)
@@ -102,18 +103,16 @@ def design_frame(design: Design) -> pd.DataFrame:
 
 
 MAX_CHUNK = 25
+BALANCE = 4  # at least this many chunks per worker, when the runs allow it
 
 
 def chunk_sizes(pending: int, workers: int, chunk_size: int | None = None) -> list[int]:
-    """How many runs go in each chunk, in order.
+    """How many runs go in each chunk of runs that share nothing, in order.
 
     With ``chunk_size``, every chunk has that many (the last one what is left).
     Otherwise the sizes shrink as the sweep nears its end (guided scheduling):
     each chunk takes a 1/(10 x workers) share of the runs still to hand out, at
-    most 25 and at least 1. Early chunks are big enough that per-task overhead
-    (a few ms) stays small next to runs of a tenth of a second; the last ones are
-    single runs, so no worker waits long for another to finish; and a killed
-    sweep loses at most one chunk per worker.
+    most 25 and at least 1.
 
     >>> sizes = chunk_sizes(100, 2)
     >>> sizes[:5], sizes[-3:], sum(sizes)
@@ -128,6 +127,112 @@ def chunk_sizes(pending: int, workers: int, chunk_size: int | None = None) -> li
         sizes.append(size)
         left -= size
     return sizes
+
+
+def world_of_points(experiment: Experiment) -> list[int]:
+    """Each design point's world, as a small integer: points with the same one can share warm-ups.
+
+    Two points share a world when they differ only in factors that leave the
+    scenario's world alone (policy, levers, steps: ``changes_world``) and, for
+    ``vary.scenario``, name files whose scenarios have the same world.
+    Reading the factor paths, not building each point's scenario, keeps this
+    quick for designs of many thousand points.
+    """
+    world_factors = [f.name for f in experiment.factors
+                     if f.name != SCENARIO_FACTOR and changes_world(experiment.paths[f.name])]
+    file_worlds = {label: s.world_key() for label, s in experiment.scenarios.items()}
+    ids: dict[tuple[Any, ...], int] = {}
+    worlds = []
+    for values in experiment.design.points:
+        key = tuple(json.dumps(_plain(values[name]), default=str) for name in world_factors)
+        if SCENARIO_FACTOR in values:
+            key += (file_worlds[values[SCENARIO_FACTOR]],)
+        worlds.append(ids.setdefault(key, len(ids)))
+    return worlds
+
+
+def _split(ids: list[int], pieces: int) -> list[list[int]]:
+    """``ids`` in ``pieces`` consecutive runs of sizes differing by at most one."""
+    size, extra = divmod(len(ids), pieces)
+    out, at = [], 0
+    for k in range(pieces):
+        n = size + (k < extra)
+        out.append(ids[at:at + n])
+        at += n
+    return out
+
+
+def plan_chunks(experiment: Experiment, done: set[int], workers: int, chunk_size: int | None = None, *,
+                share_warmups: bool = True) -> list[list[int]]:
+    """The run ids of each chunk, in the order they are sent: one chunk per (world, replicate).
+
+    Replicate r of every design point has the same seed (common random
+    numbers), so the runs of one world and one replicate start from the same
+    warmed-up model: a worker warms it up once and branches it into each of
+    them (``execute.run_chunk``). A chunk holds at most ``chunk_size`` runs
+    (default 25), so a killed sweep loses little and a part stays small.
+
+    Balance: when that gives fewer than 4 chunks per worker (a Sobol design
+    varying only levers, with few replicates), each (world, replicate) group
+    is split into as many equal chunks as it takes to reach 4 per worker,
+    each warming up its own copy; that costs one warm-up per extra chunk, and
+    it keeps every core busy until the last chunks. Chunks go out in world
+    order, so the time left estimated from the first ones holds for the rest.
+
+    >>> from crmsim.experiments.spec import parse_experiment
+    >>> exp = parse_experiment({"name": "x", "scenario": {"population": {"n_citizens": 50, "n_prescribers": 2}},
+    ...                         "steps": 2, "replications": 2, "vary": {"faq_quality": [0.0, 0.5, 0.9]}})
+    >>> plan_chunks(exp, set(), workers=1)   # 2 groups of 3 runs: split to reach 4 chunks
+    [[0, 2], [4], [1, 3], [5]]
+    >>> plan_chunks(exp, {0, 1}, workers=1, chunk_size=1)
+    [[2], [4], [3], [5]]
+
+    With ``share_warmups=False`` (every run warms up its own model, as
+    before, for benchmarks and checks), the pending runs go in run id order,
+    in the shrinking chunks of ``chunk_sizes``.
+    """
+    reps = experiment.spec.replications
+    if not share_warmups:
+        pending = iter([i for i in range(experiment.n_runs) if i not in done])
+        return [[next(pending) for _ in range(size)]
+                for size in chunk_sizes(experiment.n_runs - len(done), workers, chunk_size)]
+    by_world: dict[int, list[int]] = {}
+    for point, world in enumerate(world_of_points(experiment)):
+        by_world.setdefault(world, []).append(point)
+    groups = []
+    for points in by_world.values():
+        for replicate in range(reps):
+            ids = [p * reps + replicate for p in points if p * reps + replicate not in done]
+            if ids:
+                groups.append(ids)
+    most = chunk_size or MAX_CHUNK
+    want = BALANCE * max(1, workers)
+    pieces_each = 1 if len(groups) >= want or chunk_size else -(-want // max(1, len(groups)))
+    chunks = []
+    for ids in groups:
+        pieces = min(len(ids), max(pieces_each, -(-len(ids) // most)))
+        chunks.extend(_split(ids, pieces))
+    return chunks
+
+
+def work_shares(experiment: Experiment, sizes: list[int]) -> list[float]:
+    """Each chunk's share of the work, counted in simulated weeks: one warm-up, then its runs.
+
+    A chunk's first run also pays for the warm-up, so runs are not all equal:
+    a progress bar that counted runs only would promise too much once the
+    chunks get smaller. Weeks cost about the same warm-up or not, so a chunk
+    of n runs is ``warmup + n x steps`` weeks (the base scenario's, and the
+    experiment's steps).
+
+    >>> from crmsim.experiments.spec import parse_experiment
+    >>> exp = parse_experiment({"name": "x", "scenario": {"warmup": 30}, "steps": 10, "vary": {"faq_quality": [0.0]}})
+    >>> [round(share, 3) for share in work_shares(exp, [2, 1])]   # 30 + 2 x 10 of 90 weeks, then 30 + 10
+    [0.556, 0.444]
+    """
+    warmup, steps = experiment.base.warmup, experiment.base.steps
+    weeks = [warmup + n * steps for n in sizes]
+    total = sum(weeks) or 1
+    return [w / total for w in weeks]
 
 
 def _fingerprint(experiment: Experiment) -> dict[str, Any]:
@@ -225,13 +330,17 @@ def preflight(experiment: Experiment, out: str | Path, resume: bool) -> int:
 
 def run_sweep(experiment: Experiment, out: str | Path, evaluator: Evaluator, *, resume: bool = False,
               chunk_size: int | None = None, on_start: Callable[[int, int], None] | None = None,
-              on_progress: Callable[[int], None] | None = None,
-              on_warning: Callable[[str], None] = _warn) -> SweepResult:
+              on_progress: Callable[[int, float], None] | None = None,
+              on_warning: Callable[[str], None] = _warn, share_warmups: bool = True) -> SweepResult:
     """Run the experiment's unfinished runs on a started evaluator, into ``out/<experiment name>/``.
 
     ``on_start(total, done_before)`` is called once the finished runs are known;
-    ``on_progress(n)`` after each saved chunk of ``n`` runs; ``on_warning(text)``
-    for a damaged part moved aside (default: a line on stderr). Raises
+    ``on_progress(n, share)`` after each saved chunk of ``n`` runs that was
+    ``share`` of this session's work (``work_shares``); ``on_warning(text)``
+    for a damaged part moved aside (default: a line on stderr). Runs of one
+    world and replicate share a warm-up (``plan_chunks``); with
+    ``share_warmups=False`` each run warms up its own model, giving the same
+    rows more slowly (for benchmarks and checks). Raises
     StoreError if the folder already holds a sweep and ``resume`` is false,
     or holds another experiment.
     """
@@ -239,7 +348,8 @@ def run_sweep(experiment: Experiment, out: str | Path, evaluator: Evaluator, *, 
     with store.lock():
         new = not store.exists()
         try:
-            return _sweep(experiment, store, evaluator, resume, chunk_size, on_start, on_progress, on_warning)
+            return _sweep(experiment, store, evaluator, resume, chunk_size, on_start, on_progress, on_warning,
+                          share_warmups)
         except BaseException:
             if new and store.exists() and not store.part_files():
                 store.discard()  # nothing saved: leave nothing that would need --resume
@@ -247,8 +357,8 @@ def run_sweep(experiment: Experiment, out: str | Path, evaluator: Evaluator, *, 
 
 
 def _sweep(experiment: Experiment, store: ResultStore, evaluator: Evaluator, resume: bool, chunk_size: int | None,
-           on_start: Callable[[int, int], None] | None, on_progress: Callable[[int], None] | None,
-           on_warning: Callable[[str], None]) -> SweepResult:
+           on_start: Callable[[int, int], None] | None, on_progress: Callable[[int, float], None] | None,
+           on_warning: Callable[[str], None], share_warmups: bool) -> SweepResult:
     if store.exists():
         if not resume:
             raise StoreError(f"{store.root}: already holds a sweep; add --resume to finish it, "
@@ -275,13 +385,16 @@ def _sweep(experiment: Experiment, store: ResultStore, evaluator: Evaluator, res
     if check.set_aside:
         session["set_aside"] = [str(moved) for _, moved, _ in check.set_aside]
     store.update_manifest(lambda m: m["sessions"].append(session))
-    # Chunks are made as the evaluator asks for them: a big sweep never holds every task at once.
-    sizes = chunk_sizes(total - len(done), evaluator.workers, chunk_size)
-    pending = (t for t in tasks_for(experiment) if t.run_id not in done)
+    plan = plan_chunks(experiment, done, evaluator.workers, chunk_size, share_warmups=share_warmups)
+    sizes = [len(ids) for ids in plan]
+    shares = work_shares(experiment, sizes) if share_warmups else [n / sum(sizes) for n in sizes]
+    points, reps, seed = experiment.design.points, experiment.spec.replications, experiment.spec.seed
     shared = dict(base=manifest["base_scenario"], scenarios=tuple(manifest.get("scenarios", {}).items()),
                   paths=tuple(experiment.paths.items()),
-                  every_step=tuple(experiment.spec.outputs.every_step), final=tuple(experiment.spec.outputs.final))
-    chunks = (Chunk(**shared, tasks=tuple(itertools.islice(pending, size))) for size in sizes)
+                  every_step=tuple(experiment.spec.outputs.every_step), final=tuple(experiment.spec.outputs.final),
+                  share_warmups=share_warmups)
+    # Tasks are made as the evaluator asks for chunks: a big sweep never holds every task at once.
+    chunks = (Chunk(**shared, tasks=tuple(task_for(i, points[i // reps], reps, seed) for i in ids)) for ids in plan)
     mark = {"identity": manifest.get("identity"), "experiment": experiment.name}
 
     ran, started, outcome = 0, time.perf_counter(), "interrupted"
@@ -290,7 +403,7 @@ def _sweep(experiment: Experiment, store: ResultStore, evaluator: Evaluator, res
             store.write_part(frame, **mark)
             ran += sizes[index]
             if on_progress is not None:
-                on_progress(sizes[index])
+                on_progress(sizes[index], shares[index])
         outcome = "complete"
     except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM (experiments.interrupt)
         outcome = f"interrupted ({err.args[0] if err.args else 'Ctrl-C'})"

@@ -90,13 +90,8 @@ class CrmModel(mesa.Model):
 
     def __init__(self, spec: Scenario | None = None, *, rng: Any = None,
                  scenario: mesa.experimental.scenarios.Scenario | None = None, **overrides: Any) -> None:
-        spec = spec or parse_scenario({})
-        if scenario is not None:
-            rng = scenario.rng if rng is None else rng
-            overrides = {**{k: v for k, v in scenario if k != "rng"}, **overrides}
-        if overrides:
-            spec = spec.with_values(overrides)
-        super().__init__(rng=spec.seed if rng is None else rng)
+        spec, rng = self.resolve(spec, rng=rng, scenario=scenario, **overrides)
+        super().__init__(rng=rng)
         self.spec = spec  # (Mesa's own parameter object is `self.scenario`)
         self.p = SimpleNamespace(**spec.warmup_flat())
         self.week = Week()
@@ -112,6 +107,19 @@ class CrmModel(mesa.Model):
         for _ in range(spec.warmup):
             self.step()
         self._start_policy(spec)
+
+    @staticmethod
+    def resolve(spec: Scenario | None = None, *, rng: Any = None,
+                scenario: mesa.experimental.scenarios.Scenario | None = None,
+                **overrides: Any) -> tuple[Scenario, Any]:
+        """The scenario and seed a model made with these arguments runs (see the class): validated, not built."""
+        spec = spec or parse_scenario({})
+        if scenario is not None:
+            rng = scenario.rng if rng is None else rng
+            overrides = {**{k: v for k, v in scenario if k != "rng"}, **overrides}
+        if overrides:
+            spec = spec.with_values(overrides)
+        return spec, spec.seed if rng is None else rng
 
     # -- construction ---------------------------------------------------------------
     def _build_network_and_people(self) -> None:
@@ -286,12 +294,15 @@ class CrmModel(mesa.Model):
         tally.needs_by_admin += open_needs.sum(axis=0) + np.bincount(cases.admin, minlength=len(self.administrations))
         return tally
 
-    def branch(self, scenario: Scenario) -> "CrmModel":
+    def branch(self, scenario: Scenario, *, copy_model: bool = True) -> "CrmModel":
         """A copy of this freshly warmed-up model with ``scenario``'s policy switched on instead.
 
         Identical, row for row, to ``CrmModel(scenario, rng=<this model's seed>)``,
         without running the warm-up again. ``scenario`` may differ from this
         model's only in its policy, levers, steps and name.
+
+        With ``copy_model=False`` this model itself switches to ``scenario`` and
+        is returned: the last branch of a warm-up needs no copy.
 
         Raises ValueError if this model has already run a policy week, or if the
         scenarios differ in anything else.
@@ -300,7 +311,7 @@ class CrmModel(mesa.Model):
             raise ValueError("branch a model right after its warm-up, before its first policy week")
         if scenario.world() != self.spec.world():
             raise ValueError("a branch may change the policy, the levers and the steps only")
-        twin = copy.deepcopy(self)
+        twin = copy.deepcopy(self) if copy_model else self
         twin._start_policy(scenario)
         return twin
 

@@ -22,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -34,8 +35,8 @@ from crmsim.model.policies import POLICIES, apply_policies, lever_defaults
 from crmsim.model.limits import MAX_STEPS, MAX_WARMUP
 from crmsim.model.text import check_regular_file, one_line, read_toml
 
-__all__ = ["Scenario", "ScenarioError", "load_scenario", "parse_scenario", "FIELD_PATHS", "DEFAULT_WARMUP",
-           "MAX_WARMUP", "MAX_STEPS"]
+__all__ = ["Scenario", "ScenarioError", "load_scenario", "parse_scenario", "FIELD_PATHS", "POLICY_FIELDS",
+           "changes_world", "DEFAULT_WARMUP", "MAX_WARMUP", "MAX_STEPS"]
 
 # Weeks run under the baseline levers before the recorded series starts (see docs/ODD.md,
 # "Warm-up", for how this was measured), and the most a scenario may ask for.
@@ -135,7 +136,11 @@ class Scenario(BaseModel):
         Two scenarios with the same world and seed share their warm-up exactly,
         so one warmed-up model can be branched into either (``CrmModel.branch``).
         """
-        return self.model_dump(exclude={"name", "description", "policy", "levers", "steps", "seed"})
+        return self.model_dump(exclude=set(POLICY_FIELDS))
+
+    def world_key(self) -> str:
+        """The world as one string, to tell at a glance whether two scenarios can share a warm-up."""
+        return json.dumps(self.world(), sort_keys=True, default=str)
 
     def missions(self) -> dict[str, Mission]:
         """The administrations, with this scenario's overrides."""
@@ -175,6 +180,22 @@ def field_path(key: str) -> list[str]:
         return path
     raise ScenarioError(f"{key}: unknown field; use a parameter name (e.g. faq_quality) or a path "
                         f"(e.g. levers.faq_quality, administrations.tax_office.complexity)")
+
+
+# What a scenario's world leaves out: what can change between branches of one warm-up. The run's seed
+# is given apart (``CrmModel(rng=...)``), so the scenario's own ``seed`` is not part of the world either.
+POLICY_FIELDS = ("name", "description", "policy", "levers", "steps", "seed")
+
+
+def changes_world(key: str) -> bool:
+    """Whether setting this field (a parameter name or a dotted path) changes the scenario's world.
+
+    Runs that differ only in fields that do not can share one warm-up (``CrmModel.branch``).
+
+    >>> changes_world("levers.faq_quality"), changes_world("policy"), changes_world("population.n_citizens")
+    (False, False, True)
+    """
+    return field_path(key)[0] not in POLICY_FIELDS
 
 
 FIELD_PATHS: set[str] = (

@@ -370,16 +370,17 @@ def test_progress_bar_whenever_stderr_is_a_terminal_and_lines_in_a_log(tmp_path)
     log, _ = proc.communicate(timeout=60)
     os.close(main_fd)
     assert proc.returncode == 0, shown
-    assert "8/8" in shown and "run/s" in shown  # the bar: runs done, runs per second (and time left: "<")
+    assert "8/8" in shown and "runs/s, about" in shown  # the bar: runs done, runs per second and time left
     lines = log.splitlines()
     assert len(lines) == 2 and lines[0].startswith("test_grid: 8 runs (") and "8 of 8 saved" in lines[1], log
 
     piped = cli("sweep", TEST_GRID, "--sequential", "--out", tmp_path / "piped")
     assert piped.returncode == 0 and piped.stderr == ""
     progress = [line for line in piped.stdout.splitlines() if re.match(r"test_grid: \d+ of 8 runs \(", line)]
-    # 8 runs: 10% of them is less than one run, so a line after each run; the last one at 100%.
-    assert len(progress) == 8, piped.stdout
-    assert progress[0].startswith("test_grid: 1 of 8 runs (12%), ") and "runs/s, about " in progress[0]
+    # 8 runs: 10% of them is less than one run, so a line after each saved chunk: 2 replicates of 4 points
+    # share 2 warm-ups, split in 4 chunks of 2 runs so that no core would wait; the last one at 100%.
+    assert len(progress) == 4, piped.stdout
+    assert progress[0].startswith("test_grid: 2 of 8 runs (25%), ") and "runs/s, about " in progress[0]
     assert progress[-1].startswith("test_grid: 8 of 8 runs (100%), ") and progress[-1].endswith(" left")
     assert "8 runs in " in piped.stdout.splitlines()[-1]  # the summary line
 
