@@ -96,7 +96,9 @@ def warm_up(evaluator: Evaluator, exp: Experiment) -> None:
     """One run per worker slot, so that every worker has imported the model before timing."""
     task = next(tasks_for(exp))
     chunk = Chunk(base=exp.base.model_dump(mode="json", exclude_none=True), paths=tuple(exp.paths.items()),
-                  every_step=tuple(exp.spec.outputs.every_step), final=tuple(exp.spec.outputs.final), tasks=(task,))
+                  every_step=tuple(exp.spec.outputs.every_step), final=tuple(exp.spec.outputs.final), tasks=(task,),
+                  scenarios=tuple((label, s.model_dump(mode="json", exclude_none=True))
+                                  for label, s in exp.scenarios.items()))
     for _ in evaluator.map_chunks(run_chunk, [chunk] * evaluator.window):
         pass
 
