@@ -25,6 +25,8 @@ from typing import Any, Iterable
 from babel.numbers import format_decimal
 
 from crmsim.i18n import _, current
+from crmsim.model import costs
+from crmsim.model.administrations import MISSIONS
 from crmsim.model.metrics import INFO, QUARTILE_METRICS
 from crmsim.model.params import PARAMS, params_in
 
@@ -56,6 +58,10 @@ METRIC_GROUPS: dict[str, tuple[str, ...]] = {
     "Take-up": ("take_up", "non_take_up", "non_take_up_bottom", "event_take_up"),
     "Redress": ("redress_success", "redress_on_time", "lost_users", "redress_attempt_rate", "complainants"),
     "Cost and use": ("staff_per_need_met", "online_share", "online_users", "adaptations"),
+    "Public cost": ("public_cost_per_citizen", "public_cost_per_need_met", *(f"cost_{i}" for i in costs.ITEMS),
+                    *(f"cost_admin_{m}" for m in MISSIONS)),
+    "Citizens' time": ("hours_per_need_met", *(f"hours_per_need_met_q{q}" for q in range(1, 5)),
+                       "bottom_needs_acted_on"),
     "By digital skill quartile: who gains, who loses": tuple(QUARTILE_METRICS),
 }
 OTHER = "Other metrics"  # a metric no group names yet still gets charted

@@ -31,7 +31,7 @@ from crmsim.model.scenario import field_path, parse_scenario
 __all__ = ["box_scenario"]
 
 _TOP = ("name", "description", "policy", "steps", "warmup", "seed")
-_SECTIONS = ("population", "network", "behaviour", "levers")
+_SECTIONS = ("population", "network", "behaviour", "levers", "costs")
 
 
 def _rounded(x: float) -> float:

@@ -105,6 +105,7 @@ class CitizenArrays:
     ever_online: np.ndarray
     ever_filed: np.ndarray
     ever_lost: np.ndarray
+    hours: np.ndarray  # the citizen's own hours on requests since the policy started (model.costs)
 
     # Views of ``opinions``, so that one sparse product spreads both. Properties, not
     # stored views: a copied model (``copy.deepcopy``) must not keep views of the original.
@@ -156,19 +157,21 @@ class CitizenArrays:
             request_since=minus_one(),
         )
         citizens = cls(**state, **{name: np.zeros(n, dtype=np.int32) for name in cls.COUNTERS},
-                       **{name: np.zeros(n, dtype=bool) for name in cls.FLAGS})
+                       **{name: np.zeros(n, dtype=bool) for name in cls.FLAGS}, hours=np.zeros(n))
         return citizens
 
     COUNTERS = ("needs", "successes", "failures", "gave_up", "redress_tries", "redress_wins", "lost")
     FLAGS = ("ever_online", "ever_filed", "ever_lost")
+    TOTALS = ("hours",)
 
     def reset_counts(self) -> None:
         """Zero the counters and flags: the recorded period (the policy) starts now."""
-        for name in self.COUNTERS + self.FLAGS:
+        for name in self.COUNTERS + self.FLAGS + self.TOTALS:
             getattr(self, name)[:] = 0
 
 
-assert set(CitizenArrays.COUNTERS + CitizenArrays.FLAGS) <= {f.name for f in fields(CitizenArrays)}
+assert set(CitizenArrays.COUNTERS + CitizenArrays.FLAGS + CitizenArrays.TOTALS) <= {
+    f.name for f in fields(CitizenArrays)}
 
 
 class _Row:

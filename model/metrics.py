@@ -28,11 +28,14 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
+from crmsim.model import costs
+from crmsim.model.administrations import MISSIONS
+
 if TYPE_CHECKING:
     from crmsim.model.model import CrmModel
 
 __all__ = ["gini", "rate", "measure", "METRICS", "HEADLINE", "TRUSTING", "QUANTITIES", "INFO", "MetricInfo",
-           "QUARTILE_METRICS"]
+           "QUARTILE_METRICS", "COST_METRICS"]
 
 
 def rate(numerator: float, denominator: float) -> float:
@@ -256,6 +259,58 @@ METRICS: dict[str, Callable[..., float]] = {
     **QUARTILE_METRICS,
 }
 
+def public_cost_per_citizen(model: "CrmModel", memo: dict | None = None) -> float:
+    """Public euros per citizen per year, every item (``model.costs``)."""
+    return costs.per_citizen_year(model, costs.total_public(model, memo))
+
+
+def public_cost_per_need_met(model: "CrmModel", memo: dict | None = None) -> float:
+    """Public euros spent for each need met."""
+    return rate(costs.total_public(model, memo), model.tally.met)
+
+
+def _item_cost(item: str) -> Callable[..., float]:
+    def metric(model: "CrmModel", memo: dict | None = None) -> float:
+        return costs.per_citizen_year(model, costs.spending(model, memo)[item])
+    metric.__doc__ = f"Public euros per citizen per year on {item}."
+    return metric
+
+
+def _admin_cost(mission: str) -> Callable[..., float]:
+    def metric(model: "CrmModel", memo: dict | None = None) -> float:
+        column = [a.name for a in model.administrations].index(mission)
+        return costs.per_citizen_year(model, costs.administration_total(model, column, memo))
+    metric.__doc__ = f"Public euros per citizen per year spent by the {mission} (shared devices apart)."
+    return metric
+
+
+def bottom_needs_acted_on(model: "CrmModel", memo: dict | None = None) -> float:
+    """Needs of the least skilled quarter acted on (not given up), per citizen per year: what a cost buys."""
+    t = model.tally
+    return costs.per_citizen_year(model, t.bottom_needs - t.bottom_gave_up)
+
+
+def hours_per_need_met(model: "CrmModel", memo: dict | None = None) -> float:
+    """Citizens' own hours on requests for each need met (counted apart from euros)."""
+    return rate(model.citizens.hours.sum(), model.tally.met)
+
+
+def _hours_by_quartile(model: "CrmModel", memo: dict | None) -> np.ndarray:
+    c = model.citizens
+    return _memo(memo, "hours_q", lambda: _ratio(_quartile_sums(model, c.hours), _quartile_sums(model, c.successes)))
+
+
+COST_METRICS: dict[str, Callable[..., float]] = {
+    "public_cost_per_citizen": public_cost_per_citizen,
+    "public_cost_per_need_met": public_cost_per_need_met,
+    **{f"cost_{item}": _item_cost(item) for item in costs.ITEMS},
+    **{f"cost_admin_{mission}": _admin_cost(mission) for mission in MISSIONS},
+    "bottom_needs_acted_on": bottom_needs_acted_on,
+    "hours_per_need_met": hours_per_need_met,
+    **{f"hours_per_need_met_q{q + 1}": _by_quartile(_hours_by_quartile, q) for q in range(4)},
+}
+METRICS.update(COST_METRICS)
+
 MEANS_TESTED = "housing_office"  # the administration whose benefit is means-tested (housing benefit)
 
 
@@ -344,6 +399,33 @@ INFO: dict[str, MetricInfo] = {
                         (4, "most skilled"))},
     "means_tested_non_take_up": MetricInfo("Non-take-up of a means-tested benefit", "share of needs", "lower",
                                            "Share of needs given up at the housing office."),
+    "public_cost_per_citizen": MetricInfo("Public cost per citizen", "euros per citizen per year", "lower",
+                                          "Public money spent per citizen per year, every item counted."),
+    "public_cost_per_need_met": MetricInfo("Public cost per need met", "euros per need", "lower",
+                                           "Public money spent for each need that was met."),
+    **{f"cost_{item}": MetricInfo(label, "euros per citizen per year", "none", reading)
+       for item, label, reading in (
+           ("counters", "Cost of counters", "Counter staff employed, whether busy or not."),
+           ("phone", "Cost of telephone", "Telephone staff employed, whether busy or not."),
+           ("online", "Cost of online requests", "Requests handled online, priced per request."),
+           ("prescribers", "Cost of funded prescribers", "Requests handled by funded prescribers (one-stop desks)."),
+           ("redress", "Cost of redress", "The redress procedure's capacity, and a data-protection recourse."),
+           ("devices", "Cost of help and voice devices", "FAQ, public Q&A, forum, personal space, polls, publication."),
+           ("fixes", "Cost of fixes", "Staff weeks and design work the administrations' fixes took."))},
+    **{f"cost_admin_{mission}": MetricInfo(f"Cost of the {m.label}", "euros per citizen per year", "none",
+                                           f"What the {m.label} spends on counters, phone, online requests, funded "
+                                           f"prescribers, redress and fixes (shared devices apart).")
+       for mission, m in MISSIONS.items()},
+    "bottom_needs_acted_on": MetricInfo("Needs acted on, least skilled quarter", "needs per citizen per year",
+                                        "higher", "Needs of the least skilled quarter that were not given up, "
+                                        "counted over every citizen: what a cost per need taken up divides by."),
+    "hours_per_need_met": MetricInfo("Citizens' hours per need met", "hours", "lower",
+                                     "Citizens' own time on requests, including waiting, for each need met."),
+    **{f"hours_per_need_met_q{q}": MetricInfo(f"Citizens' hours per need met, skill quartile {q}", "hours", "lower",
+                                              f"Own time on requests for each need met, among the {which} quarter "
+                                              f"of citizens by digital skill.")
+       for q, which in ((1, "least skilled"), (2, "second least skilled"), (3, "second most skilled"),
+                        (4, "most skilled"))},
 }
 
 

@@ -201,6 +201,10 @@ class CrmModel(mesa.Model):
         self.funded_tie = np.zeros(n, dtype=bool)
         self.funded_tie[tied] = state.funded[c.helper[tied] - n]
         self.bundling_tie = tied & bool(p.prescriber_bundling)
+        self.hours_by_channel = np.zeros(len(Channel.NAMES))  # a citizen's hours per request (model.costs)
+        self.hours_by_channel[list(Channel.ONLINE_KINDS)] = p.hours_online
+        self.hours_by_channel[Channel.PRESCRIBER] = p.hours_prescriber
+        self.hours_by_channel[Channel.COUNTER] = p.hours_counter
         self.device_gain = np.zeros(len(Channel.NAMES))
         self.device_gain[[Channel.FAQ, Channel.PUBLIC_QA, Channel.FORUM]] = [
             p.faq_quality, p.public_qa, p.forum_answer_quality * p.forum]

@@ -39,6 +39,7 @@ _SECTION_TITLES = {
     "network": "Network",
     "behaviour": "Behaviour",
     "levers": "Levers (policy-settable; defaults = the `supply_front_office` baseline)",
+    "costs": "Costs (prices only: they change no behaviour; see 7.11)",
 }
 
 

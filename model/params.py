@@ -6,7 +6,9 @@ line, the ODD parameter table (``docs/ODD.md``) and the browser sliders all read
 this table, so a default is never written twice.
 
 Parameters are grouped in sections that match the sections of a scenario file:
-``population``, ``network``, ``behaviour`` and ``levers``. Levers are what a
+``population``, ``network``, ``behaviour``, ``levers`` and ``costs``. Costs
+are prices (euros at 2023 prices, citizens' hours): they change no
+behaviour, only what the cost metrics (``model.costs``) read. Levers are what a
 mediation policy sets (``model.policies``); their defaults describe the
 ``supply_front_office`` baseline. Per-administration values (complexity,
 quality, staff...) live in ``model.administrations``.
@@ -26,7 +28,7 @@ from typing import Any
 
 __all__ = ["Param", "PARAMS", "SECTIONS", "params_in", "defaults", "number"]
 
-SECTIONS = ("population", "network", "behaviour", "levers")
+SECTIONS = ("population", "network", "behaviour", "levers", "costs")
 
 
 @dataclass(frozen=True)
@@ -296,6 +298,56 @@ _ALL = [
        "0..1", 0.1, 0.0, 1.0),
     _p("adaptation_step", "levers", "size of one fix: complexity cut, or quality raised, per adaptation", "0..1",
        0.05, 0.0, 1.0),
+    # --- costs (euros at 2023 prices; citizens' hours apart) ------------------
+    # UK figures are converted from pounds of 2012 with UK CPI 2012-2023 (x 1.36) and the 2023 exchange
+    # rate (EUR 1.15 a pound). Their authors warn they fit simple information requests and understate
+    # transactions, hence the wide ranges.
+    _p("cost_counter_contact", "costs", "public cost of one face-to-face contact at a counter (staff time, "
+       "premises), paid for the counter's capacity whether used or not", "EUR/contact", 12.8, 4.0, 40.0,
+       source="Socitm Insight 2012 (UK councils): GBP 8.21 face to face; PwC for 19 London and South East "
+              "councils: GBP 10.53; at 2023 prices; range up to 3x for transactions"),
+    _p("cost_phone_contact", "costs", "public cost of one telephone contact", "EUR/contact", 4.05, 1.5, 15.0,
+       source="Socitm Insight 2012: GBP 2.59 by telephone; PwC: GBP 3.39; at 2023 prices"),
+    _p("phone_share", "costs", "share of the counter-and-phone capacity that is telephone", "0..1", 0.5, 0.0, 1.0,
+       source="modelling assumption (the model's counter channel is counter or phone)"),
+    _p("cost_online_contact", "costs", "public cost of one request handled online (self-service or helped by a "
+       "device)", "EUR/request", 0.14, 0.05, 3.0,
+       source="Socitm Insight 2012: GBP 0.09 on the web; PwC: GBP 0.08; at 2023 prices; transactions cost more"),
+    _p("cost_assisted_request", "costs", "public cost of one request handled by a funded prescriber (a one-stop "
+       "desk such as France Services)", "EUR/request", 39.0, 15.0, 100.0,
+       source="Cour des comptes, September 2024: France Services cost about EUR 350 million in 2024 for about "
+              "9 million requests in 2023"),
+    _p("cost_redress_case", "costs", "public cost of one redress case decided (staff, review, notification)",
+       "EUR/case", 300.0, 50.0, 3000.0,
+       source="assumption, order of magnitude: an ombudsman's budget over the complaints it handles (a few "
+              "hundred euros each); a tribunal case costs thousands"),
+    _p("cost_fix", "costs", "public cost of one fix beyond the counter staff weeks it takes (design, IT), per "
+       "1000 citizens served", "EUR/fix/1000 citizens", 500.0, 0.0, 10000.0, source="modelling assumption"),
+    _p("cost_faq", "costs", "yearly cost of an FAQ or helpdesk at full quality, per 1000 citizens (scaled by "
+       "faq_quality)", "EUR/year/1000 citizens", 2000.0, 0.0, 20000.0, source="modelling assumption"),
+    _p("cost_public_qa", "costs", "yearly cost of a public Q&A at full quality, per 1000 citizens (scaled by "
+       "public_qa)", "EUR/year/1000 citizens", 3000.0, 0.0, 30000.0, source="modelling assumption"),
+    _p("cost_forum", "costs", "yearly cost of moderating a community forum at full activity, per 1000 citizens "
+       "(scaled by forum)", "EUR/year/1000 citizens", 1500.0, 0.0, 20000.0, source="modelling assumption"),
+    _p("cost_personal_space", "costs", "yearly cost of a personal space at full use, per 1000 citizens (scaled by "
+       "personalisation)", "EUR/year/1000 citizens", 2500.0, 0.0, 30000.0, source="modelling assumption"),
+    _p("cost_voice", "costs", "yearly cost of collecting opinions at full effort (polls, forms, co-design "
+       "sessions), per 1000 citizens (scaled by voice_collection)", "EUR/year/1000 citizens", 1000.0, 0.0,
+       20000.0, source="modelling assumption"),
+    _p("cost_transparency", "costs", "yearly cost of publishing every outcome and fix, per 1000 citizens (scaled by "
+       "transparency)", "EUR/year/1000 citizens", 1000.0, 0.0, 20000.0, source="modelling assumption"),
+    _p("cost_data_protection", "costs", "yearly cost of a data-protection recourse, per 1000 citizens (when "
+       "data_protection_redress is on)", "EUR/year/1000 citizens", 400.0, 100.0, 2000.0,
+       source="CNIL: a budget of about EUR 25-30 million a year for about 68 million people in the early 2020s "
+              "(order of magnitude)"),
+    _p("hours_online", "costs", "citizen's hours for one request online (alone or helped by a device)", "hours",
+       0.5, 0.0, 10.0, source="modelling assumption"),
+    _p("hours_prescriber", "costs", "citizen's hours for one request through a prescriber (including travel)",
+       "hours", 1.5, 0.0, 20.0, source="modelling assumption"),
+    _p("hours_counter", "costs", "citizen's hours for one counter or phone contact (including travel and the wait "
+       "on the day)", "hours", 1.5, 0.0, 20.0, source="modelling assumption"),
+    _p("hours_waiting_week", "costs", "citizen's hours for each week a request waits in the counter queue "
+       "(calls, returns)", "hours/week", 0.25, 0.0, 10.0, source="modelling assumption"),
 ]
 
 PARAMS: dict[str, Param] = {p.name: p for p in _ALL}

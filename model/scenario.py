@@ -99,6 +99,7 @@ class Scenario(BaseModel):
     network: _SECTION_MODELS["network"] = Field(default_factory=_SECTION_MODELS["network"])  # type: ignore[valid-type]
     behaviour: _SECTION_MODELS["behaviour"] = Field(default_factory=_SECTION_MODELS["behaviour"])  # type: ignore[valid-type]
     levers: _SECTION_MODELS["levers"] = Field(default_factory=_SECTION_MODELS["levers"])  # type: ignore[valid-type]
+    costs: _SECTION_MODELS["costs"] = Field(default_factory=_SECTION_MODELS["costs"])  # type: ignore[valid-type]
     administrations: dict[MissionName, _MissionOverride] = Field(default_factory=dict)  # type: ignore[valid-type]
     life_events: dict[EventName, _EventOverride] = Field(default_factory=dict)  # type: ignore[valid-type]
 
@@ -120,7 +121,7 @@ class Scenario(BaseModel):
     def flat(self) -> dict[str, Any]:
         """Every model parameter by name: defaults, then policies, then explicit levers."""
         values: dict[str, Any] = {}
-        for section in ("population", "network", "behaviour"):
+        for section in ("population", "network", "behaviour", "costs"):
             values.update(getattr(self, section).model_dump())
         values.update(apply_policies(self.policies))
         values.update({k: v for k, v in self.levers.model_dump().items() if v is not None})
@@ -131,7 +132,7 @@ class Scenario(BaseModel):
         return {**self.flat(), **lever_defaults()}
 
     def world(self) -> dict[str, Any]:
-        """Everything but the policy: population, network, behaviour, administrations, life events, warm-up.
+        """Everything but the policy and the prices: population, network, behaviour, administrations, life events, warm-up.
 
         Two scenarios with the same world and seed share their warm-up exactly,
         so one warmed-up model can be branched into either (``CrmModel.branch``).
@@ -183,8 +184,9 @@ def field_path(key: str) -> list[str]:
 
 
 # What a scenario's world leaves out: what can change between branches of one warm-up. The run's seed
-# is given apart (``CrmModel(rng=...)``), so the scenario's own ``seed`` is not part of the world either.
-POLICY_FIELDS = ("name", "description", "policy", "levers", "steps", "seed")
+# is given apart (``CrmModel(rng=...)``), so the scenario's own ``seed`` is not part of the world either;
+# costs are prices, read by the cost metrics only, never by the dynamics.
+POLICY_FIELDS = ("name", "description", "policy", "levers", "costs", "steps", "seed")
 
 
 def changes_world(key: str) -> bool:

@@ -97,6 +97,7 @@ def _hear_cases(model: "CrmModel") -> None:
     count_into(c.redress_wins, who[won])
     count_into(c.successes, who[won])
     t.redress_decided += who.size
+    t.decided_by_admin += np.bincount(cases.admin[heard], minlength=slots.size)
     t.redress_wins += int(won.sum())
     t.redress_lapsed += int(lapsed.sum())
     t.met += int(won.sum())  # a won case meets the need after all

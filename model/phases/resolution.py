@@ -111,8 +111,15 @@ def resolve_requests(model: "CrmModel") -> None:
     if asking.size:
         helped = _prescriber_slots(model, asking)
         channel[asking[~helped]] = Channel.ONLINE
+        assisted = asking[helped]
+        funded = assisted[model.prescriber_state.funded[c.helper[assisted] - model.n_citizens]]
+        count_into(t.funded_by_admin, c.request_lead[funded])
     served = np.concatenate([others, counter])
     served_channel = channel[served]
+    # Citizens' hours (model.costs): each request served, and each week a request waits at the counter.
+    c.hours[at_counter] += p.hours_waiting_week
+    c.hours[counter] -= p.hours_waiting_week
+    c.hours[served] += model.hours_by_channel[served_channel]
     rows, admin = np.nonzero(c.request[served])
     who, need_channel = served[rows], served_channel[rows]
     quality = model.quality[admin]
@@ -134,6 +141,7 @@ def resolve_requests(model: "CrmModel") -> None:
     t.contacts += served.size
     t.staff_contacts += counter.size
     t.online_contacts += int(online.sum())
+    count_into(t.online_by_admin, c.request_lead[served[online]])
     _publish_success(model, admin, success)
 
     week.served, week.served_channel = served, served_channel

@@ -97,12 +97,17 @@ class Tally:
     bottom_gave_up: int = 0
     needs_by_admin: np.ndarray = field(default_factory=_ints)  # needs arisen, per administration
     gave_up_by_admin: np.ndarray = field(default_factory=_ints)  # needs given up, per administration
+    # Requests priced in model.costs, by the administration that leads them:
+    online_by_admin: np.ndarray = field(default_factory=_ints)  # handled online
+    funded_by_admin: np.ndarray = field(default_factory=_ints)  # handled by a funded prescriber
+    decided_by_admin: np.ndarray = field(default_factory=_ints)  # redress cases decided
 
     @classmethod
     def for_admins(cls, n_admins: int, **totals: int) -> "Tally":
         """A tally with per-administration counters for ``n_admins`` administrations."""
-        return cls(**totals, needs_by_admin=np.zeros(n_admins, np.int64),
-                   gave_up_by_admin=np.zeros(n_admins, np.int64))
+        return cls(**totals, **{name: np.zeros(n_admins, np.int64) for name in
+                                ("needs_by_admin", "gave_up_by_admin", "online_by_admin", "funded_by_admin",
+                                 "decided_by_admin")})
 
 
 @dataclass

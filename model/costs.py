@@ -1,0 +1,117 @@
+"""What a policy costs: public euros by item, and citizens' own hours, since the policy started.
+
+The paper's trade-off (New Public Management copies Customer Relationship
+Management to cut the cost of a contact) needs a price on what each policy
+does. Prices are parameters (the ``costs`` section of ``model.params``, euros
+at 2023 prices, each with its source); they change no behaviour.
+
+Public money, by item (:data:`ITEMS`):
+
+- ``counters`` and ``phone``: the counter-and-phone capacity *employed*
+  (``counter_capacity`` contacts a week, staff paid whether busy or not),
+  split by ``phone_share``, priced per contact; the weeks of it that fixes
+  took are counted under ``fixes`` instead, so fixes move staff time and do
+  not pay it twice;
+- ``online``: requests handled online, per request;
+- ``prescribers``: requests handled by a funded prescriber (a one-stop desk),
+  per request; unfunded prescribers (associations, family) cost the public
+  nothing;
+- ``redress``: each case decided, at an ombudsman's budget over the cases it
+  handles (so idle capacity is not priced: its staff do other work), and a
+  data-protection recourse when there is one, per citizen per year (shared
+  equally between administrations);
+- ``devices``: FAQ, public Q&A, forum moderation, personal space, voice
+  collection and publication, a yearly cost per 1000 citizens at full
+  setting, scaled by the lever;
+- ``fixes``: the counter staff weeks each fix takes, plus ``cost_fix``.
+
+Every item but ``devices`` is also counted by administration
+(:func:`by_administration`); devices serve all and are shown apart.
+
+Citizens' hours are counted apart (``CitizenArrays.hours``: each request's
+hours by channel, and each week waiting in the counter queue), never added to
+euros.
+
+Examples
+--------
+>>> from crmsim.model.model import CrmModel
+>>> m = CrmModel(n_citizens=200, n_prescribers=4, warmup=4, steps=4)
+>>> _ = m.run()
+>>> items = spending(m)
+>>> round(sum(items.values()), 6) == round(total_public(m), 6)
+True
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from crmsim.model.model import CrmModel
+
+__all__ = ["ITEMS", "DEVICES", "by_administration", "spending", "administration_total", "total_public", "per_citizen_year", "WEEKS_PER_YEAR", "PER"]
+
+ITEMS = ("counters", "phone", "online", "prescribers", "redress", "devices", "fixes")
+# Each device's yearly price at full setting, and the lever that scales it.
+DEVICES = {"cost_faq": "faq_quality", "cost_public_qa": "public_qa", "cost_forum": "forum",
+           "cost_personal_space": "personalisation", "cost_voice": "voice_collection",
+           "cost_transparency": "transparency"}
+WEEKS_PER_YEAR = 52
+PER = 1000  # device, fix and data-protection prices are per 1000 citizens
+
+
+def by_administration(model: "CrmModel", memo: dict | None = None) -> dict[str, np.ndarray]:
+    """Public euros spent since the policy started, by item and administration.
+
+    Each item is an array over ``model.administrations``, except ``devices``,
+    which serve every administration and are a single shared figure (an array
+    of one). Online and prescriber requests count for the administration that
+    leads them.
+    """
+    if memo is not None and "spending" in memo:
+        return memo["spending"]
+    p, t, weeks = model.p, model.tally, model.policy_weeks
+    thousands = model.n_citizens / PER
+    fixes = np.array([a.adaptations for a in model.administrations], dtype=np.float64)
+    fix_contacts = fixes * p.fix_staff_cost * model.counter_capacity
+    staff_contacts = np.maximum(0.0, model.counter_capacity * weeks - fix_contacts)
+    staff_price = (1 - p.phone_share) * p.cost_counter_contact + p.phone_share * p.cost_phone_contact
+    years = weeks / WEEKS_PER_YEAR
+    n_admins = len(model.administrations)
+    data_protection = bool(p.data_protection_redress) * p.cost_data_protection * thousands * years / n_admins
+    devices = sum(getattr(p, price) * getattr(p, lever) for price, lever in DEVICES.items()) * thousands * years
+    items = {
+        "counters": staff_contacts * (1 - p.phone_share) * p.cost_counter_contact,
+        "phone": staff_contacts * p.phone_share * p.cost_phone_contact,
+        "online": t.online_by_admin * p.cost_online_contact,
+        "prescribers": t.funded_by_admin * p.cost_assisted_request,
+        "redress": t.decided_by_admin * p.cost_redress_case + data_protection,
+        "devices": np.array([devices]),
+        "fixes": fix_contacts * staff_price + fixes * p.cost_fix * thousands,
+    }
+    if memo is not None:
+        memo["spending"] = items
+    return items
+
+
+def spending(model: "CrmModel", memo: dict | None = None) -> dict[str, float]:
+    """Public euros spent since the policy started, by item (:data:`ITEMS`), every administration."""
+    return {item: float(euros.sum()) for item, euros in by_administration(model, memo).items()}
+
+
+def administration_total(model: "CrmModel", admin: int, memo: dict | None = None) -> float:
+    """Public euros one administration spent since the policy started (shared devices not included)."""
+    return float(sum(euros[admin] for item, euros in by_administration(model, memo).items() if item != "devices"))
+
+
+def total_public(model: "CrmModel", memo: dict | None = None) -> float:
+    """Public euros spent since the policy started, every item."""
+    return float(sum(spending(model, memo).values()))
+
+
+def per_citizen_year(model: "CrmModel", euros: float) -> float:
+    """Euros since the policy started as euros per citizen per year (NaN before the first policy week)."""
+    weeks = model.policy_weeks
+    return euros * WEEKS_PER_YEAR / (weeks * model.n_citizens) if weeks else float("nan")
