@@ -30,7 +30,7 @@ from typing import Any
 from crmsim.model.limits import MAX_STEPS
 from crmsim.model.text import bounded_int, one_line, positive_int
 
-__all__ = ["register", "sweep", "compare", "report", "rerun", "verdict_table"]
+__all__ = ["register", "sweep", "compare", "report", "rerun", "verdict_table", "cost_table"]
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -283,6 +283,9 @@ def _write_comparison(args: argparse.Namespace, root: Path) -> int:
     written = [atomic_write(root / "compare.html", lambda p: p.write_text(page, encoding="utf-8")),
                atomic_write(root / "compare.csv", lambda p: comparison.table().to_csv(p, index=False))]
     print(verdict_table(comparison))
+    costs = cost_table(comparison)
+    if costs:
+        print("\n" + costs)
     for path in written:
         print(f"wrote {path}")
     return 0
@@ -317,6 +320,25 @@ def verdict_table(comparison: Any) -> str:
         rows = [[o, *(cell(o, m) for m in HEADLINE_TABLE)] for o in others]
     return text_table(header, rows) + "\n" + _("({legend}; {n} paired runs each)").format(
         legend=legend, n=comparison.replications)
+
+
+def cost_table(comparison: Any) -> str:
+    """The terminal's costs: each scenario's extra public cost and what each priced gain costs (or '' if none)."""
+    from crmsim.experiments.cost_effectiveness import LEGEND, PRICED, extra_cost_text, ratio_text, unit_header
+    from crmsim.i18n import _
+    from crmsim.model.text import text_table
+
+    table = comparison.cost_effect
+    if table.empty:
+        return ""
+    header = [_("extra cost to {reference}").format(reference=comparison.reference), _("euros per citizen per year"),
+              *(unit_header(name) for name in PRICED)]
+    rows = []
+    for scenario, group in table.groupby("scenario", sort=False):
+        by_effect = group.set_index("effect")
+        rows.append([scenario, extra_cost_text(group.iloc[0]),
+                     *(ratio_text(by_effect.loc[name]) if name in by_effect.index else "-" for name in PRICED)])
+    return text_table(header, rows) + "\n" + f"({_(LEGEND)})"
 
 
 # --- report -----------------------------------------------------------------------------------

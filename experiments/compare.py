@@ -101,6 +101,8 @@ class Comparison:
     diffs: pd.DataFrame  # scenario, metric, n_pairs, difference, ci_low, ci_high (scenario minus the first)
     bands: pd.DataFrame  # scenario, metric, step, mean, ci_low, ci_high
     levers: pd.DataFrame  # parameter, label, then one column per scenario: the values that differ
+    # What the gains cost (experiments.cost_effectiveness): one row per scenario and priced effect.
+    cost_effect: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
     @property
     def reference(self) -> str:
@@ -132,8 +134,23 @@ class Comparison:
                     "difference_ci_high": np.nan if d is None else d["ci_high"],
                     "n_pairs": 0 if d is None else int(d["n_pairs"]),
                     "verdict": "" if scenario == self.reference else verdict(scenario, metric, d),
+                    **self._priced(scenario, metric),
                 })
         return pd.DataFrame(rows)
+
+    def _priced(self, scenario: str, metric: str) -> dict[str, Any]:
+        """compare.csv's cost-effectiveness columns: filled on the rows of a priced effect."""
+        from crmsim.experiments.cost_effectiveness import ratio_text
+
+        table = self.cost_effect
+        rows = table[(table["scenario"] == scenario) & (table["effect"] == metric)] if not table.empty else table
+        if rows.empty:
+            return dict.fromkeys(("cost_effectiveness", "euros_per_unit", "euros_per_unit_ci_low",
+                                  "euros_per_unit_ci_high", "unit_gained"), np.nan)
+        row = rows.iloc[0]
+        return {"cost_effectiveness": ratio_text(row), "euros_per_unit": row["ratio"],
+                "euros_per_unit_ci_low": row["ratio_ci_low"], "euros_per_unit_ci_high": row["ratio_ci_high"],
+                "unit_gained": _(row["unit"])}
 
 
 def clear_sign(d: pd.Series | None) -> int:
@@ -218,5 +235,7 @@ def analyse(results: Results) -> Comparison:
     scenarios = {label: parse_scenario(dumped, label) for label, dumped in manifest["scenarios"].items()}
     seeds = final.groupby("replicate")["seed"].first().sort_index().tolist()
     steps = int(final["step"].max()) if not final.empty else 0
+    from crmsim.experiments.cost_effectiveness import cost_effectiveness  # it reads this module's clear_sign
+
     return Comparison(labels, int(manifest["replications"]), steps, seeds, means, diffs, bands,
-                      lever_differences(scenarios))
+                      lever_differences(scenarios), cost_effectiveness(final, diffs, labels, steps))

@@ -85,6 +85,22 @@ def test_a_redress_procedure_raises_redress_success_and_the_verdict_says_so(comp
     assert "wrote" in stdout and "compare.html" in stdout
 
 
+def test_the_comparison_says_what_each_scenario_costs_in_the_terminal_and_the_csv(compared):
+    """The redress procedure decides more cases, each priced: it costs more, and every output says so."""
+    comparison = analyse(load_results(compared))
+    cost = comparison.diff("redress", "public_cost_per_citizen")
+    assert cost["ci_low"] > 0, cost.to_dict()
+    table = pd.read_csv(compared / "compare.csv")
+    priced = table[(table["scenario"] == "redress") & (table["metric"] == "lost_users")].iloc[0]
+    assert priced["unit_gained"] == "lost user reconnected" and isinstance(priced["cost_effectiveness"], str)
+    stdout = (compared / "stdout.txt").read_text()
+    header = next(line for line in stdout.splitlines() if line.startswith("extra cost to base"))
+    assert "euros per lost user reconnected" in header
+    assert next(line for line in stdout.splitlines() if line.startswith("redress ")).split()[1].startswith("+")
+    page = (compared / "compare.html").read_text()
+    assert "What it costs" in page and "cost-effectiveness plane" in page
+
+
 def test_running_again_reuses_the_saved_runs_and_an_edited_file_needs_fresh(files, tmp_path):
     out = tmp_path / "out"
     args = ("compare", str(files["base"]), str(files["redress"]), "--reps", "2", "--steps", "4", "--out", str(out))
@@ -132,7 +148,7 @@ def test_compare_html_renders_offline_with_no_overlapping_labels(compared, tmp_p
             page = context.new_page()
             page.goto(page_file.as_uri())
             page.wait_for_selector(".js-plotly-plot .main-svg")
-            assert page.locator(".js-plotly-plot").count() == 3  # differences, over time, quartiles
+            assert page.locator(".js-plotly-plot").count() == 4  # cost plane, differences, over time, quartiles
             assert page.locator(".js-plotly-plot .point, .js-plotly-plot .scatterlayer path").count() > 0
             assert text_problems(page) == []
             page.screenshot(path=str(tmp_path / f"compare-{width}.png"), full_page=True)

@@ -22,6 +22,8 @@ from plotly.subplots import make_subplots
 
 from crmsim.experiments.compare import (OVERALL, QUARTILES, SERIES, Comparison, clear_sign, judgement, metric_label,
                                        verdict)
+from crmsim.experiments.cost_effectiveness import (COST, LEGEND, PLANE, PRICED, extra_cost_text, ratio_text,
+                                                   unit_header)
 from crmsim.i18n import _, current, number
 from crmsim.model.metrics import INFO
 from crmsim.viz.html_page import Section, html_table, render_page
@@ -104,6 +106,13 @@ def _table(comparison: Comparison) -> str:
     return f'<div class="wide">{html_table(table, numeric, classes)}</div>'
 
 
+def _error_bar(d: pd.Series) -> dict:
+    """A plotly error bar from a paired difference's 95% interval (none where the interval is undefined)."""
+    low = d["difference"] - d["ci_low"] if np.isfinite(d["ci_low"]) else 0.0
+    high = d["ci_high"] - d["difference"] if np.isfinite(d["ci_high"]) else 0.0
+    return dict(type="data", symmetric=False, array=[high], arrayminus=[low])
+
+
 def _differences_figure(comparison: Comparison) -> go.Figure:
     """Small multiples, one per metric: each scenario's paired difference to the reference, with its interval."""
     metrics = list(OVERALL)
@@ -117,11 +126,9 @@ def _differences_figure(comparison: Comparison) -> go.Figure:
             d = comparison.diff(scenario, metric)
             if d is None or not np.isfinite(d["difference"]):
                 continue
-            low = d["difference"] - d["ci_low"] if np.isfinite(d["ci_low"]) else 0.0
-            high = d["ci_high"] - d["difference"] if np.isfinite(d["ci_high"]) else 0.0
             fig.add_trace(go.Scatter(
                 x=[d["difference"]], y=[scenario], mode="markers", marker=dict(color=_colour(i + 1), size=9),
-                error_x=dict(type="data", symmetric=False, array=[high], arrayminus=[low]), name=scenario,
+                error_x=_error_bar(d), name=scenario,
                 legendgroup=scenario, showlegend=k == 0,
                 hovertemplate=f"{html.escape(scenario)}: %{{x:.4f}}<extra>{html.escape(metric_label(metric))}</extra>"),
                 row=r + 1, col=c + 1)
@@ -208,6 +215,65 @@ def _quartile_figure(comparison: Comparison) -> go.Figure:
     return fig
 
 
+def _costs(comparison: Comparison) -> str:
+    """Each scenario's extra public cost, and what each priced gain costs, as a table (dominant in green...)."""
+    table = comparison.cost_effect
+    rows, classes = [], {}
+    colour = {"dominant": "better", "cost per unit gained": "", "dominated": "worse", "saving per unit lost": "worse"}
+    for i, (scenario, group) in enumerate(table.groupby("scenario", sort=False)):
+        by_effect = group.set_index("effect")
+        row = {_("scenario"): scenario, _("extra public cost, euros per citizen per year"): extra_cost_text(
+            group.iloc[0])}
+        for name in PRICED:
+            column = unit_header(name)
+            row[column] = ratio_text(by_effect.loc[name]) if name in by_effect.index else "–"
+            if name in by_effect.index and colour.get(by_effect.loc[name, "status"]):
+                classes[(i, column)] = colour[by_effect.loc[name, "status"]]
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    return f'<div class="wide">{html_table(frame, set(frame.columns[1:]), classes)}</div>'
+
+
+def _padded(values: list[float]) -> list[float]:
+    """An axis range around ``values`` with a fifth of their span spare on each side (never empty)."""
+    low, high = min(values), max(values)
+    spare = (high - low) / 5 or 1.0
+    return [low - spare, high + spare]
+
+
+def _plane_figure(comparison: Comparison) -> go.Figure:
+    """The cost-effectiveness plane, one panel per headline effect: extra effect across, extra cost up."""
+    metrics = [m for m in PLANE if m in INFO]
+    rows = math.ceil(len(metrics) / COLUMNS)
+    fig = make_subplots(rows=rows, cols=COLUMNS, subplot_titles=[_title(m) for m in metrics],
+                        horizontal_spacing=0.12, vertical_spacing=0.3 / rows)
+    for k, metric in enumerate(metrics):
+        r, c = divmod(k, COLUMNS)
+        xs, ys = [0.0], [0.0]  # each panel's range holds 0 inside it, so the zero lines never sit on an edge
+        for i, scenario in enumerate(comparison.labels[1:]):
+            d, cost = comparison.diff(scenario, metric), comparison.diff(scenario, COST)
+            if d is None or cost is None or not (np.isfinite(d["difference"]) and np.isfinite(cost["difference"])):
+                continue
+            xs += [v for v in (d["difference"], d["ci_low"], d["ci_high"]) if np.isfinite(v)]
+            ys += [v for v in (cost["difference"], cost["ci_low"], cost["ci_high"]) if np.isfinite(v)]
+            fig.add_trace(go.Scatter(
+                x=[d["difference"]], y=[cost["difference"]], mode="markers",
+                marker=dict(color=_colour(i + 1), size=9), error_x=_error_bar(d), error_y=_error_bar(cost), name=scenario,
+                legendgroup=scenario, showlegend=k == 0,
+                hovertemplate=f"{html.escape(scenario)}: %{{x:.4f}}, %{{y:.2f}} €<extra>"
+                              f"{html.escape(metric_label(metric))}</extra>"), row=r + 1, col=c + 1)
+        fig.add_vline(x=0, line=dict(color=GREY, width=1, dash="dot"), row=r + 1, col=c + 1)
+        fig.add_hline(y=0, line=dict(color=GREY, width=1, dash="dot"), row=r + 1, col=c + 1)
+        fig.update_xaxes(range=_padded(xs), row=r + 1, col=c + 1)
+        fig.update_yaxes(range=_padded(ys), row=r + 1, col=c + 1)
+        if c == 0:
+            fig.update_yaxes(title_text=_("extra cost, € per citizen per year"), row=r + 1, col=c + 1)
+    fig.update_annotations(font_size=12)
+    fig.update_layout(height=330 * rows + 80, margin=dict(l=10, r=10, t=120, b=30), legend=TOP_LEGEND,
+                      template="plotly_white")
+    return fig
+
+
 def _levers(comparison: Comparison) -> str:
     if comparison.levers.empty:
         return f"<p>{html.escape(_('The files set every lever alike.'))}</p>"
@@ -225,6 +291,14 @@ def render_comparison(comparison: Comparison, files: list[str]) -> str:
                                     files=", ".join(files))
     sections = [
         Section(_("Verdicts"), _verdicts(comparison), is_html=True),
+        *([Section(_("What it costs"), _costs(comparison) + f'<p class="note">{html.escape(_(LEGEND))}</p>',
+                   is_html=True),
+           Section("", "", _plane_figure(comparison),
+                   caption=_("The cost-effectiveness plane: each dot is a scenario's extra effect (across) and extra "
+                             "public cost (up) against {reference}, with 95% intervals. Below the dotted line it "
+                             "saves money; whether left or right is better depends on the metric (its title "
+                             "says).").format(reference=comparison.reference))]
+          if not comparison.cost_effect.empty else []),
         Section(_("Every metric"), _table(comparison), is_html=True),
         Section(_("Differences to {reference}").format(reference=comparison.reference), "",
                 _differences_figure(comparison),
