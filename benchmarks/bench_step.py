@@ -43,6 +43,13 @@ beside the median, and the ratio table adds a floor: Mesa's cheapest timed step
 over crmsim's median. crmsim's cost per step is nearly flat. On a shared
 machine, other processes add noise to every number: run it on a quiet one.
 
+Cost metrics: a crmsim worker also times reading every cost metric
+(``metrics.COST_METRICS``, :mod:`crmsim.model.costs`) once, as a recorded step
+reads them, and reports it as a share of the step (target: at most 5% at
+100,000 citizens). What the step itself spends on counting costs (a few vector
+operations over the requests served) is in the step's time: ``--against`` a
+revision before the costs shows it.
+
 crmsim's floor: after its timed steps, a crmsim worker times, on the same
 model, what no step can do without: the sparse products of the diffusion
 (``from_citizens @ opinions``, ``from_prescribers @ (prescribers' knowledge
@@ -95,6 +102,7 @@ TARGET_STEP_S = 1.0  # one step at 1M citizens
 TARGET_FLOOR_RATIO = 1.3  # a step at 1M within this many times its floor (its sparse products and sorts)
 TARGET_HUGE_BUILD_S = 60.0  # 10M citizens built within this
 TARGET_HUGE_PEAK_GB = 12.0  # ... in this much memory (peak resident, 10^9 bytes)
+TARGET_COST_SHARE = 0.05  # every cost metric (model.costs) read at 100k within this share of one step
 BIG = 1_000_000
 HUGE = 10_000_000
 
@@ -158,6 +166,25 @@ def _floor(model) -> dict[str, float]:
     return parts
 
 
+def _cost_metrics_time(model) -> float | None:
+    """Seconds to read every cost metric once, with a fresh memo as each recorded step does (median of 7).
+
+    None for a revision that has no cost metrics (``--against`` an older one).
+    """
+    from crmsim.model import metrics
+
+    cost_metrics = getattr(metrics, "COST_METRICS", None)
+    if cost_metrics is None:
+        return None
+
+    def read_all() -> None:
+        memo: dict = {}  # shared by the metrics of one step, as final_metrics shares it
+        for metric in cost_metrics.values():
+            metric(model, memo)
+
+    return _median_time(read_all)
+
+
 class _FastNx:
     """The networkx module as the virus example sees it, with a linear-time G(n, p) builder."""
 
@@ -209,6 +236,7 @@ def _worker(kind: str, n: int, warmup: int, steps: int, seed: int) -> dict[str, 
     step_s = statistics.median(times)
     peak = _maxrss_mb()
     floor = _floor(m) if kind.startswith("crmsim") else {}
+    cost_s = _cost_metrics_time(m) if kind.startswith("crmsim") else None
     return {
         "model": kind,
         "agents": n,
@@ -229,6 +257,8 @@ def _worker(kind: str, n: int, warmup: int, steps: int, seed: int) -> dict[str, 
         "floor_parts_s": floor,
         "floor_s": sum(floor.values()) if floor else None,
         "step_over_floor": step_s / sum(floor.values()) if floor else None,
+        "cost_metrics_s": cost_s,
+        "cost_over_step": cost_s / step_s if cost_s is not None else None,
     }
 
 
@@ -269,6 +299,9 @@ def _merge_rounds(results: list[dict[str, Any]]) -> dict[str, Any]:
         row["step_over_floor"] = statistics.median(r["step_over_floor"] for r in results)
         row["floor_parts_s"] = {k: statistics.median(r["floor_parts_s"][k] for r in results)
                                 for k in results[0]["floor_parts_s"]}
+    if results[0].get("cost_metrics_s") is not None:
+        for key in ("cost_metrics_s", "cost_over_step"):
+            row[key] = statistics.median(r[key] for r in results)
     return row
 
 
@@ -323,6 +356,8 @@ def _targets(rows: list[dict[str, Any]], ratios: list[dict[str, Any]], against: 
         target(f"crmsim one step at {BIG:,} citizens", "step_median_s", BIG, "<=", TARGET_STEP_S, "s"),
         target(f"crmsim step over its floor at {BIG:,} citizens", "step_over_floor", BIG, "<=", TARGET_FLOOR_RATIO,
                "x"),
+        target(f"crmsim cost metrics over one step at {TARGET_RATIO_SIZE:,}", "cost_over_step", TARGET_RATIO_SIZE,
+               "<=", TARGET_COST_SHARE, "x"),
         target(f"crmsim build at {HUGE:,} citizens", "build_s", HUGE, "<=", TARGET_HUGE_BUILD_S, "s"),
         target(f"crmsim peak memory at {HUGE:,} citizens", "peak_mb", HUGE, "<=", TARGET_HUGE_PEAK_GB, "GB",
                scale=2**20 / 1e9),
@@ -343,6 +378,11 @@ def format_table(result: dict[str, Any]) -> str:
             f"{r['us_per_agent_step']:>14.3f} {spread:>15} {r['peak_mb']:>9.0f} {r['model_mb']:>9.0f} "
             f"{r['timed_steps']:>5}"
         )
+    priced = [r for r in result["rows"] if r.get("cost_metrics_s") is not None]
+    if priced:
+        lines += ["", "reading every cost metric once (model.costs), against one step"]
+        lines += [f"{r['model']:<18} {r['agents']:>10,} {r['cost_metrics_s'] * 1e3:>9.2f} ms "
+                  f"{r['cost_over_step']:>8.2%} of a step" for r in priced]
     floors = [r for r in result["rows"] if r.get("floor_s")]
     if floors:
         names = list(floors[0]["floor_parts_s"])
