@@ -100,6 +100,7 @@ examples:
   crmsim compare scenarios/calibrated_baseline.toml scenarios/redress_procedure.toml
   crmsim sweep experiments/paper_question.toml && crmsim report results/paper_question/
   crmsim discover results/discovery/ --where "lost_users < 0.23"
+  crmsim frontier experiments/frontier.toml
   crmsim calibrate calibration/targets.toml
   crmsim viz
   crmsim --lang fr explain scenarios/faq.toml
@@ -118,7 +119,7 @@ examples:
 """
 
 _VALIDATE_DESCRIPTION = """\
-Check scenario (or experiment) files without running them: print "ok FILE" for each good one,
+Check scenario (or experiment, or frontier) files without running them: print "ok FILE" for each good one,
 or one line naming the file, the field and what is allowed. Exit code 2 if
 any file failed.
 
@@ -236,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     register(commands)
     register_discover(commands)
+    from crmsim.experiments.frontier_command import register as register_frontier; register_frontier(commands)  # noqa: E702
     from crmsim.viz.serve import register as register_viz; register_viz(commands)  # noqa: E702  viz
     from crmsim.workshop import register as register_workshop; register_workshop(commands)  # noqa: E702  new-scenario, explain
     return parser
@@ -452,8 +454,9 @@ def _check(path: str) -> None:
 _EXPERIMENT_FIELDS = frozenset({"scenario", "design", "vary", "set", "replications", "outputs"})
 
 
-def _is_experiment(path: str) -> bool:
-    """A file with any experiment-only field (``scenario``, ``vary``, ``design`` ...) is read as an experiment.
+def _file_kind(path: str) -> str:
+    """"frontier" for a file with a ``[search]`` table; "experiment" for one with any other experiment-only field
+    (``scenario``, ``vary``, ``design`` ...); "scenario" otherwise.
 
     ``[design]`` is optional in an experiment (a full factorial by default), so
     it cannot be the mark. Anything unreadable is left to the scenario reader,
@@ -465,18 +468,24 @@ def _is_experiment(path: str) -> bool:
     try:
         data = read_toml(Path(path), "scenario or experiment file", ScenarioError)
     except ScenarioError:
-        return False
-    return isinstance(data, dict) and not _EXPERIMENT_FIELDS.isdisjoint(data)
+        return "scenario"
+    if not isinstance(data, dict):
+        return "scenario"
+    if "search" in data:
+        return "frontier"
+    return "scenario" if _EXPERIMENT_FIELDS.isdisjoint(data) else "experiment"
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from crmsim.experiments.frontier import load_frontier
     from crmsim.experiments.spec import SpecError, load_experiment
     from crmsim.model.scenario import ScenarioError
 
+    readers = {"frontier": load_frontier, "experiment": load_experiment, "scenario": _check}
     failed = 0
     for path in args.files:
         try:
-            load_experiment(path) if _is_experiment(path) else _check(path)
+            readers[_file_kind(path)](path)
         except (ScenarioError, SpecError) as err:
             failed += 1
             print(one_line(err), file=sys.stderr)
