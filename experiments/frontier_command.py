@@ -145,10 +145,12 @@ def _search(args: argparse.Namespace, spec: Any, engine: Any, root: Path) -> int
     log_file = root / "evaluations.parquet"
     levers, metrics = list(spec.levers), [o.metric for o in spec.objectives]
     saved = pd.read_parquet(log_file) if args.resume and log_file.is_file() else None
+    earlier = float((_state(root) or {}).get("seconds", 0.0)) if args.resume else 0.0  # earlier sessions' time
     log = EvaluationLog(levers, metrics, saved)
     root.mkdir(parents=True, exist_ok=True)
-    state = {"identity": spec.identity(), "file": str(args.experiment), "finished": False}
+    state = {"identity": spec.identity(), "file": str(args.experiment), "finished": False, "seconds": earlier}
     atomic_write(root / STATE, lambda p: p.write_text(json.dumps(state, indent=1), encoding="utf-8"))
+    started = time.monotonic()
     reps = spec.replications
     total = (max(0, spec.search.evaluations - len(log)) + len(spec.search.policies)) * reps
     progress = progress_for(spec.name, total, 0, quiet=args.quiet)
@@ -160,15 +162,16 @@ def _search(args: argparse.Namespace, spec: Any, engine: Any, root: Path) -> int
             progress.update(step)
         shown[0] += max(step, 0)
 
-    def save(current: EvaluationLog) -> None:
+    def save(current: EvaluationLog) -> None:  # after every generation: what --resume replays, and the time so far
         frame = current.frame()
         atomic_write(log_file, lambda p: frame.to_parquet(p, index=False))
+        state["seconds"] = round(earlier + time.monotonic() - started, 1)
+        atomic_write(root / STATE, lambda p: p.write_text(json.dumps(state, indent=1), encoding="utf-8"))
 
     if not args.quiet:
         again = f", {len(log)} settings already evaluated (replayed, not run)" if len(log) else ""
         print(f"{spec.name}: {spec.search.evaluations} settings x {reps} replications, {len(levers)} levers, "
               f"{len(metrics)} objectives, on {engine.describe()}{again}", flush=True)
-    started = time.monotonic()
     try:
         with engine:
             search = FrontierSearch(spec, engine, log, on_generation=save, on_runs=on_runs)
@@ -179,7 +182,7 @@ def _search(args: argparse.Namespace, spec: Any, engine: Any, root: Path) -> int
     finally:
         if progress is not None:
             progress.close()
-    seconds = time.monotonic() - started
+    seconds = earlier + time.monotonic() - started  # the search's whole time, over every session
     summary = _write(root, spec, result, placed, seconds, args.experiment)
     state.update(finished=True, seconds=round(seconds, 1), runs_this_session=result.ran)
     atomic_write(root / STATE, lambda p: p.write_text(json.dumps(state, indent=1), encoding="utf-8"))

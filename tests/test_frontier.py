@@ -242,3 +242,15 @@ def test_the_same_front_on_every_backend():
     assert len(fronts[0]) >= 2
     for other in fronts[1:]:
         pd.testing.assert_frame_equal(other, fronts[0])
+
+
+@pytest.mark.parametrize(("options", "expected"), [
+    (["--dask", "nowhere:99999"], "--dask"),
+    (["--sequential", "--workers", "2"], "--workers: not with --sequential"),
+])
+def test_bad_engine_options_are_one_line_and_write_nothing(tmp_path, capsys, options, expected):
+    spec = write(tmp_path / "toy.toml", toy())
+    assert main(["frontier", str(spec), "--out", str(tmp_path / "r"), *options]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and err.count("\n") == 1
+    assert not (tmp_path / "r").exists()
