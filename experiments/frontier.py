@@ -377,13 +377,14 @@ class FrontierSearch:
 
     ``engine`` is a started :class:`experiments.evaluators.Evaluator`; ``log`` holds what earlier sessions
     evaluated; ``on_generation(log)`` is called after each generation's outcomes are logged (to save them);
-    ``on_runs(n)`` after each chunk of runs (progress).
+    ``on_runs(n)`` after each chunk of runs (progress); ``chunk_size`` caps the runs sent to a worker at once
+    (default: each replicate's runs of a generation cut so that every worker has two chunks).
     """
 
     def __init__(self, frontier: Frontier, engine: Any, log: EvaluationLog | None = None, *,
                  on_generation: Callable[[EvaluationLog], None] | None = None,
-                 on_runs: Callable[[int], None] | None = None) -> None:
-        self.frontier, self.engine = frontier, engine
+                 on_runs: Callable[[int], None] | None = None, chunk_size: int | None = None) -> None:
+        self.frontier, self.engine, self.chunk_size = frontier, engine, chunk_size
         self.metrics = [o.metric for o in frontier.objectives]
         self.log = log or EvaluationLog(list(frontier.levers), self.metrics)
         self.on_generation, self.on_runs = on_generation, on_runs
@@ -395,7 +396,8 @@ class FrontierSearch:
         """The runs of the settings ``todo`` (values of the fields ``paths``), by replicate, cut so that every
         worker has work."""
         reps = self.frontier.replications
-        pieces = max(1, math.ceil(2 * self.engine.workers / reps))
+        pieces = (math.ceil(len(todo) / self.chunk_size) if self.chunk_size else
+                  max(1, math.ceil(2 * self.engine.workers / reps)))
         chunks = []
         for r in range(reps):
             seed = replicate_seed(self.frontier.experiment.spec.seed, r)

@@ -174,7 +174,8 @@ def _search(args: argparse.Namespace, spec: Any, engine: Any, root: Path) -> int
               f"{len(metrics)} objectives, on {engine.describe()}{again}", flush=True)
     try:
         with engine:
-            search = FrontierSearch(spec, engine, log, on_generation=save, on_runs=on_runs)
+            search = FrontierSearch(spec, engine, log, on_generation=save, on_runs=on_runs,
+                                    chunk_size=args.chunk_size)
             result = search.run()
             placed = search.run_policies(list(spec.search.policies))
     except EvaluatorError as err:

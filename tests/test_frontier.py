@@ -231,7 +231,7 @@ def test_a_missing_file_and_a_file_as_out_are_one_line(tmp_path, capsys):
     assert "is a file" in capsys.readouterr().err
 
 
-def test_the_same_front_on_every_backend():
+def test_the_same_front_on_every_backend_and_chunk_size():
     from crmsim.experiments.evaluators.dask import DaskEvaluator
 
     frontier = parse_frontier(toy(evaluations=48), "<toy>")
@@ -239,6 +239,8 @@ def test_the_same_front_on_every_backend():
     for engine in (SequentialEvaluator(), ProcessEvaluator(2), DaskEvaluator("local", workers=2)):
         with engine:
             fronts.append(FrontierSearch(frontier, engine).run().front)
+    with SequentialEvaluator() as engine:  # and however the runs are cut into chunks
+        fronts.append(FrontierSearch(frontier, engine, chunk_size=3).run().front)
     assert len(fronts[0]) >= 2
     for other in fronts[1:]:
         pd.testing.assert_frame_equal(other, fronts[0])
