@@ -1,7 +1,11 @@
 """Mediation policies (DESIGN section 4) as named sets of lever values.
 
 A policy only sets levers (see the ``levers`` section of ``model.params``); a
-lever it does not name keeps the ``supply_front_office`` baseline. Composites
+lever it does not name keeps the ``supply_front_office`` baseline. A policy
+sets only the levers its case names and never lowers one below the baseline
+unless its case removes something and says so (``removes``: digital-first
+closes counters), so a verdict measures what the policy adds, not what it
+silently takes away. Composites
 are unions of single policies, each lever at its strongest setting among the
 parts. A scenario may list several policies: they apply in order, the later
 winning. Each lever can still be set on
@@ -38,6 +42,9 @@ class Policy:
     paper: str
     levers: dict[str, Any] = field(default_factory=dict)
     includes: tuple[str, ...] = ()
+    # Levers the policy lowers below the baseline because its case removes something (digital-first closes
+    # counters); its summary says so. Any other lever a policy sets only adds to the baseline.
+    removes: tuple[str, ...] = ()
 
 
 _SINGLE = [
@@ -61,10 +68,12 @@ _SINGLE = [
            {"transparency": 0.9, "responsiveness": 0.5, "voice_collection": 0.4}),
     Policy("co_design", "users co-design the service: voice collected and acted on, bigger fixes", "2.3",
            {"voice_collection": 0.6, "responsiveness": 0.9, "transparency": 0.5, "adaptation_step": 0.1}),
-    Policy("opinion_poll", "voice collected by poll; the effect is small and invisible (City of Paris case)", "2.2",
-           {"voice_collection": 0.9, "responsiveness": 0.05, "transparency": 0.0}),
+    # The City of Paris case adds a poll; it takes nothing away, so responsiveness and publication stay at the
+    # baseline (a poll nobody acts on and nothing published is scenarios/city_poll_no_transparency.toml).
+    Policy("opinion_poll", "voice collected by poll, acted on no more than before (City of Paris case)", "2.2",
+           {"voice_collection": 0.9}),
     Policy("digital_first", "counters mostly closed to cut cost; citizens are redirected online", "2.1, 2.3",
-           {"counter_staff": 0.2, "online_push": 0.5}),
+           {"counter_staff": 0.2, "online_push": 0.5}, removes=("counter_staff",)),
 ]
 
 _COMPOSITE = [

@@ -15,7 +15,7 @@ from crmsim.model.administrations import MISSIONS
 from crmsim.model.metrics import METRICS
 from crmsim.model.model import CrmModel
 from crmsim.model.params import PARAMS, params_in
-from crmsim.model.policies import POLICIES, lever_defaults
+from crmsim.model.policies import POLICIES, apply_policies, lever_defaults
 from crmsim.model.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -160,7 +160,8 @@ CLAIMS = {
                                     and f["data_protection_redress"] is True),
     "transparent_feedback": lambda f: f["transparency"] > BASE["transparency"],
     "co_design": lambda f: f["responsiveness"] > BASE["responsiveness"],
-    "opinion_poll": lambda f: f["voice_collection"] > BASE["voice_collection"] and f["transparency"] == 0,
+    "opinion_poll": lambda f: (f["voice_collection"] > BASE["voice_collection"]
+                               and all(f[k] == v for k, v in BASE.items() if k != "voice_collection")),
     "digital_first": lambda f: f["counter_staff"] < 1 and f["online_push"] > 0,
     "new_public_management": lambda f: (f["counter_staff"] < 1 and f["single_front_office"] is True
                                         and f["forum"] == 0),
@@ -199,3 +200,19 @@ def test_network_file_scenario():
     model = CrmModel(scenario)
     assert model.n_citizens == 48
     assert model.n_prescribers == 2
+
+
+@pytest.mark.parametrize("name", sorted(POLICIES))
+def test_a_policy_never_lowers_a_lever_below_the_baseline_unless_it_says_it_removes_it(name: str):
+    """A verdict must measure what a policy adds, not what it silently takes away (DESIGN 5c).
+
+    Before this check, opinion_poll set transparency 0 (below the baseline's 0.1):
+    most of its gain in trust came from hiding what the baseline publishes.
+    """
+    policy = POLICIES[name]
+    applied = apply_policies([name])
+    removed = {lever for part in (name, *policy.includes) for lever in POLICIES[part].removes}
+    lowered = {lever for lever, value in applied.items() if float(value) < float(BASE[lever])}
+    assert lowered == removed, f"{name} lowers {sorted(lowered)} but declares {sorted(removed)}"
+    if policy.removes:
+        assert any(word in policy.summary for word in ("closed", "removed", "cut", "fewer")), policy.summary
