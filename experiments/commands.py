@@ -293,7 +293,7 @@ def _write_comparison(args: argparse.Namespace, root: Path) -> int:
 
 def verdict_table(comparison: Any) -> str:
     """The terminal's verdicts: every metric for two or three scenarios, else the headline metrics per scenario."""
-    from crmsim.experiments.compare import HEADLINE_TABLE, OVERALL, clear_sign, judgement, metric_label
+    from crmsim.experiments.compare import HEADLINE_TABLE, OVERALL, judgement, metric_label
     from crmsim.i18n import _, difference, number
     from crmsim.model.text import text_table
 
@@ -302,10 +302,12 @@ def verdict_table(comparison: Any) -> str:
         if d is None or not d["n_pairs"]:
             return "-"
         judged = judgement(metric, d)
-        mark = _(judged) if judged else ("" if clear_sign(d) else "~")
+        mark = {"unclear": "~", "changed": ""}.get(judged, _(judged))
         return f"{'+' if d['difference'] >= 0 else '-'}{difference(abs(d['difference']))} {mark}".rstrip()
 
-    legend = _("better / worse: the 95% interval of the paired difference excludes 0; ~: no clear difference")
+    legend = _("better / worse: the 95% interval of the paired difference excludes 0 and the difference is at least "
+               "the smallest that matters (mean trust 0.01, shares 1 point, EUR 1 a citizen); negligible: the whole "
+               "interval is within that; ~: unclear")
     others = comparison.labels[1:]
     if len(others) <= 2:
         header = [_("metric"), *comparison.labels, *(f"{o} - {comparison.reference}" for o in others)]

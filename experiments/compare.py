@@ -37,7 +37,7 @@ from crmsim.model.params import PARAMS
 from crmsim.model.scenario import Scenario, parse_scenario
 
 __all__ = ["SERIES", "HEADLINE_TABLE", "comparison_experiment", "comparison_name", "Comparison", "analyse",
-           "verdict", "judgement", "clear_sign", "lever_differences", "metric_label"]
+           "verdict", "judgement", "VERDICTS", "clear_sign", "lever_differences", "metric_label"]
 
 # Metrics recorded at every step, for the bands over time (the others are kept at the end only).
 SERIES = ("trust_mean", "knowledge_gini", "redress_success", "lost_users", "take_up", "non_take_up_bottom")
@@ -133,6 +133,8 @@ class Comparison:
                     "difference_ci_low": np.nan if d is None else d["ci_low"],
                     "difference_ci_high": np.nan if d is None else d["ci_high"],
                     "n_pairs": 0 if d is None else int(d["n_pairs"]),
+                    "minimal_important_difference": info.mid,
+                    "judgement": "" if scenario == self.reference else judgement(metric, d),
                     "verdict": "" if scenario == self.reference else verdict(scenario, metric, d),
                     **self._priced(scenario, metric),
                 })
@@ -163,23 +165,51 @@ def clear_sign(d: pd.Series | None) -> int:
     return 1 if low > 0 else -1 if high < 0 else 0
 
 
+VERDICTS = ("better", "worse", "negligible", "unclear")
+
+
 def judgement(metric: str, d: pd.Series | None) -> str:
-    """'better', 'worse' or '' (no clear difference, or a metric with no better direction)."""
-    sign, direction = clear_sign(d), INFO[metric].direction
-    if sign == 0 or direction == "none":
-        return ""
-    return "better" if (sign > 0) == (direction == "higher") else "worse"
+    """The verdict on a paired difference, sized against the metric's minimal important difference (MID).
+
+    - "better" / "worse": the 95% interval excludes 0 and the difference is at
+      least the MID (a metric with no better side gets "changed");
+    - "negligible": the whole interval lies within plus or minus the MID, so
+      even its largest plausible value is too small to matter;
+    - "unclear": anything else (the interval holds 0 but reaches past the MID,
+      or excludes 0 with a difference below the MID, or nothing to pair).
+
+    So "faq raises mean trust by 0.003 (0.002 to 0.004)" is negligible, not
+    better: the MID of mean trust is 0.01 (``metrics.INFO[...].mid``).
+    """
+    info = INFO[metric]
+    if d is None or d["n_pairs"] < 2 or not np.isfinite(d["difference"]):
+        return "unclear"
+    low, high = d["ci_low"], d["ci_high"]
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "unclear"
+    if -info.mid <= low and high <= info.mid:
+        return "negligible"
+    sign = clear_sign(d)
+    if sign == 0 or abs(d["difference"]) < info.mid:
+        return "unclear"
+    if info.direction == "none":
+        return "changed"
+    return "better" if (sign > 0) == (info.direction == "higher") else "worse"
 
 
 def verdict(scenario: str, metric: str, d: pd.Series | None) -> str:
-    """The difference in plain words, e.g. 'redress_procedure raises redress success by 0.21 (0.17 to 0.25)'."""
+    """The difference in plain words, e.g. 'redress_procedure raises redress success by 0.21 (0.17 to 0.25), better'."""
     label = metric_label(metric)
     if d is None or d["n_pairs"] == 0:
         return _("{label}: nothing to compare (no value in one of the scenarios)").format(label=label)
+    judged = judgement(metric, d)
+    if d["n_pairs"] < 2 or not (np.isfinite(d["ci_low"]) and np.isfinite(d["ci_high"])):
+        return _("{label}: no clear difference").format(label=label)
+    if judged == "negligible":
+        return _("{label}: negligible ({low} to {high}, within the {mid} that matters)").format(
+            label=label, low=number(d["ci_low"]), high=number(d["ci_high"]), mid=number(INFO[metric].mid))
     sign = clear_sign(d)
     if sign == 0:
-        if d["n_pairs"] < 2 or not np.isfinite(d["ci_low"]):
-            return _("{label}: no clear difference").format(label=label)
         return _("{label}: no clear difference ({low} to {high})").format(
             label=label, low=number(d["ci_low"]), high=number(d["ci_high"]))
     template = _("{scenario} raises {label} by {size} ({low} to {high})") if sign > 0 else \
@@ -188,8 +218,9 @@ def verdict(scenario: str, metric: str, d: pd.Series | None) -> str:
                            size=difference(abs(d["difference"])),
                            low=difference(abs(d["ci_low" if sign > 0 else "ci_high"])),
                            high=difference(abs(d["ci_high" if sign > 0 else "ci_low"])))
-    judged = judgement(metric, d)
-    return f"{text}, {_(judged)}" if judged else text
+    if judged == "unclear":
+        return _("{text}: unclear, below the {mid} that matters").format(text=text, mid=number(INFO[metric].mid))
+    return f"{text}, {_(judged)}" if judged != "changed" else text
 
 
 def _starts_lower(label: str) -> bool:

@@ -23,6 +23,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -339,6 +340,10 @@ class MetricInfo:
     unit: str
     direction: str
     reading: str  # one sentence: what a higher value means
+    # The smallest difference worth reporting (a minimal important difference), in the metric's
+    # unit, and why: inside plus or minus this, a verdict is "negligible" however tight its interval.
+    mid: float = float("nan")
+    mid_reason: str = ""
 
     @property
     def better(self) -> str:
@@ -427,6 +432,44 @@ INFO: dict[str, MetricInfo] = {
        for q, which in ((1, "least skilled"), (2, "second least skilled"), (3, "second most skilled"),
                         (4, "most skilled"))},
 }
+
+
+# Minimal important differences (DESIGN section 5c): every metric's (value, reason), by name, else by unit.
+_TRUST = (0.01, "0.1 on a 0-10 survey scale, below the OECD Trust Survey's sampling error (1 to 2 points)")
+_KNOWLEDGE = (0.01, "one hundredth of the 0-1 scale, as for trust")
+_MID_BY_NAME: dict[str, tuple[float, str]] = {
+    "trust_share": (0.02, "two percentage points: the OECD Trust Survey's sampling error on a share trusting"),
+    "trust_skill_gap": _TRUST,
+    "knowledge_skill_gap": _KNOWLEDGE,
+    "knowledge_gini": (0.01, "one Gini point: the smallest change inequality statistics report as a change"),
+    "staff_per_need_met": (0.02, "one counter or phone contact in fifty needs met, about 5% of the baseline's 0.38"),
+    "adaptations": (1.0, "one fix: a fraction of a fix is not an event"),
+    "public_cost_per_need_met": (0.3, "30 cents per need met, about 5% of the baseline's EUR 6: the precision of "
+                                      "published unit costs"),
+    "bottom_needs_acted_on": (0.01, "one need in a hundred citizens a year, about one percentage point of the "
+                                    "least skilled quarter's take-up"),
+}
+_MID_BY_UNIT: dict[str, tuple[float, str]] = {
+    "share": (0.01, "one percentage point: the precision of published rates of take-up and use"),
+    "euros per citizen per year": (1.0, "EUR 1 per citizen a year (about EUR 68 million for France, a fifth of "
+                                        "France Services' budget), within the 25% spread of published unit costs"),
+    "hours": (10 / 60, "ten minutes, the slot of European time-use diaries (HETUS)"),
+}
+
+
+def _mid(name: str, info: MetricInfo) -> tuple[float, str]:
+    if name in _MID_BY_NAME:
+        return _MID_BY_NAME[name]
+    if info.unit == "score 0-1":
+        return _KNOWLEDGE if name.startswith("knowledge") else _TRUST
+    unit = "share" if info.unit.startswith("share") else info.unit
+    if unit not in _MID_BY_UNIT:
+        raise RuntimeError(f"metric {name}: no minimal important difference for its unit {info.unit!r}")
+    return _MID_BY_UNIT[unit]
+
+
+INFO = {name: dataclasses.replace(info, mid=_mid(name, info)[0], mid_reason=_mid(name, info)[1])
+        for name, info in INFO.items()}
 
 
 # What a calibration target may compare with a published figure: every metric, and the

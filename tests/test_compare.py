@@ -62,6 +62,38 @@ def test_a_scenario_compared_with_itself_differs_by_exactly_nothing(files, tmp_p
     assert (diffs["difference"].fillna(0) == 0).all()
     assert ((diffs["ci_low"].fillna(0) <= 0) & (diffs["ci_high"].fillna(0) >= 0)).all()  # every interval covers 0
     assert "better" not in proc.stdout.split("(better")[0] and "worse" not in proc.stdout.split("(better")[0]
+    table = comparison.table()
+    judged = table[(table["scenario"] == "base-2") & table["difference"].notna()]
+    assert len(judged) >= len(OVERALL) - 3 and (judged["judgement"] == "negligible").all()
+    assert "negligible" in proc.stdout
+
+
+def _pair(difference: float, low: float, high: float) -> pd.Series:
+    return pd.Series({"difference": difference, "ci_low": low, "ci_high": high, "n_pairs": 30})
+
+
+@pytest.mark.parametrize("metric, pair, expected", [
+    # faq's old "better": real, but a tenth of a survey scale point is too small to matter
+    ("trust_mean", (0.003, 0.002, 0.004), "negligible"),
+    ("trust_mean", (0.015, 0.005, 0.025), "better"),  # clear, and at least the 0.01 that matters
+    ("trust_mean", (0.008, 0.004, 0.012), "unclear"),  # clear, but smaller than what matters, and may not be
+    ("trust_mean", (-0.02, -0.05, 0.01), "unclear"),  # could be anything from a large loss to a small gain
+    ("trust_mean", (-0.009, -0.0095, 0.0095), "negligible"),
+    ("lost_users", (-0.03, -0.04, -0.02), "better"),  # lower is better
+    ("public_cost_per_citizen", (4.0, 3.0, 5.0), "worse"),
+    ("public_cost_per_citizen", (0.57, -0.4, 0.9), "negligible"),  # single_front_office's 57 cents
+    ("online_share", (0.05, 0.04, 0.06), "changed"),  # a metric with no better side
+    ("trust_mean", (0.02, float("nan"), float("nan")), "unclear"),
+])
+def test_a_verdict_is_sized_against_the_smallest_difference_that_matters(metric, pair, expected):
+    from crmsim.experiments.compare import judgement
+
+    assert judgement(metric, _pair(*pair)) == expected
+
+
+def test_every_metric_has_a_smallest_difference_that_matters_with_its_reason():
+    for name, info in INFO.items():
+        assert np.isfinite(info.mid) and info.mid > 0 and len(info.mid_reason) > 10, name
 
 
 def test_every_scenario_runs_with_the_same_replicate_seeds(compared):

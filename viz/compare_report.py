@@ -20,7 +20,7 @@ import plotly.colors
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from crmsim.experiments.compare import (OVERALL, QUARTILES, SERIES, Comparison, clear_sign, judgement, metric_label,
+from crmsim.experiments.compare import (OVERALL, QUARTILES, SERIES, Comparison, judgement, metric_label,
                                        verdict)
 from crmsim.experiments.cost_effectiveness import (COST, LEGEND, PLANE, PRICED, extra_cost_text, ratio_text,
                                                    unit_header)
@@ -53,25 +53,27 @@ def _title(metric: str) -> str:
 
 
 def _verdicts(comparison: Comparison) -> str:
-    """Per scenario: the clear differences as sentences (better in green, worse in red), then the rest."""
+    """Per scenario: the differences that matter as sentences (better green, worse red), then the negligible and unclear."""
     parts = []
     for scenario in comparison.labels[1:]:
-        clear, unclear = [], []
+        clear, negligible, unclear = [], [], []
         for metric in OVERALL:
             d = comparison.diff(scenario, metric)
             judged = judgement(metric, d)
-            text = verdict(scenario, metric, d)
-            if clear_sign(d):
-                css = f' class="{judged}"' if judged else ""
-                clear.append(f"<li><span{css}>{html.escape(text)}</span></li>")
-            else:
+            if judged == "negligible":
+                negligible.append(metric_label(metric))
+            elif judged == "unclear":
                 unclear.append(metric_label(metric))
+            else:
+                css = f' class="{judged}"' if judged != "changed" else ""
+                clear.append(f"<li><span{css}>{html.escape(verdict(scenario, metric, d))}</span></li>")
         parts.append(f"<h3>{html.escape(scenario)} − {html.escape(comparison.reference)}</h3>")
-        items = "".join(clear) or f"<li>{html.escape(_('no clear difference on any metric'))}</li>"
+        items = "".join(clear) or f"<li>{html.escape(_('no difference that matters on any metric'))}</li>"
         parts.append(f'<ul class="verdicts">{items}</ul>')
-        if unclear:
-            rest = _("No clear difference on: {metrics}.").format(metrics=", ".join(unclear))
-            parts.append(f'<p class="note">{html.escape(rest)}</p>')
+        for names, text in ((negligible, _("Negligible (too small to matter) on: {metrics}.")),
+                            (unclear, _("Unclear on: {metrics}."))):
+            if names:
+                parts.append(f'<p class="note">{html.escape(text.format(metrics=", ".join(names)))}</p>')
     return "".join(parts)
 
 
@@ -88,7 +90,8 @@ def _table(comparison: Comparison) -> str:
     rows, classes = [], {}
     for i, metric in enumerate(OVERALL):
         info = INFO[metric]
-        row = {_("metric"): _(info.label), _("unit"): _(info.unit), _("direction"): _(info.better)}
+        row = {_("metric"): _(info.label), _("unit"): _(info.unit), _("direction"): _(info.better),
+               _("smallest that matters"): number(info.mid)}
         # With many scenarios, only the reference's mean: the others' are in compare.csv.
         for scenario in comparison.labels if len(comparison.labels) <= 3 else comparison.labels[:1]:
             m = comparison.mean(scenario, metric)
@@ -98,11 +101,11 @@ def _table(comparison: Comparison) -> str:
             column = f"{scenario} − {comparison.reference}"
             row[column] = "–" if d is None else _interval(d["difference"], d["ci_low"], d["ci_high"])
             judged = judgement(metric, d)
-            if judged:
+            if judged in ("better", "worse", "negligible"):
                 classes[(i, column)] = judged
         rows.append(row)
     table = pd.DataFrame(rows)
-    numeric = set(table.columns[3:])
+    numeric = set(table.columns[4:])
     return f'<div class="wide">{html_table(table, numeric, classes)}</div>'
 
 
@@ -286,8 +289,10 @@ def render_comparison(comparison: Comparison, files: list[str]) -> str:
     n_others = len(comparison.labels) - 1
     intro = _("{n} scenarios, {reps} runs each with the same seeds (paired: replicate r of every scenario shares "
               "its population, network and warm-up), {steps} weeks recorded after the warm-up. Files: {files}. "
-              "Intervals are 95% confidence intervals over the runs; a difference is clear when its interval "
-              "excludes 0.").format(n=len(comparison.labels), reps=comparison.replications, steps=comparison.steps,
+              "Intervals are 95% confidence intervals over the runs. A difference is better or worse when its "
+              "interval excludes 0 and it is at least the smallest difference that matters for its metric (column "
+              "'smallest that matters' below: 0.01 of mean trust, one point of a share, EUR 1 a citizen); it is "
+              "negligible when its whole interval lies within that.").format(n=len(comparison.labels), reps=comparison.replications, steps=comparison.steps,
                                     files=", ".join(files))
     sections = [
         Section(_("Verdicts"), _verdicts(comparison), is_html=True),

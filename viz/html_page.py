@@ -23,7 +23,7 @@ h2{margin-top:2em;border-bottom:1px solid #ddd;padding-bottom:0.2em} .note{color
 table.data{border-collapse:collapse;font-size:0.9em;margin:0.5em 0}
 table.data td,table.data th{border-bottom:1px solid #ddd;padding:0.3em 0.6em;text-align:left;vertical-align:top}
 table.data td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-.better{color:#1a7f37;font-weight:600} .worse{color:#b42318;font-weight:600}
+.better{color:#1a7f37;font-weight:600} .worse{color:#b42318;font-weight:600} .negligible{color:#777}
 ul.verdicts li{margin:0.2em 0} div.wide{overflow-x:auto;max-width:100%}"""
 
 

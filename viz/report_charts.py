@@ -39,7 +39,10 @@ __all__ = ["WIDTH", "means_figure", "differences_figure", "bands_by_point", "ban
 WIDTH = 1150  # px a figure gets: the page's max-width (1200) less its padding
 LINE = 15  # px per line of a 12 px panel title
 TICKS = 24  # px under a panel for its x tick labels
-COLOURS = {"better": "#1a9850", "worse": "#d73027", "clear": "#2166ac", "unclear": "#999999"}
+# Verdict colours (compare.judgement): green better, red worse, blue a change in a metric with no better
+# side, dark grey negligible (too small to matter), light grey unclear.
+COLOURS = {"better": "#1a9850", "worse": "#d73027", "changed": "#2166ac", "negligible": "#666666",
+           "unclear": "#bbbbbb", "clear": "#2166ac"}
 PALETTE = plotly.colors.qualitative.D3
 
 
@@ -133,21 +136,12 @@ def means_figure(means: pd.DataFrame, labels: dict[int, str], metrics: list[str]
     return _forest(means, "mean", labels, metrics, lambda metric, rows: COLOURS["clear"], bounded=True)[0]
 
 
-def _verdict(direction: str, low: float, high: float) -> str:
-    """'better', 'worse', 'clear' (a change in a metric with no better side) or 'unclear' (the interval holds 0)."""
-    if not (low > 0 or high < 0):  # NaN too: no interval, no verdict
-        return "unclear"
-    if direction == "none":
-        return "clear"
-    return "better" if (low > 0) == (direction == "higher") else "worse"
+def differences_figure(diffs: pd.DataFrame, labels: dict[int, str], metrics: list[str]) -> go.Figure:
+    """Each point minus the baseline, paired by replicate, coloured by its verdict (``compare.judgement``)."""
+    from crmsim.experiments.compare import judgement
 
-
-def differences_figure(diffs: pd.DataFrame, labels: dict[int, str], metrics: list[str],
-                       directions: dict[str, str]) -> go.Figure:
-    """Each point minus the baseline, paired by replicate, coloured by what the interval says."""
     def colour(metric: str, rows: pd.DataFrame) -> list[str]:
-        return [COLOURS[_verdict(directions.get(metric, "none"), lo, hi)]
-                for lo, hi in zip(rows["ci_low"], rows["ci_high"])]
+        return [COLOURS[judgement(metric, row)] for _, row in rows.iterrows()]
 
     fig, cells = _forest(diffs, "difference", labels, metrics, colour, bounded=False)
     for row, col in cells:
