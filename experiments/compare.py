@@ -37,7 +37,7 @@ from crmsim.model.params import PARAMS
 from crmsim.model.scenario import Scenario, parse_scenario
 
 __all__ = ["SERIES", "HEADLINE_TABLE", "comparison_experiment", "comparison_name", "Comparison", "analyse",
-           "verdict", "judgement", "VERDICTS", "clear_sign", "lever_differences", "metric_label"]
+           "verdict", "judgement", "clear_sign", "lever_differences", "metric_label"]
 
 # Metrics recorded at every step, for the bands over time (the others are kept at the end only).
 SERIES = ("trust_mean", "knowledge_gini", "redress_success", "lost_users", "take_up", "non_take_up_bottom")
@@ -163,9 +163,6 @@ def clear_sign(d: pd.Series | None) -> int:
     if not (np.isfinite(low) and np.isfinite(high)):
         return 0
     return 1 if low > 0 else -1 if high < 0 else 0
-
-
-VERDICTS = ("better", "worse", "negligible", "unclear")
 
 
 def judgement(metric: str, d: pd.Series | None) -> str:

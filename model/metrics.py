@@ -468,8 +468,9 @@ def _mid(name: str, info: MetricInfo) -> tuple[float, str]:
     return _MID_BY_UNIT[unit]
 
 
-INFO = {name: dataclasses.replace(info, mid=_mid(name, info)[0], mid_reason=_mid(name, info)[1])
-        for name, info in INFO.items()}
+for _name, _info in INFO.items():
+    _value, _reason = _mid(_name, _info)
+    INFO[_name] = dataclasses.replace(_info, mid=_value, mid_reason=_reason)
 
 
 # What a calibration target may compare with a published figure: every metric, and the

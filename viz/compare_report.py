@@ -292,8 +292,9 @@ def render_comparison(comparison: Comparison, files: list[str]) -> str:
               "Intervals are 95% confidence intervals over the runs. A difference is better or worse when its "
               "interval excludes 0 and it is at least the smallest difference that matters for its metric (column "
               "'smallest that matters' below: 0.01 of mean trust, one point of a share, EUR 1 a citizen); it is "
-              "negligible when its whole interval lies within that.").format(n=len(comparison.labels), reps=comparison.replications, steps=comparison.steps,
-                                    files=", ".join(files))
+              "negligible when its whole interval lies within that.").format(
+                  n=len(comparison.labels), reps=comparison.replications, steps=comparison.steps,
+                  files=", ".join(files))
     sections = [
         Section(_("Verdicts"), _verdicts(comparison), is_html=True),
         *([Section(_("What it costs"), _costs(comparison) + f'<p class="note">{html.escape(_(LEGEND))}</p>',
