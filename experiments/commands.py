@@ -87,6 +87,13 @@ def register(subparsers: Any) -> None:
                    help="where the comparison's folder goes (default: results/compare/)")
     p.add_argument("--fresh", action="store_true",
                    help="discard runs saved by an earlier comparison of these files (e.g. after editing one)")
+    p.add_argument("--worlds", type=bounded_int(1, 10_000), metavar="N",
+                   help="also compare the files in each of the first N plausible worlds (crmsim worlds) and say in "
+                        "how many each verdict holds, e.g. --worlds 20")
+    p.add_argument("--world-reps", type=bounded_int(2, 100_000), default=10, metavar="N",
+                   help="paired runs per scenario in each world (default: 10)")
+    p.add_argument("--worlds-file", default="calibration/worlds.parquet", metavar="FILE",
+                   help="the plausible worlds (default: calibration/worlds.parquet)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(handler=compare, resume=False)
 
@@ -261,15 +268,79 @@ def compare(args: argparse.Namespace) -> int:
                 return _fail(str(err))
         else:
             args.resume = True  # the same files, reps and seed: the runs already saved are reused
+    worlds = None
+    if args.worlds:
+        try:
+            worlds = _read_worlds(args)
+        except ValueError as err:
+            return _fail(str(err))
     code = _run_experiment(args, experiment)
     if code == 2 and store.exists() and not args.fresh:
         print(f"crmsim: hint: to replace the earlier comparison in {store.root}/, add --fresh", file=sys.stderr)
     if code != 0:
         return code
-    return _write_comparison(args, store.root)
+    across = None
+    if worlds is not None:
+        code, across = _compare_in_worlds(args, store.root, worlds)
+        if code != 0:
+            return code
+    return _write_comparison(args, store.root, across)
 
 
-def _write_comparison(args: argparse.Namespace, root: Path) -> int:
+def _read_worlds(args: argparse.Namespace) -> list[tuple[int, dict[str, float]]]:
+    """The worlds --worlds asks for (ValueError: one line, e.g. a missing worlds file)."""
+    from crmsim.calibration.worlds import WorldsError, read_worlds
+    from crmsim.experiments.worlds_compare import world_values
+
+    try:
+        table, provenance = read_worlds(args.worlds_file)
+    except WorldsError as err:
+        raise ValueError(f"--worlds-file: {err}") from None
+    return world_values(table, provenance, args.worlds)
+
+
+def _compare_in_worlds(args: argparse.Namespace, root: Path, worlds: list[tuple[int, dict[str, float]]]
+                       ) -> tuple[int, Any]:
+    """Run the files in every world (each its own saved comparison under root/worlds/); return the shares."""
+    import copy
+
+    import pandas as pd
+
+    from crmsim.experiments.compare import HEADLINE_TABLE, comparison_experiment
+    from crmsim.experiments.spec import SpecError
+    from crmsim.experiments.store import ResultStore, StoreError
+    from crmsim.experiments.worlds_compare import across_worlds, dependence, load_world_diffs, world_folder
+
+    folder = root / "worlds"
+    roots = []
+    _say(args, f"in {len(worlds)} plausible worlds ({args.worlds_file}), {args.world_reps} paired runs each")
+    for i, (world, values) in enumerate(worlds):
+        name = world_folder(world, values)
+        try:
+            experiment = comparison_experiment(args.scenarios, args.world_reps, args.steps, args.seed, values, name)
+        except SpecError as err:
+            return _fail(f"world {world}: {str(err).removeprefix('crmsim compare: ')}"), None
+        sub = copy.copy(args)
+        sub.out, sub.resume = str(folder), ResultStore(folder / name).exists() and not args.fresh
+        if args.fresh and ResultStore(folder / name).exists():
+            try:
+                ResultStore(folder / name).discard_all()
+            except StoreError as err:
+                return _fail(str(err)), None
+        _say(args, f"world {world} ({i + 1} of {len(worlds)})")
+        code = _run_experiment(sub, experiment)
+        if code != 0:
+            return code, None
+        roots.append((world, folder / name))
+    try:
+        diffs = load_world_diffs(roots)
+    except StoreError as err:
+        return _fail(str(err)), None
+    values = pd.DataFrame([v for _, v in worlds], index=[w for w, _ in worlds])
+    return 0, (across_worlds(diffs), dependence(diffs, values, (*HEADLINE_TABLE, "public_cost_per_citizen")))
+
+
+def _write_comparison(args: argparse.Namespace, root: Path, across: tuple[Any, Any] | None = None) -> int:
     from crmsim.experiments.analysis import load_results
     from crmsim.experiments.compare import analyse
     from crmsim.experiments.store import StoreError, atomic_write
@@ -279,10 +350,17 @@ def _write_comparison(args: argparse.Namespace, root: Path) -> int:
         comparison = analyse(load_results(root))
     except StoreError as err:
         return _fail(str(err))
+    if across is not None:
+        comparison.worlds, comparison.dependence = across
     page = render_comparison(comparison, args.scenarios)
     written = [atomic_write(root / "compare.html", lambda p: p.write_text(page, encoding="utf-8")),
                atomic_write(root / "compare.csv", lambda p: comparison.table().to_csv(p, index=False))]
+    if across is not None:
+        written += [atomic_write(root / "worlds.csv", lambda p: comparison.worlds.to_csv(p, index=False)),
+                    atomic_write(root / "dependence.csv", lambda p: comparison.dependence.to_csv(p, index=False))]
     print(verdict_table(comparison))
+    if across is not None:
+        print("\n" + worlds_table(comparison))
     costs = cost_table(comparison)
     if costs:
         print("\n" + costs)
@@ -322,6 +400,27 @@ def verdict_table(comparison: Any) -> str:
         rows = [[o, *(cell(o, m) for m in HEADLINE_TABLE)] for o in others]
     return text_table(header, rows) + "\n" + _("({legend}; {n} paired runs each)").format(
         legend=legend, n=comparison.replications)
+
+
+def worlds_table(comparison: Any) -> str:
+    """The terminal's verdicts across worlds: per scenario and headline metric, today's verdict and where it holds."""
+    from crmsim.experiments.compare import HEADLINE_TABLE, judgement, metric_label
+    from crmsim.i18n import _
+    from crmsim.model.text import text_table
+
+    def cell(scenario: str, metric: str) -> str:
+        row = comparison.world_row(scenario, metric)
+        if row is None:
+            return "-"
+        single = judgement(metric, comparison.diff(scenario, metric))
+        return f"{_(single)} {row['share_' + single]:.0%}"
+
+    header = [_("in how many worlds it holds"), *(metric_label(m) for m in HEADLINE_TABLE)]
+    rows = [[o, *(cell(o, m) for m in HEADLINE_TABLE)] for o in comparison.labels[1:]]
+    worlds = int(comparison.worlds["worlds"].max())
+    return text_table(header, rows) + "\n" + _(
+        "(today's verdict, and the share of {n} plausible worlds in which it holds; compare.csv has every metric, "
+        "with an interval combining worlds and seeds)").format(n=worlds)
 
 
 def cost_table(comparison: Any) -> str:

@@ -68,15 +68,18 @@ def comparison_name(files: list[str]) -> str:
     return f"{stems[0][:40]}_vs_{len(stems) - 1}_more_{digest}"
 
 
-def comparison_experiment(files: list[str], replications: int, steps: int | None, seed: int | None) -> Experiment:
+def comparison_experiment(files: list[str], replications: int, steps: int | None, seed: int | None,
+                          values: dict[str, Any] | None = None, name: str | None = None) -> Experiment:
     """The experiment that runs every file ``replications`` times with the same replicate seeds.
 
     ``seed`` is the master seed (default: the first file's ``seed``), ``steps``
-    the weeks recorded (default: each file's own). Raises SpecError (one line
-    naming the file) for a file that is missing or invalid.
+    the weeks recorded (default: each file's own); ``values`` are set on every
+    file (a plausible world's parameters), ``name`` replaces the folder's name.
+    Raises SpecError (one line naming the file) for a file that is missing or
+    invalid.
     """
     data: dict[str, Any] = {
-        "name": comparison_name(files),
+        "name": name or comparison_name(files),
         "description": "crmsim compare " + " ".join(files),
         "replications": replications,
         "vary": {SCENARIO_FACTOR: [str(Path(f).resolve()) for f in files]},
@@ -84,6 +87,8 @@ def comparison_experiment(files: list[str], replications: int, steps: int | None
     }
     if steps is not None:
         data["steps"] = steps
+    if values:
+        data["set"] = dict(values)
     experiment = parse_experiment(data, "crmsim compare", ".")
     master = seed if seed is not None else next(iter(experiment.scenarios.values())).seed
     return parse_experiment({**data, "seed": master}, "crmsim compare", ".")
@@ -103,6 +108,10 @@ class Comparison:
     levers: pd.DataFrame  # parameter, label, then one column per scenario: the values that differ
     # What the gains cost (experiments.cost_effectiveness): one row per scenario and priced effect.
     cost_effect: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    # Across plausible worlds (experiments.worlds_compare.across_worlds), when compare ran --worlds.
+    worlds: pd.DataFrame | None = None
+    # Which parameters each verdict depends on across the worlds (experiments.worlds_compare.dependence).
+    dependence: pd.DataFrame | None = None
 
     @property
     def reference(self) -> str:
@@ -110,6 +119,13 @@ class Comparison:
 
     def diff(self, scenario: str, metric: str) -> pd.Series | None:
         rows = self.diffs[(self.diffs["scenario"] == scenario) & (self.diffs["metric"] == metric)]
+        return None if rows.empty else rows.iloc[0]
+
+    def world_row(self, scenario: str, metric: str) -> pd.Series | None:
+        """The verdict's shares across worlds, or None (no worlds run, or nothing to compare)."""
+        if self.worlds is None:
+            return None
+        rows = self.worlds[(self.worlds["scenario"] == scenario) & (self.worlds["metric"] == metric)]
         return None if rows.empty else rows.iloc[0]
 
     def mean(self, scenario: str, metric: str) -> pd.Series | None:
@@ -137,8 +153,24 @@ class Comparison:
                     "judgement": "" if scenario == self.reference else judgement(metric, d),
                     "verdict": "" if scenario == self.reference else verdict(scenario, metric, d),
                     **self._priced(scenario, metric),
+                    **self._across_worlds(scenario, metric, d),
                 })
         return pd.DataFrame(rows)
+
+    def _across_worlds(self, scenario: str, metric: str, d: pd.Series | None) -> dict[str, Any]:
+        """compare.csv's world columns (present only when worlds were run)."""
+        if self.worlds is None:
+            return {}
+        row = None if scenario == self.reference else self.world_row(scenario, metric)
+        columns = ("worlds", "worlds_holds", "worlds_better", "worlds_worse", "worlds_negligible", "worlds_unclear",
+                   "worlds_ci_low", "worlds_ci_high")
+        if row is None:
+            return dict.fromkeys(columns, np.nan)
+        return {"worlds": int(row["worlds"]), "worlds_holds": row[f"share_{judgement(metric, d)}"],
+                "worlds_better": row["share_better"], "worlds_worse": row["share_worse"],
+                "worlds_negligible": row["share_negligible"],
+                "worlds_unclear": row["share_unclear"] + row["share_changed"],
+                "worlds_ci_low": row["worlds_ci_low"], "worlds_ci_high": row["worlds_ci_high"]}
 
     def _priced(self, scenario: str, metric: str) -> dict[str, Any]:
         """compare.csv's cost-effectiveness columns: filled on the rows of a priced effect."""

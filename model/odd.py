@@ -26,7 +26,7 @@ from typing import Any
 from crmsim.model.administrations import MISSION_FIELDS, MISSIONS
 from crmsim.model.life_events import LIFE_EVENTS
 from crmsim.model.metrics import INFO
-from crmsim.model.params import SECTIONS, number, params_in
+from crmsim.model.params import PARAMS, SECTIONS, number, params_in
 from crmsim.model.policies import POLICIES, apply_policies, lever_defaults
 
 __all__ = ["BEGIN", "END", "ODD_PATH", "parameter_tables", "generated_block", "replace_block", "main"]
@@ -128,6 +128,14 @@ def parameter_tables() -> str:
     out += _table(["metric", "unit", "better", "smallest that matters", "why"],
                   [[f"`{name}`", _cell(info.unit), _cell(info.better), number(info.mid), _cell(info.mid_reason)]
                    for name, info in INFO.items()])
+    out.append("")
+
+    out += ["#### Assumptions the plausible worlds vary", "",
+            "Each plausible world (`crmsim worlds`, section 7.13) draws these within the range they are believed "
+            "(a Latin hypercube), with the fitted parameters from the calibration's posterior.", ""]
+    out += _table(["parameter", "default", "believed range", "why"],
+                  [[f"`{p.name}`", _value(p.default), f"{number(p.believed[0])} to {number(p.believed[1])}",
+                    _cell(p.believed_reason)] for p in PARAMS.values() if p.believed is not None])
     return "\n".join(out) + "\n"
 
 

@@ -23,7 +23,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 __all__ = ["Param", "PARAMS", "SECTIONS", "params_in", "defaults", "number"]
@@ -37,6 +37,10 @@ class Param:
 
     ``low``/``high`` bound numbers (inclusive); ``choices`` lists the allowed
     strings. ``source`` says where the default comes from (data or assumption).
+    ``believed`` is, for the influential assumptions, the range within which
+    the value is believed, with ``believed_reason``: plausible worlds
+    (``crmsim worlds``) draw from it, where ``low``/``high`` only say what the
+    model accepts.
     """
 
     name: str
@@ -48,6 +52,8 @@ class Param:
     high: float | None = None
     choices: tuple[str, ...] | None = None
     source: str = "modelling assumption"
+    believed: tuple[float, float] | None = None  # how far the value is believed: what plausible worlds draw from
+    believed_reason: str = ""
 
     def __post_init__(self) -> None:
         if self.section not in SECTIONS:
@@ -61,6 +67,12 @@ class Param:
                 self.high is not None and self.default > self.high
             ):
                 raise ValueError(f"{self.name}: default {self.default} outside [{self.low}, {self.high}]")
+        if self.believed is not None:
+            low, high = self.believed
+            if not (low <= self.default <= high) or (self.low is not None and low < self.low) or (
+                    self.high is not None and high > self.high) or not self.believed_reason:
+                raise ValueError(f"{self.name}: believed range {self.believed} must hold the default, lie in the "
+                                 f"allowed range and give its reason")
 
     @property
     def kind(self) -> type:
@@ -122,7 +134,7 @@ _ALL = [
     _p("trust_admin_spread", "population", "spread of a citizen's initial trust between administrations (standard "
        "deviation of a normal draw, clipped to 0..1)", "0..1", 0.05, 0.0, 0.45),
     _p("trust_disposition", "population", "mean disposition to trust institutions: the level each citizen's trust "
-       "returns to when nothing happens (generalised trust)", "0..1", 0.6026, 0.0, 1.0,
+       "returns to when nothing happens (generalised trust)", "0..1", 0.5784, 0.0, 1.0,
        source="fitted: ABC-SMC posterior median, calibration/targets.toml (scenarios/calibrated_baseline.toml); target: OECD Trust Survey 2023, 45% trusting the civil service"),
     _p("disposition_spread", "population", "spread of the disposition to trust between citizens (standard deviation)",
        "0..1", 0.2, 0.0, 0.45),
@@ -186,14 +198,14 @@ _ALL = [
     _p("admin_error", "behaviour", "share of complete, correct files the administration still decides wrongly (unless "
        "it gets the case right on its own): such failures have merit and can be won on redress", "0..1", 0.2, 0.0, 1.0),
     _p("giveup_intercept", "behaviour", "log-odds of giving up (non-take-up) at an expected success of one half",
-       "logit", 0.1452, -10.0, 10.0,
+       "logit", 0.1266, -10.0, 10.0,
        source="fitted: ABC-SMC posterior median, calibration/targets.toml (scenarios/calibrated_baseline.toml); target: DREES 2022, 20% durable non-take-up of the RSA"),
     _p("giveup_success_weight", "behaviour", "log-odds of giving up lost per unit of expected success (which reads "
        "knowledge, skill, trust and the channels on offer)", "logit", 4.0, 0.0, 20.0),
     _p("burden_weight", "behaviour", "log-odds of giving up per further separate procedure waiting (administrative "
        "burden)", "logit", 0.5, 0.0, 20.0, source="Herd and Moynihan 2018: compliance costs drive non-take-up"),
     _p("online_intercept", "behaviour", "log-odds for online against the counter or a prescriber at a digital skill "
-       "of one half, before any push (a general preference for, or against, doing things online)", "logit", -2.897,
+       "of one half, before any push (a general preference for, or against, doing things online)", "logit", -3.135,
        -10.0, 10.0, source="fitted: ABC-SMC posterior median, calibration/targets.toml (scenarios/calibrated_baseline.toml); target: Eurostat 2023, 69.3% used a public authority's website or app"),
     _p("counter_preference", "behaviour", "log-odds for online (and against the counter or a prescriber) per unit of "
        "digital skill", "logit", 3.0, 0.0, 20.0),
@@ -203,7 +215,7 @@ _ALL = [
        "travels, and fades, over a few weeks)", "0..1", 0.5, 0.0, 1.0),
     _p("patience", "behaviour", "weeks a citizen waits in a full counter queue before giving up", "weeks", 2, 0, 52),
     _p("redress_intercept", "behaviour", "log-odds of contesting a failure, for a citizen who knows the procedure", "logit",
-       -2.594, -10.0, 10.0, source="fitted: ABC-SMC posterior median, calibration/targets.toml (scenarios/calibrated_baseline.toml); target: Eurostat 2024, 5.3% submitted a claim or complaint online"),
+       -2.858, -10.0, 10.0, source="fitted: ABC-SMC posterior median, calibration/targets.toml (scenarios/calibrated_baseline.toml); target: Eurostat 2024, 5.3% submitted a claim or complaint online"),
     _p("redress_knowledge_weight", "behaviour", "log-odds of contesting per unit of knowledge", "logit", 2.0, 0.0, 20.0),
     _p("redress_voice_weight", "behaviour", "log-odds of contesting per unit of voice", "logit", 2.0, 0.0, 20.0),
     _p("redress_help_weight", "behaviour", "log-odds of contesting when a prescriber helps (the citizen went through "
@@ -213,7 +225,7 @@ _ALL = [
     _p("redress_known_by_knowledge", "behaviour", "how much procedural knowledge tells a citizen that a redress "
        "procedure exists, beyond its visibility", "0..1", 0.5, 0.0, 1.0),
     _p("review_intercept", "behaviour", "log-odds that a review establishes a case's merit, at average evidence and "
-       "independence, heard at once", "logit", -1.345, -10.0, 10.0,
+       "independence, heard at once", "logit", -1.2, -10.0, 10.0,
        source="fitted: ABC-SMC posterior median, calibration/targets.toml (scenarios/calibrated_baseline.toml); target: European Ombudsman 2022, 46% settled or solved"),
     _p("review_independence_weight", "behaviour", "log-odds of establishing merit per unit of the review's independence",
        "logit", 2.0, 0.0, 20.0),
@@ -236,10 +248,21 @@ _ALL = [
     _p("recourse_assurance", "behaviour", "share of the distance to full trust added to the disposition of a citizen who "
        "knows a redress procedure exists", "0..1", 0.1, 0.0, 1.0,
        source="paper 2.4: 'existence of a procedure for redress' as a basis for trust"),
-    _p("publication_weight", "behaviour", "weekly step of trust toward an administration's published performance, at "
-       "full transparency", "1/week", 0.02, 0.0, 1.0),
+    _p("publication_weight", "behaviour", "weekly step of trust toward full (or no) trust per unit of gap between an "
+       "administration's published results and what the citizen expected, at full transparency", "1/week", 0.005,
+       0.0, 0.1, source="assumption sized by Grimmelikhuijsen et al. 2013 (PAR 73(4)): transparency's effect on trust "
+       "is 'subdued'; at 0.005 against trust_relaxation's 0.02, publication closes at most a fifth of the gap in the "
+       "long run"),
+    _p("publication_negativity", "behaviour", "how many times more a published result below expectation weighs than "
+       "one above it by the same amount", "ratio", 1.5, 1.0, 4.0,
+       source="James 2011 (JPART 21(3)): good results raise perceived performance, bad ones lower it; Olsen 2015 "
+       "(PAR 75(3)): the same figure framed as dissatisfaction weighs more. The ratio itself is an assumption"),
+    _p("expected_wait_weeks", "behaviour", "waiting time at the counter citizens expect; a published wait beyond it "
+       "lowers trust", "weeks", 2.0, 0.1, 26.0,
+       source="assumption: French service standards (Services Publics+, formerly Marianne) promise answers within "
+       "about 15 working days"),
     _p("publication_memory", "behaviour", "share of last week's published success rate kept in this week's (a rolling "
-       "average)", "0..1", 0.9, 0.0, 1.0),
+       "average, as administrations publish a quarter's or a year's rate)", "0..1", 0.9, 0.0, 1.0),
     _p("privacy_cost", "behaviour", "trust lost per contact at full interconnection and full privacy concern", "0..1",
        0.05, 0.0, 1.0),
     _p("visible_fix_gain", "behaviour", "trust gained by users of an administration when a fix is made visible", "0..1",
@@ -350,7 +373,35 @@ _ALL = [
        "(calls, returns)", "hours/week", 0.25, 0.0, 10.0, source="modelling assumption"),
 ]
 
+# How far the influential assumptions are believed (plausible worlds draw within these, uniformly). Most are
+# a factor 1.5 either side of the default, the width the outside review tried: the direction is sourced, the
+# size is not. Narrower or wider where something is known.
+_FACTOR = "direction sourced, size assumed: a factor 1.5 either side of the default"
+_BELIEVED: dict[str, tuple[float, float, str]] = {
+    "trust_gain": (0.067, 0.15, "Bhattacherjee 2001 gives the direction, not the step: " + _FACTOR),
+    "trust_loss": (0.2, 0.45, "Slovic 1993 gives the asymmetry (loss above gain), not the size: " + _FACTOR),
+    "trust_relaxation": (0.013, 0.03, "memory of experience of one to two years (half-lives of 23 to 53 weeks)"),
+    "no_recourse_penalty": (0.067, 0.15, _FACTOR),
+    "giveup_penalty": (0.067, 0.15, _FACTOR),
+    "visible_fix_gain": (0.067, 0.15, _FACTOR),
+    "say_gain": (0.033, 0.075, "OECD 2023 gives the gap having a say makes, not the weekly step: " + _FACTOR),
+    "publication_weight": (0.0025, 0.01, "subdued (Grimmelikhuijsen et al. 2013): publication closes a ninth to a "
+                                         "third of the gap in the long run"),
+    "publication_negativity": (1.0, 2.0, "from none (James 2011 finds both signs) to twice (Olsen 2015)"),
+    "expected_wait_weeks": (1.0, 4.0, "from a week to a month: service standards promise two to three weeks"),
+    "queue_aversion": (0.67, 1.5, _FACTOR),
+    "counter_preference": (2.0, 4.5, _FACTOR),
+    "knowledge_weight": (2.0, 4.5, _FACTOR),
+    "word_of_mouth": (0.02, 0.045, _FACTOR),
+    "learn_rate": (0.067, 0.15, _FACTOR),
+    "voice_threshold": (0.0033, 0.0075, _FACTOR),
+}
+_ALL = [replace(p, believed=_BELIEVED[p.name][:2], believed_reason=_BELIEVED[p.name][2]) if p.name in _BELIEVED
+        else p for p in _ALL]
+
 PARAMS: dict[str, Param] = {p.name: p for p in _ALL}
+if set(_BELIEVED) - set(PARAMS):  # pragma: no cover - guards the table itself
+    raise RuntimeError(f"believed ranges for unknown parameters: {sorted(set(_BELIEVED) - set(PARAMS))}")
 if len(PARAMS) != len(_ALL):  # pragma: no cover - guards the table itself
     raise RuntimeError("a parameter name is defined twice")
 

@@ -36,23 +36,67 @@ def test_giving_up_more_lowers_trust():
     assert change.high < 0, change
 
 
-def test_publishing_outcomes_lowers_trust_where_the_service_is_poor_and_raises_it_where_it_is_good():
-    """With no fixes to publish (responsiveness 0), transparency only shows outcomes.
-
-    What is published is the success rate discounted by the counter's queue, so a good
-    service is one that gets files right *and* serves without a queue. Measured over
-    16 seeds: poor service (quality 0.1, complexity 0.9) about -0.13; good service
-    (quality 0.9, complexity 0.2, ample staff) +0.128 [+0.126, +0.130]. (The calibrated
-    baseline, with its crowded counters, is on the poor side: transparency lowers its
-    trust.)
-    """
+def _publication_effect(administrations=None, **behaviour):
+    """Mean trust with every outcome published minus with none, no fixes to publish (responsiveness 0)."""
     hidden, shown = {"transparency": 0.0, "responsiveness": 0.0}, {"transparency": 1.0, "responsiveness": 0.0}
-    poor = paired(finals(scenario(administrations=POOR, levers=hidden)),
-                  finals(scenario(administrations=POOR, levers=shown)), "trust_mean")
-    good = paired(finals(scenario(administrations=GOOD, levers=hidden)),
-                  finals(scenario(administrations=GOOD, levers=shown)), "trust_mean")
+    sections = {"administrations": administrations or {}, "behaviour": behaviour}
+    return paired(finals(scenario(levers=hidden, **sections)), finals(scenario(levers=shown, **sections)),
+                  "trust_mean")
+
+
+def test_publishing_outcomes_raises_trust_where_results_beat_expectations_and_lowers_it_where_they_fall_short():
+    """James 2011: a cue of good performance raises perceptions, one of bad performance lowers them.
+
+    The cue is the published success rate against the one citizens expect (their
+    disposition to trust, about 0.6). Measured over 16 seeds: poor service (quality
+    0.1, complexity 0.9; about a third of requests met) -0.061 [-0.063, -0.060];
+    good service (quality 0.9, complexity 0.2, ample staff) +0.028 [+0.027, +0.029].
+    """
+    poor, good = _publication_effect(POOR), _publication_effect(GOOD)
     assert poor.high < 0, f"poor service: {poor}"
     assert good.low > 0, f"good service: {good}"
+
+
+def test_a_published_wait_beyond_what_citizens_expect_lowers_trust():
+    """The same crowded counters, published; only the wait citizens expect differs.
+
+    At the calibrated baseline the busiest counter publishes about 2.5 weeks. Citizens
+    who expect half a week read every queue as an overrun; those who expect 26 weeks
+    read none. Measured: the publication effect falls from +0.011 to -0.047 (paired
+    difference -0.058 [-0.060, -0.057]).
+    """
+    patient = _publication_effect(expected_wait_weeks=26.0)
+    hurried = _publication_effect(expected_wait_weeks=0.5)
+    assert hurried.mean < patient.mean - 0.02, (hurried, patient)
+    assert hurried.high < 0, hurried
+
+
+def test_bad_news_weighs_more_than_good_news_of_the_same_size():
+    """Negativity (Olsen 2015): a cue of -x moves trust publication_negativity times as far as +x, toward 0.
+
+    Checked on the update itself: at trust 0.5, a cue of +0.2 and -0.2 at weight 0.01 and
+    negativity 1.5 move trust by +0.001 and -0.0015.
+    """
+    from crmsim.model.phases.trust import _read_publications
+
+    trust = np.array([[0.5, 0.5]])
+    _read_publications(trust, np.array([[0.2, -0.2]]), 0.01, 1.5)
+    assert trust[0, 0] - 0.5 == pytest.approx(0.001)
+    assert trust[0, 1] - 0.5 == pytest.approx(-0.0015)
+
+
+def test_publication_alone_moves_trust_less_than_experience_does():
+    """Grimmelikhuijsen et al. 2013: transparency's effect on trust is subdued.
+
+    At the calibrated baseline, publishing every outcome (no fixes) moves mean trust by
+    less than a tenth of what experience does: halving every administration's quality
+    (more failures felt first-hand) moves it by about -0.10; publication by +0.011.
+    """
+    published = _publication_effect()
+    halved = {m: {"quality": MISSIONS[m].quality / 2} for m in MISSIONS}
+    experience = paired(finals(scenario()), finals(scenario(administrations=halved)), "trust_mean")
+    assert experience.high < 0, experience
+    assert abs(published.mean) < abs(experience.mean) / 5, (published, experience)
 
 
 # --- channel choice ---------------------------------------------------------------------------

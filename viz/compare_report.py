@@ -77,6 +77,56 @@ def _verdicts(comparison: Comparison) -> str:
     return "".join(parts)
 
 
+def _worlds(comparison: Comparison) -> str:
+    """Per scenario and headline metric: today's verdict, the share of worlds where it holds, the combined interval."""
+    from crmsim.experiments.compare import HEADLINE_TABLE
+
+    rows, classes = [], {}
+    for i, scenario in enumerate(comparison.labels[1:]):
+        row = {_("scenario"): scenario}
+        for metric in (*HEADLINE_TABLE, "public_cost_per_citizen"):
+            world = comparison.world_row(scenario, metric)
+            column = metric_label(metric)
+            if world is None:
+                row[column] = "–"
+                continue
+            judged = judgement(metric, comparison.diff(scenario, metric))
+            share = world[f"share_{judged}"]
+            row[column] = _("{verdict} in {share} of worlds; {low} to {high}").format(
+                verdict=_(judged), share=f"{share:.0%}", low=number(world["worlds_ci_low"]),
+                high=number(world["worlds_ci_high"]))
+            if judged in ("better", "worse", "negligible") and share >= 0.8:
+                classes[(i, column)] = judged
+        rows.append(row)
+    n = int(comparison.worlds["worlds"].max())
+    note = _("Each cell: today's verdict (one world, the calibrated defaults), the share of {n} plausible worlds "
+             "(crmsim worlds: parameter sets that all meet the calibration figures) in which the same verdict "
+             "holds, and a 95% interval combining the worlds and the seeds. Coloured where it holds in at least "
+             "80% of the worlds.").format(n=n)
+    table = html_table(pd.DataFrame(rows), set(), classes)
+    return f'<p class="note">{html.escape(note)}</p><div class="wide">{table}</div>' + _dependence(comparison)
+
+
+def _dependence(comparison: Comparison) -> str:
+    """Per scenario and headline metric: the three parameters its difference depends on most across the worlds."""
+    table = comparison.dependence
+    if table is None or table.empty:
+        return f'<p class="note">{html.escape(_("Too few worlds (fewer than 20) to rank what the verdicts depend on."))}</p>'
+    rows = []
+    for (scenario, metric), group in table.groupby(["scenario", "metric"], sort=False):
+        top = group.sort_values("rank").head(3)
+        noise = float(group["noise_share"].iloc[0])
+        named = ", ".join(f"{p} ({s:.2f})" for p, s in zip(top["parameter"], top["score"]))
+        rows.append({_("scenario"): scenario, _("metric"): metric_label(metric),
+                     _("depends mostly on"): named if noise < 0.5 else
+                     _("no parameter: the worlds differ little more than seeds do")})
+    note = _("Extra-trees feature scores (EMA Workbench) of each world's difference on the world's parameters: how "
+             "much of the verdict's variation across worlds each explains (scores sum to 1). Where seed noise is at "
+             "least half that variation, no ranking is shown.")
+    return (f'<h3>{html.escape(_("What each verdict depends on"))}</h3><p class="note">{html.escape(note)}</p>'
+            f'<div class="wide">{html_table(pd.DataFrame(rows))}</div>')
+
+
 def _interval(mean: float, low: float, high: float) -> str:
     if not np.isfinite(mean):
         return "–"
@@ -161,7 +211,7 @@ def _series_figures(comparison: Comparison) -> list[tuple[str, go.Figure]]:
     if len(comparison.labels) <= 3:
         rows = math.ceil(len(SERIES) / COLUMNS)
         fig = make_subplots(rows=rows, cols=COLUMNS, subplot_titles=[_title(m) for m in SERIES],
-                            horizontal_spacing=0.08, vertical_spacing=0.16)
+                            horizontal_spacing=0.11, vertical_spacing=0.16)
         for k, metric in enumerate(SERIES):
             r, c = divmod(k, COLUMNS)
             for i, scenario in enumerate(comparison.labels):
@@ -297,6 +347,8 @@ def render_comparison(comparison: Comparison, files: list[str]) -> str:
                   files=", ".join(files))
     sections = [
         Section(_("Verdicts"), _verdicts(comparison), is_html=True),
+        *([Section(_("Across plausible worlds"), _worlds(comparison), is_html=True)]
+          if comparison.worlds is not None else []),
         *([Section(_("What it costs"), _costs(comparison) + f'<p class="note">{html.escape(_(LEGEND))}</p>',
                    is_html=True),
            Section("", "", _plane_figure(comparison),

@@ -16,10 +16,17 @@ Per citizen and administration, each week:
   ``no_recourse_penalty``; giving up a need costs ``giveup_penalty``;
 - **privacy**: with interconnected files, each contact costs the
   privacy-concerned trust, unless a data-protection recourse exists;
-- **published outcomes**: each administration's rolling success rate,
-  discounted by its counter queue (``success / (1 + people waiting per
-  slot)``), is published; trust moves toward it by ``publication_weight x
-  transparency`` a week, so transparency lowers trust where the service is poor;
+- **published outcomes** (performance information): each administration
+  publishes what administrations publish, its rolling success rate and its
+  counter's waiting time in weeks. A citizen compares them with what they
+  expected, their disposition to trust as the success rate they expect and
+  ``expected_wait_weeks``: the *cue* is ``success - disposition`` minus the
+  share of the published wait beyond the expected one. A good cue moves trust
+  toward full trust, a bad one toward none (``publication_negativity`` times
+  more), by ``publication_weight x transparency x |cue|`` a week. So publishing
+  raises trust where results beat expectations and lowers it where they fall
+  short (James 2011), and the effect is small beside experience and memory
+  (Grimmelikhuijsen et al. 2013);
 - **visible fixes**: a published fix raises its users' trust, more for those
   whose voice was collected (OECD 2023: having a say).
 """
@@ -35,7 +42,7 @@ from crmsim.model.phases.redress import knows_redress
 if TYPE_CHECKING:
     from crmsim.model.model import CrmModel
 
-__all__ = ["update_trust"]
+__all__ = ["publication_cue", "update_trust"]
 
 
 def update_trust(model: "CrmModel") -> None:
@@ -65,23 +72,42 @@ def update_trust(model: "CrmModel") -> None:
 
 
 def _relax_and_publish(model: "CrmModel") -> None:
-    """Trust moves toward each citizen's anchor (memory) and toward published performance, in one pass.
+    """Trust moves toward each citizen's anchor (bounded memory), then by the cue of what is published.
 
-    ``t += r (anchor - t) + w (published - t)`` is computed as ``t = t (1 - r - w) + r anchor + w published``,
-    in place, so the citizens x administrations matrix is swept three times rather than six.
+    Memory is ``t += r (anchor - t)``, computed in place as ``t = t (1 - r) + r anchor`` so the
+    citizens x administrations matrix is swept twice rather than four times.
     """
     c, p = model.citizens, model.p
-    relax, publish = p.trust_relaxation, p.publication_weight * p.transparency
-    if relax == 0 and publish == 0:
-        return
+    relax = p.trust_relaxation
     trust = c.trust
-    trust *= 1.0 - relax - publish
     if relax > 0:
         anchor = c.disposition + p.recourse_assurance * knows_redress(model) * (1 - c.disposition)
+        trust *= 1.0 - relax
         trust += (relax * anchor)[:, None]
-    if publish > 0:
-        published = np.array([a.published_success for a in model.administrations]) / (1 + model.counter_wait)
-        trust += publish * published
+    weight = p.publication_weight * p.transparency
+    if weight > 0:
+        _read_publications(trust, publication_cue(model), weight, p.publication_negativity)
+
+
+def publication_cue(model: "CrmModel") -> np.ndarray:
+    """Per citizen and administration: published success rate minus the one expected, less the wait's overrun.
+
+    The overrun is the share of the published waiting time beyond the expected one,
+    ``max(0, 1 - expected_wait_weeks / wait)``: 0 while the queue is within what citizens
+    expect, toward 1 as it grows. The counter's backlog per weekly slot is the weeks it
+    takes to clear, so it is the published wait.
+    """
+    success = np.array([a.published_success for a in model.administrations])
+    wait = model.counter_wait
+    overrun = np.where(wait > model.p.expected_wait_weeks,
+                       1.0 - model.p.expected_wait_weeks / np.maximum(wait, 1e-12), 0.0)
+    return (success - overrun)[None, :] - model.citizens.disposition[:, None]
+
+
+def _read_publications(trust: np.ndarray, cue: np.ndarray, weight: float, negativity: float) -> None:
+    """A good cue closes ``weight x cue`` of the way to full trust; a bad one ``negativity`` times more toward none."""
+    good = cue > 0
+    trust += np.where(good, weight * cue * (1.0 - trust), negativity * weight * cue * trust)
 
 
 def _toward(trust: np.ndarray, who: np.ndarray, admin: np.ndarray, outcome: np.ndarray, p) -> None:
