@@ -26,13 +26,15 @@ def _behaviour(model: CrmModel) -> dict:
 def test_a_world_where_every_need_goes_to_a_saturated_counter_costs_contacts_times_price():
     model = _run(population=ONLY_COUNTER, behaviour=COUNTER_BEHAVIOUR, levers=NO_FIXES)
     p, t = model.p, model.tally
-    assert t.online_contacts == 0 and t.contacts == t.staff_contacts > 0
+    # At odds of e^-10 to e^-7 (by skill) a rare request still goes online; priced per contact, it stays out of staff.
+    assert t.online_contacts <= 3 and t.contacts == t.staff_contacts + t.online_contacts > 0
     price = (1 - p.phone_share) * p.cost_counter_contact + p.phone_share * p.cost_phone_contact
     items = costs.spending(model)
     assert items["counters"] + items["phone"] == pytest.approx(t.staff_contacts * price, rel=1e-12)
     # Saturated: every slot of the staff employed was used, so capacity and contacts agree.
     assert t.staff_contacts == model.counter_capacity.sum() * model.policy_weeks
-    assert items["online"] == items["prescribers"] == items["fixes"] == 0
+    assert items["online"] == pytest.approx(t.online_contacts * p.cost_online_contact, rel=1e-12)
+    assert items["prescribers"] == items["fixes"] == 0
 
 
 def test_prices_change_no_behaviour_and_move_only_their_own_item():
