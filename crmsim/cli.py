@@ -32,6 +32,7 @@ from crmsim.model.text import bounded_int, one_line, text_table
 if TYPE_CHECKING:
     import pandas as pd
 
+    from crmsim.calibration.targets import CalibrationSpec
     from crmsim.model.model import CrmModel
     from crmsim.model.scenario import Scenario
 
@@ -154,6 +155,12 @@ examples:
   crmsim calibrate calibration/targets.toml --resume
   crmsim calibrate calibration/targets.toml --dask local
   crmsim calibrate calibration/targets.toml --dask tcp://10.0.0.5:8786
+  crmsim calibrate calibration/targets.toml --leave-one-out --particles 100 --generations 5
+
+--leave-one-out refits once per target with that target left out and predicts
+it from the others (--out/<name>_without_<target>/ each, the table in
+--out/<name>_leave_one_out/leave_one_out.csv): a prediction inside the
+tolerance means the other figures constrain it.
 """
 
 _POLICIES_DESCRIPTION = """\
@@ -224,6 +231,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="local processes (default: one per core)")
     calibrate.add_argument("--out", default="results/calibration", metavar="DIR",
                            help="where the calibration's folder goes (default: results/calibration/)")
+    calibrate.add_argument("--leave-one-out", action="store_true",
+                           help="refit once per target without it, and predict it from the others")
+    calibrate.add_argument("--particles", type=bounded_int(10, 100_000), metavar="N",
+                           help="particles a generation, instead of the targets file's population_size")
+    calibrate.add_argument("--generations", type=bounded_int(1, 100), metavar="N",
+                           help="at most this many generations, instead of the targets file's max_generations")
     calibrate.add_argument("--quiet", action="store_true", help="no progress lines")
     calibrate.set_defaults(handler=_cmd_calibrate)
 
@@ -537,6 +550,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         spec = load_targets(args.targets)
     except TargetsError as err:
         raise CliError(str(err)) from None
+    spec = _with_abc_overrides(spec, args)
     if args.dask is not None and (problem := address_problem(args.dask)) is not None:
         raise CliError(f"--dask: {problem}")
     say = (lambda text: None) if args.quiet else (lambda text: print(text, flush=True))
@@ -563,6 +577,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
             if warning:
                 print(f"{PROG}: warning: {warning}", file=sys.stderr)
             sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers or available_cores())
+        if args.leave_one_out:
+            return _leave_one_out(spec, args, sampler, say)
         try:
             calibrate(spec, args.out, sampler, resume=args.resume, on_generation=lambda g: say(g.line()),
                       on_predictive=lambda i: i + 1 == spec.abc.predictive_draws and say(
@@ -570,6 +586,36 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         except CalibrationError as err:
             raise CliError(str(err)) from None
     _print_fit(folder, say)
+    return EXIT_OK
+
+
+def _with_abc_overrides(spec: "CalibrationSpec", args: argparse.Namespace) -> "CalibrationSpec":
+    """The targets file with --particles and --generations in place of its ABC settings."""
+    import dataclasses
+
+    changes = {key: value for key, value in (("population_size", args.particles),
+                                             ("max_generations", args.generations)) if value is not None}
+    return dataclasses.replace(spec, abc=spec.abc.model_copy(update=changes)) if changes else spec
+
+
+def _leave_one_out(spec: "CalibrationSpec", args: argparse.Namespace, sampler: Any, say) -> int:
+    import time
+
+    from crmsim.calibration.crossvalidate import leave_one_out
+    from crmsim.calibration.fit import CalibrationError
+
+    started = time.monotonic()
+    try:  # one sampler serves every refit: each calibration stops it on the way out, and it starts again
+        table = leave_one_out(spec, args.out, lambda: sampler, say=say)
+    except CalibrationError as err:
+        raise CliError(str(err)) from None
+    rows = [[r.left_out, f"{r.value:g} +- {r.tolerance:g}", f"{r.predicted_median:.3f}",
+             f"{r.predicted_low:.3f} to {r.predicted_high:.3f}", f"{r.miss_in_tolerances:+.2f}",
+             "yes" if r.within_tolerance else "NO"] for r in table.itertuples()]
+    say("")
+    say(text_table(["left out", "figure", "predicted", "90% interval", "miss (tolerances)", "within"], rows))
+    say(f"\n{len(table)} refits in {(time.monotonic() - started) / 60:.1f} min; wrote "
+        f"{Path(args.out) / (spec.name + '_leave_one_out') / 'leave_one_out.csv'}")
     return EXIT_OK
 
 

@@ -270,3 +270,29 @@ def test_the_parameter_defaults_are_the_calibrated_values():
     scenario = load_scenario(CALIBRATED).flat()
     for name in spec.parameter_names:
         assert PARAMS[name].default == scenario[name], name
+
+
+def test_leave_one_out_refits_without_each_target_and_a_target_nothing_else_constrains_is_predicted_loosely(tmp_path):
+    # Two parameters, two targets, each set by its own parameter: with online_users left out, nothing
+    # constrains online_intercept, so its prediction spreads over the prior (-4 to 2) while the fit meets it.
+    text = TINY.format(scenario=tmp_path / "small.toml", generations=2).replace(
+        '[[target]]', '[[parameter]]\nname = "online_intercept"\nlow = -4.0\nhigh = 2.0\n[[target]]', 1)
+    text += ('[[target]]\nname = "online_users"\nquantity = "online_users"\nvalue = 0.5\ntolerance = 0.05\n'
+             'source = "a test"\ncomparable = "itself"\n')
+    (tmp_path / "small.toml").write_text('warmup = 10\n[population]\nn_citizens = 120\nn_prescribers = 2\n')
+    targets = tmp_path / "two.toml"
+    targets.write_text(text.replace("predictive_draws = 3", "predictive_draws = 12"))
+    out = tmp_path / "out"
+    proc = _crmsim("calibrate", str(targets), "--leave-one-out", "--workers", "2", "--particles", "16",
+                   "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "refit without non_take_up" in proc.stdout and "refit without online_users" in proc.stdout
+    table = pd.read_csv(out / "tiny_leave_one_out" / "leave_one_out.csv").set_index("left_out")
+    assert list(table.index) == ["non_take_up", "online_users"]
+    assert (out / "tiny_without_online_users" / "posterior.parquet").is_file()
+    online = table.loc["online_users"]
+    assert online.predicted_high - online.predicted_low > 2 * online.tolerance  # the prior's spread, not a fit
+    assert online.miss_in_tolerances == pytest.approx((online.predicted_median - 0.5) / 0.05)
+    again = _crmsim("calibrate", str(targets), "--leave-one-out", "--workers", "2", "--particles", "16",
+                    "--out", str(out))
+    assert again.returncode == 0 and "refit without" not in again.stdout  # finished refits are read, not rerun
