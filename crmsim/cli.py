@@ -252,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_discover(commands)
     from crmsim.experiments.frontier_command import register as register_frontier; register_frontier(commands)  # noqa: E702
     from crmsim.calibration.worlds_command import register as register_worlds; register_worlds(commands)  # noqa: E702
+    from crmsim.calibration.patterns_command import register as register_patterns; register_patterns(commands)  # noqa: E702,E501
     from crmsim.viz.serve import register as register_viz; register_viz(commands)  # noqa: E702  viz
     from crmsim.workshop import register as register_workshop; register_workshop(commands)  # noqa: E702  new-scenario, explain
     return parser

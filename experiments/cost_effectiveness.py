@@ -86,9 +86,10 @@ def _ratio_interval(cost: np.ndarray, gain: np.ndarray) -> tuple[float, float]:
     if cost.size < 2 or np.ptp(cost) == 0 and np.ptp(gain) == 0:
         value = float(cost.mean() / gain.mean())
         return value, value
-    result = stats.bootstrap((cost, gain), lambda c, g, axis: c.mean(axis=axis) / g.mean(axis=axis),
-                             paired=True, vectorized=True, n_resamples=RESAMPLES, method="percentile",
-                             rng=np.random.default_rng(BOOTSTRAP_SEED))
+    with np.errstate(divide="ignore", invalid="ignore"):  # a resample whose gains sum to 0 is an infinite ratio
+        result = stats.bootstrap((cost, gain), lambda c, g, axis: c.mean(axis=axis) / g.mean(axis=axis),
+                                 paired=True, vectorized=True, n_resamples=RESAMPLES, method="percentile",
+                                 rng=np.random.default_rng(BOOTSTRAP_SEED))
     return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 

@@ -31,7 +31,7 @@ from crmsim.model.administrations import Mission
 if TYPE_CHECKING:
     from crmsim.model.model import CrmModel
 
-__all__ = ["Channel", "CitizenArrays", "Citizen", "Prescriber", "Administration", "beta_draws"]
+__all__ = ["Channel", "CitizenArrays", "Citizen", "Prescriber", "Administration", "beta_draws", "beta_shape"]
 
 
 class Channel:
@@ -59,10 +59,19 @@ def beta_draws(rng: np.random.Generator, mean: float, spread: float, n: int) -> 
     """
     if spread <= 0 or mean <= 0 or mean >= 1:
         return np.full(n, float(mean))
+    return rng.beta(*beta_shape(mean, spread), n)
+
+
+def beta_shape(mean: float, spread: float) -> tuple[float, float]:
+    """The Beta law's two shape parameters for ``mean`` and standard deviation ``spread`` (0 < mean < 1).
+
+    >>> a, b = beta_shape(0.5, 0.1); round(a, 6), round(b, 6)
+    (12.0, 12.0)
+    """
     max_var = mean * (1 - mean) / (1 + 0.5 / min(mean, 1 - mean))
     var = min(spread**2, max_var)
     concentration = mean * (1 - mean) / var - 1
-    return rng.beta(mean * concentration, (1 - mean) * concentration, n)
+    return mean * concentration, (1 - mean) * concentration
 
 
 @dataclass
@@ -105,6 +114,7 @@ class CitizenArrays:
     ever_online: np.ndarray
     ever_filed: np.ndarray
     ever_lost: np.ndarray
+    ever_heard: np.ndarray  # voice collected and visibly acted on: the model's "having a say"
     hours: np.ndarray  # the citizen's own hours on requests since the policy started (model.costs)
 
     # Views of ``opinions``, so that one sparse product spreads both. Properties, not
@@ -161,7 +171,7 @@ class CitizenArrays:
         return citizens
 
     COUNTERS = ("needs", "successes", "failures", "gave_up", "redress_tries", "redress_wins", "lost")
-    FLAGS = ("ever_online", "ever_filed", "ever_lost")
+    FLAGS = ("ever_online", "ever_filed", "ever_lost", "ever_heard")
     TOTALS = ("hours",)
 
     def reset_counts(self) -> None:

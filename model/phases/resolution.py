@@ -112,6 +112,8 @@ def resolve_requests(model: "CrmModel") -> None:
         helped = _prescriber_slots(model, asking)
         channel[asking[~helped]] = Channel.ONLINE
         assisted = asking[helped]
+        institutional = assisted[~model.prescriber_state.informal[c.helper[assisted] - model.n_citizens]]
+        count_into(t.institutional_help_by_quartile, model.skill_quartile[institutional])
         funded = assisted[model.prescriber_state.funded[c.helper[assisted] - model.n_citizens]]
         count_into(t.funded_by_admin, c.request_lead[funded])
     served = np.concatenate([others, counter])

@@ -101,6 +101,8 @@ class Tally:
     online_by_admin: np.ndarray = field(default_factory=_ints)  # handled online
     funded_by_admin: np.ndarray = field(default_factory=_ints)  # handled by a funded prescriber
     decided_by_admin: np.ndarray = field(default_factory=_ints)  # redress cases decided
+    # Requests an institutional prescriber helped with, by the asker's skill quartile (validation patterns):
+    institutional_help_by_quartile: np.ndarray = field(default_factory=lambda: np.zeros(4, np.int64))
 
     @classmethod
     def for_admins(cls, n_admins: int, **totals: int) -> "Tally":

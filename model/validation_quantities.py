@@ -1,0 +1,87 @@
+"""Quantities the held-out patterns compare with published figures (calibration/patterns.toml).
+
+Beside the calibration quantities (``metrics.QUANTITIES``), these read who
+does what, not national averages (pattern-oriented modelling, Grimm et al.
+2005): online use by skill, trust among those who had a say, who an
+institutional prescriber helps, who cannot manage online alone. None is a
+metric of every run, and none is fitted: they are what the model predicts.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+
+from crmsim.model.agents import Channel
+from crmsim.model.metrics import QUANTITIES, TRUSTING, citizen_trust, rate
+
+if TYPE_CHECKING:
+    from crmsim.model.model import CrmModel
+
+__all__ = ["PATTERN_QUANTITIES", "WEEKS_PER_YEAR"]
+
+WEEKS_PER_YEAR = 52
+
+
+def _share_in(flags: np.ndarray, members: np.ndarray) -> float:
+    return float(flags[members].mean()) if members.any() else float("nan")
+
+
+def online_users_least_over_most_skilled(model: "CrmModel", memo: dict | None = None) -> float:
+    """Share of the least skilled quarter with a request handled online / the same share in the most skilled."""
+    used, quartile = model.citizens.ever_online, model.skill_quartile
+    return rate(_share_in(used, quartile == 0), _share_in(used, quartile == 3))
+
+
+def trust_share_heard_over_unheard(model: "CrmModel", memo: dict | None = None) -> float:
+    """Share trusting among citizens whose voice was collected and visibly acted on / among the others.
+
+    The model's counterpart of "feeling one has a say" (OECD Trust Survey);
+    NaN when no one, or everyone, was heard.
+    """
+    trusting, heard = citizen_trust(model, memo) >= TRUSTING, model.citizens.ever_heard
+    return rate(_share_in(trusting, heard), _share_in(trusting, ~heard))
+
+
+def heard_share(model: "CrmModel", memo: dict | None = None) -> float:
+    """Share of citizens whose voice was collected and visibly acted on since the policy started."""
+    return float(model.citizens.ever_heard.mean())
+
+
+def institutional_help_per_citizen_year(model: "CrmModel", memo: dict | None = None) -> float:
+    """Requests an institutional prescriber (social worker, help desk, public writer) helped with, per citizen a year."""
+    years = model.policy_weeks / WEEKS_PER_YEAR
+    return rate(model.tally.institutional_help_by_quartile.sum(), model.n_citizens * years)
+
+
+def institutional_help_least_skilled_half(model: "CrmModel", memo: dict | None = None) -> float:
+    """Share of the requests institutional prescribers helped with that came from the less skilled half."""
+    by_quartile = model.tally.institutional_help_by_quartile
+    return rate(by_quartile[:2].sum(), by_quartile.sum())
+
+
+def unable_online_alone(model: "CrmModel", memo: dict | None = None) -> float:
+    """Share of citizens who, alone online, would get even the simplest procedure wrong more often than right.
+
+    The chance of a right file online with their skill and current knowledge
+    and no help device, at the least complex administration: the model's
+    counterpart of lacking basic digital ability (illectronisme).
+    """
+    from crmsim.model.phases.resolution import file_log_odds
+
+    n = model.n_citizens
+    simplest = int(np.argmin(model.complexity))  # the plain online channel carries no help device's gain
+    odds = file_log_odds(model, np.arange(n), np.full(n, simplest), np.full(n, Channel.ONLINE))
+    return float((odds < 0).mean())
+
+
+PATTERN_QUANTITIES: dict[str, Callable[..., Any]] = {
+    **QUANTITIES,
+    "online_users_least_over_most_skilled": online_users_least_over_most_skilled,
+    "trust_share_heard_over_unheard": trust_share_heard_over_unheard,
+    "heard_share": heard_share,
+    "institutional_help_per_citizen_year": institutional_help_per_citizen_year,
+    "institutional_help_least_skilled_half": institutional_help_least_skilled_half,
+    "unable_online_alone": unable_online_alone,
+}
