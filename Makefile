@@ -12,7 +12,7 @@ CHROMIUM := /usr/bin/chromium
 # The paper's question: every policy and composite against the calibrated baseline,
 # 30 paired runs each (crmsim compare); ends with the verdict table and compare.html.
 POLICIES := faq public_qa community_forum personal_space single_front_office funded_prescribers \
-	redress_procedure transparent_feedback co_design opinion_poll digital_first \
+	redress_procedure transparent_feedback co_design opinion_poll ratings_reviews digital_first \
 	new_public_management democratic_governance full_mediation
 
 run: $(STAMP)

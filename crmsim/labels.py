@@ -45,7 +45,8 @@ LEVER_GROUPS: dict[str, dict[str, str]] = {
     "Redress": {"redress_visibility": "Redress visibility", "redress_capacity": "Redress capacity",
                 "redress_deadline": "Redress deadline", "review_independence": "Review independence"},
     "Voice and transparency": {"voice_collection": "Voice collection", "responsiveness": "Responsiveness",
-                               "transparency": "Transparency", "adaptation_step": "Size of a fix"},
+                               "transparency": "Transparency", "adaptation_step": "Size of a fix",
+                               "ratings": "Ratings and reviews"},
 }
 _LEVER_LABELS = {name: label for group in LEVER_GROUPS.values() for name, label in group.items()}
 if set(_LEVER_LABELS) != {p.name for p in params_in("levers")}:  # pragma: no cover - guards the table itself
@@ -58,6 +59,7 @@ METRIC_GROUPS: dict[str, tuple[str, ...]] = {
     "Take-up": ("take_up", "non_take_up", "non_take_up_bottom", "event_take_up"),
     "Redress": ("redress_success", "redress_on_time", "lost_users", "redress_attempt_rate", "complainants"),
     "Cost and use": ("staff_per_need_met", "online_share", "online_users", "adaptations"),
+    "Ratings and reviews": ("published_score", "rated_success"),
     "Public cost": ("public_cost_per_citizen", "public_cost_per_need_met", *(f"cost_{i}" for i in costs.ITEMS),
                     *(f"cost_admin_{m}" for m in MISSIONS)),
     "Citizens' time": ("hours_per_need_met", *(f"hours_per_need_met_q{q}" for q in range(1, 5)),

@@ -21,7 +21,7 @@ Public money, by item (:data:`ITEMS`):
   data-protection recourse when there is one, per citizen per year (shared
   equally between administrations);
 - ``devices``: FAQ, public Q&A, forum moderation, personal space, voice
-  collection and publication, a yearly cost per 1000 citizens at full
+  collection, publication and a rating platform, a yearly cost per 1000 citizens at full
   setting, scaled by the lever;
 - ``fixes``: the counter staff weeks each fix takes, plus ``cost_fix``.
 
@@ -57,7 +57,7 @@ ITEMS = ("counters", "phone", "online", "prescribers", "redress", "devices", "fi
 # Each device's yearly price at full setting, and the lever that scales it.
 DEVICES = {"cost_faq": "faq_quality", "cost_public_qa": "public_qa", "cost_forum": "forum",
            "cost_personal_space": "personalisation", "cost_voice": "voice_collection",
-           "cost_transparency": "transparency"}
+           "cost_transparency": "transparency", "cost_ratings": "ratings"}
 WEEKS_PER_YEAR = 52
 PER = 1000  # device, fix and data-protection prices are per 1000 citizens
 

@@ -190,6 +190,22 @@ def adaptations(model: "CrmModel", memo: dict | None = None) -> float:
     return float(sum(a.adaptations for a in model.administrations))
 
 
+def published_score(model: "CrmModel", memo: dict | None = None) -> float:
+    """Mean published rating over every administration and channel (NaN while no one has rated)."""
+    board = model.ratings_board
+    return rate(board.total.sum(), board.count.sum())
+
+
+def rated_success(model: "CrmModel", memo: dict | None = None) -> float:
+    """Success rate of the needs the scores cover, rated or not, over the same window (NaN without ratings).
+
+    Weighted like :func:`published_score` (by ratings per administration and
+    channel), so the two differ only by who rates and how: selection bias.
+    """
+    board = model.ratings_board
+    return rate((board.true_success() * board.count).sum(where=board.count > 0), board.count.sum())
+
+
 def _quartile_sums(model: "CrmModel", values: np.ndarray) -> np.ndarray:
     return np.bincount(model.skill_quartile, weights=values, minlength=4)
 
@@ -257,6 +273,8 @@ METRICS: dict[str, Callable[..., float]] = {
     "online_share": online_share,
     "online_users": online_users,
     "adaptations": adaptations,
+    "published_score": published_score,
+    "rated_success": rated_success,
     **QUARTILE_METRICS,
 }
 
@@ -394,6 +412,11 @@ INFO: dict[str, MetricInfo] = {
                                "Share of citizens with at least one request handled online."),
     "adaptations": MetricInfo("Fixes by administrations", "count", "none",
                               "Fixes the administrations made to their services since the start."),
+    "published_score": MetricInfo("Published score", "score 0-1", "none",
+                                  "Mean rating citizens gave the administrations (with ratings and reviews)."),
+    "rated_success": MetricInfo("Success behind the score", "score 0-1", "none",
+                                "Share of the rated services' needs that were met, rated or not: what the score "
+                                "would be if every user rated honestly."),
     **{f"{name}_q{q}": MetricInfo(f"{label}, skill quartile {q}", unit, "higher",
                                   f"{reading} among the {which} quarter of citizens by digital skill.")
        for name, label, unit, reading in (

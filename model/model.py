@@ -37,6 +37,7 @@ from crmsim.model.agents import Administration, Channel, Citizen, CitizenArrays,
 from crmsim.model.metrics import METRICS, measure
 from crmsim.model.phases import (
     Cases,
+    RatingBoard,
     Tally,
     Week,
     arise_needs,
@@ -176,6 +177,7 @@ class CrmModel(mesa.Model):
             knowledge=np.full(n_pres, float(p.prescriber_knowledge)), helped=np.zeros(n_pres, dtype=np.int64),
             funding_order=institutional[rng.permutation(institutional.size)])
         self.prescribers = [Prescriber(self, j) for j in range(n_pres)]
+        self.ratings_board = RatingBoard.empty(len(self.administrations), n_pres)  # empty while ratings are 0
         self._citizen_agents: list[Citizen] | None = None  # created on first use: see `citizen_agents`
 
         zeros = lambda: np.zeros(len(self.administrations))  # noqa: E731

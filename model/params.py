@@ -263,6 +263,40 @@ _ALL = [
        "about 15 working days"),
     _p("publication_memory", "behaviour", "share of last week's published success rate kept in this week's (a rolling "
        "average, as administrations publish a quarter's or a year's rate)", "0..1", 0.9, 0.0, 1.0),
+    # Ratings and reviews (phases.ratings; paper 3): who rates, how a score is read, what it changes.
+    _p("rate_after_success", "behaviour", "chance that a citizen rates the administration and channel after a need "
+       "met (when a rating platform exists)", "0..1", 0.04, 0.0, 1.0,
+       source="assumption sized by Hu, Pavlou and Zhang 2009 (CACM 52(10)): few buyers review, and mostly those "
+       "with an extreme experience (under-reporting bias)"),
+    _p("rate_after_failure", "behaviour", "chance that a citizen rates after a need failed or was abandoned in the "
+       "queue", "0..1", 0.1, 0.0, 1.0,
+       source="Anderson 1998 (J. Service Research 1(1)): the dissatisfied spread word of mouth more than the "
+       "satisfied (TARP 1979: about twice as many people told); the ratio of 2.5 here is an assumption"),
+    _p("rating_skill_gradient", "behaviour", "how much more the skilled rate: the chance to rate is multiplied by "
+       "1 + this x (skill - 0.5)", "per unit skill", 1.0, 0.0, 2.0,
+       source="Hargittai and Walejko 2008 (Information, Communication & Society 11(2)): creating and sharing "
+       "content online rises with skill (the participation divide); the size is an assumption"),
+    _p("rating_noise", "behaviour", "chance that a rating says the opposite of the outcome (a met need rated badly "
+       "for the wait or the tone, a failed one rated well)", "0..1", 0.1, 0.0, 0.5),
+    _p("rating_memory", "behaviour", "share of last week's ratings kept in this week's score (a rolling window: "
+       "0.98 is a half-life of 34 weeks, as platforms show the last year or so)", "0..1", 0.98, 0.0, 1.0),
+    _p("rating_read_skill_gradient", "behaviour", "how much less the less skilled read published scores: the chance "
+       "to read is ratings x (1 + this x (skill - 0.5)), kept within 0 and ratings (at 1, a citizen of skill 0.2 "
+       "reads 70% as often as one above 0.5; at 10, no one below 0.4 reads)", "per unit skill", 1.0, 0.0, 10.0,
+       source="assumption after Hargittai and Walejko 2008: reading reviews, like other uses of the web beyond "
+              "the basic, rises with skill; the size is an assumption"),
+    _p("rating_trust_weight", "behaviour", "share of the distance between a citizen's trust and the score they read "
+       "that reading closes, before they act (what they expect)", "0..1", 0.1, 0.0, 1.0,
+       source="assumption: one read score weighs like one experience (trust_gain), expectation-confirmation "
+              "(Bhattacherjee 2001) then moves trust from there"),
+    _p("rating_choice_weight", "behaviour", "log-odds that a channel gains in the choice of channel per unit of its "
+       "score above the administration's overall score, for citizens who read scores", "log-odds", 3.0, 0.0, 10.0,
+       source="assumption: a channel rated 0.1 above the rest gains 0.3 log-odds, a tenth of what a unit of skill "
+              "does (counter_preference)"),
+    _p("prescriber_review_weight", "behaviour", "weight of a citizen's own prescriber's opinion against the public "
+       "score, in what a citizen tied to them reads", "0..1", 0.5, 0.0, 1.0,
+       source="Nielsen (2015), Global Trust in Advertising: 83% trust recommendations from people they know, 66% "
+              "consumer opinions posted online; equal weight is an assumption"),
     _p("privacy_cost", "behaviour", "trust lost per contact at full interconnection and full privacy concern", "0..1",
        0.05, 0.0, 1.0),
     _p("visible_fix_gain", "behaviour", "trust gained by users of an administration when a fix is made visible", "0..1",
@@ -319,6 +353,9 @@ _ALL = [
        "0..1", 0.2, 0.0, 1.0),
     _p("transparency", "levers", "share of outcomes (success rates, waiting times) and fixes that are published and seen",
        "0..1", 0.1, 0.0, 1.0),
+    _p("ratings", "levers", "public ratings and reviews of each administration and channel: how visible and complete "
+       "the published scores are (0 = none, and no one rates)", "0..1", 0.0, 0.0, 1.0,
+       source="paper 3: e-commerce gathers and shows customers' and prescribers' opinions"),
     _p("adaptation_step", "levers", "size of one fix: complexity cut, or quality raised, per adaptation", "0..1",
        0.05, 0.0, 1.0),
     # --- costs (euros at 2023 prices; citizens' hours apart) ------------------
@@ -359,6 +396,8 @@ _ALL = [
        20000.0, source="modelling assumption"),
     _p("cost_transparency", "costs", "yearly cost of publishing every outcome and fix, per 1000 citizens (scaled by "
        "transparency)", "EUR/year/1000 citizens", 1000.0, 0.0, 20000.0, source="modelling assumption"),
+    _p("cost_ratings", "costs", "yearly cost of a rating platform with moderated reviews at full visibility, per 1000 "
+       "citizens (scaled by ratings)", "EUR/year/1000 citizens", 800.0, 0.0, 20000.0, source="modelling assumption"),
     _p("cost_data_protection", "costs", "yearly cost of a data-protection recourse, per 1000 citizens (when "
        "data_protection_redress is on)", "EUR/year/1000 citizens", 400.0, 100.0, 2000.0,
        source="CNIL: a budget of about EUR 25-30 million a year for about 68 million people in the early 2020s "

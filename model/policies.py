@@ -72,6 +72,10 @@ _SINGLE = [
     # baseline (a poll nobody acts on and nothing published is scenarios/city_poll_no_transparency.toml).
     Policy("opinion_poll", "voice collected by poll, acted on no more than before (City of Paris case)", "2.2",
            {"voice_collection": 0.9}),
+    # E-commerce's defining device, on services a citizen cannot leave: ratings steer, set expectations and
+    # count as voice (model.phases.ratings).
+    Policy("ratings_reviews", "citizens rate each administration and channel; scores and prescribers' opinions "
+           "are published", "3", {"ratings": 0.8}),
     Policy("digital_first", "counters mostly closed to cut cost; citizens are redirected online", "2.1, 2.3",
            {"counter_staff": 0.2, "online_push": 0.5}, removes=("counter_staff",)),
 ]

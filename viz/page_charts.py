@@ -1,4 +1,4 @@
-"""The live charts on the teacher's page: trust, the knowledge gap, take-up, redress, lost users.
+"""The live charts on the teacher's page: trust, the knowledge gap, take-up, redress, lost users, ratings.
 
 Titles, units and which way is better come from the metric definitions
 (:data:`crmsim.model.metrics.INFO`), never written here; what is written here
@@ -74,6 +74,9 @@ CHARTS = (
     Chart(("lost_users",),
           "Citizens left at least once with a failed request and no redress. It can only grow: watch how fast. "
           "Prescribers who help people contest, and a redress procedure people know of, slow it down."),
+    Chart(("published_score", "rated_success"),
+          "With ratings and reviews on: the mean rating citizens gave, and the share of those services' needs that "
+          "were met. The gap is who rates: the disappointed and the skilled write more. No line means no ratings."),
 )
 
 

@@ -9,6 +9,7 @@ waiting in ``model.cases`` (:class:`Cases`).
 1. :func:`arise_needs` (``needs``): routine needs and life events; take-up;
 2. :func:`choose_channels` (``channels``): act or give up, then which channel;
 3. :func:`resolve_requests` (``resolution``): queues, then success or failure;
+   then, with ratings on, :func:`rate_services` (``ratings``) rates them;
 4. :func:`deliberate` (``learning``): obsolescence, contacts, help devices;
 5. :func:`seek_redress` (``redress``): contest or lose; cases heard or lapsed;
 6. :func:`update_trust` (``trust``): memory, experience, procedure, publication;
@@ -24,6 +25,7 @@ from crmsim.model.phases.diffusion import diffuse
 from crmsim.model.phases.learning import deliberate
 from crmsim.model.phases.needs import arise_needs
 from crmsim.model.phases.queues import logistic
+from crmsim.model.phases.ratings import RatingBoard, rate_services
 from crmsim.model.phases.redress import knows_redress, seek_redress
 from crmsim.model.phases.resolution import resolve_requests
 from crmsim.model.phases.state import Cases, Tally, Week
@@ -37,6 +39,8 @@ __all__ = [
     "arise_needs",
     "choose_channels",
     "resolve_requests",
+    "rate_services",
+    "RatingBoard",
     "deliberate",
     "seek_redress",
     "update_trust",

@@ -25,6 +25,11 @@ choice, DESIGN 5a):
    who stay. Closing counters removes the channel the less skilled expect
    most from, so more of them give up.
 
+With ratings on (``phases.ratings``), citizens who read the published scores
+first move their trust toward what they read (so the first stage sees it),
+and a channel rated above the administration's overall score gains in the
+second stage only.
+
 Those who go online and feel unsure (probability ``1 - knowledge``) ask an
 available help device: FAQ, public Q&A or forum, in proportion to each
 device's lever.
@@ -39,6 +44,7 @@ import numpy as np
 from crmsim.model.agents import Channel
 from crmsim.model.phases.needs import give_up
 from crmsim.model.phases.queues import choice_probabilities, draw_choice, logistic
+from crmsim.model.phases.ratings import read_scores
 from crmsim.model.phases.resolution import file_log_odds
 
 if TYPE_CHECKING:
@@ -56,6 +62,7 @@ def choose_channels(model: "CrmModel") -> None:
         return
     lead = c.request_lead[who]
     skill = c.skill[who]
+    score_shift = read_scores(model, who, lead)  # ratings: readers' expectations move before they act
     if p.single_front_office:  # a request may cover several administrations: their mean trust
         covered = c.request[who]
         trust = (c.trust[who] * covered).sum(axis=1) / covered.sum(axis=1)
@@ -83,6 +90,8 @@ def choose_channels(model: "CrmModel") -> None:
     procedures = 1 + c.pending_count[who]
     quits = rng.random(who.size) < logistic(p.giveup_intercept - p.giveup_success_weight * (expected_success - 0.5)
                                             + p.burden_weight * (procedures - 1))
+    if score_shift is not None:  # a well-rated channel draws more, in the second stage only
+        preference = choice_probabilities(utility + score_shift)
     pick = _CHANNELS[draw_choice(preference, rng)]
 
     devices = np.array([p.faq_quality, p.public_qa, p.forum])

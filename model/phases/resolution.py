@@ -8,6 +8,9 @@ fails (DESIGN section 5), and a failure has *merit* (the administration was at
 fault) when the file was right but wrongly decided: probability
 ``(1-q) c e / (1 - q - (1-q) c (1-e))`` among failures, higher for capable
 citizens and for error-prone offices. One uniform draw decides both.
+
+With ratings on, the needs handled and the requests abandoned in the queue
+are then rated (:func:`~crmsim.model.phases.ratings.rate_services`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import numpy as np
 from crmsim.model.agents import Channel
 from crmsim.model.phases.needs import close_requests, give_up
 from crmsim.model.phases.queues import first_in_line, logistic, spend, weekly_slots
+from crmsim.model.phases.ratings import rate_services
 from crmsim.model.phases.state import EMPTY, count_into
 
 if TYPE_CHECKING:
@@ -78,7 +82,9 @@ def _counter_queue(model: "CrmModel", waiting: np.ndarray) -> np.ndarray:
     model.counter_load = np.divide(used, np.maximum(slots, 1))
     backlog = np.divide(np.maximum(demand - slots, 0), np.maximum(slots, 1))
     model.counter_wait = p.queue_memory * model.counter_wait + (1 - p.queue_memory) * backlog
-    give_up(model, waiting[~served & (age >= p.patience)])
+    leaving = waiting[~served & (age >= p.patience)]
+    model.week.abandoned, model.week.abandoned_admin = leaving, lead[~served & (age >= p.patience)]
+    give_up(model, leaving)
     return waiting[served]
 
 
@@ -153,6 +159,7 @@ def resolve_requests(model: "CrmModel") -> None:
     week.failed_event = event[failed]
     week.failed_helped = (need_channel[failed] == Channel.PRESCRIBER) | model.funded_tie[who[failed]]
     close_requests(model, served)
+    rate_services(model)  # ratings and reviews, when the policy publishes them
 
 
 def _publish_success(model: "CrmModel", admin: np.ndarray, success: np.ndarray) -> None:

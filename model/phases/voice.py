@@ -10,7 +10,9 @@ Two ways voice reaches an administration:
   administration's public, satisfied or not; each reached citizen answers with
   probability ``voice`` and adds their dissatisfaction ``1 - trust``.
 
-Collected voice decays by ``voice_decay`` a week. Each administration then
+With ratings on, each bad rating published counts, times ``ratings``, as a
+collected complaint (``phases.ratings``). Collected voice decays by
+``voice_decay`` a week. Each administration then
 runs its own step (:meth:`Administration.step`: wear, adapt, publish or not).
 """
 
@@ -49,6 +51,8 @@ def collect_voice_and_adapt(model: "CrmModel") -> None:
             collected[column] += float((1.0 - c.trust[polled, column]).sum())
             voiced.append(polled)
             voiced_admin.append(np.full(polled.size, column, dtype=np.int64))
+    if p.ratings > 0:  # each bad rating published is a complaint the administration can read
+        collected += p.ratings * model.ratings_board.low
     week.voiced, week.voiced_admin = np.concatenate(voiced), np.concatenate(voiced_admin)
     for administration in model.administrations:
         administration.voice = p.voice_decay * administration.voice + collected[administration.column]
