@@ -111,10 +111,10 @@ def _run(args: argparse.Namespace, spec: Any, worlds: list, engine: Any, folder:
     started = time.monotonic()
     try:
         with engine:
-            for _, result in engine.map_chunks(run_chunk, work):
+            for index, result in engine.map_chunks(run_chunk, work):
                 rows.extend(result)
-                if progress is not None:
-                    progress.update(len(result))
+                if progress is not None:  # runs, not rows: one run gives every pattern that shares its values
+                    progress.update(len(work[index].runs))
     finally:
         if progress is not None:
             progress.close()

@@ -108,11 +108,15 @@ def test_a_bad_patterns_file_is_one_line_naming_the_field(tmp_path, change, fiel
 
 
 def test_the_command_writes_its_table_and_both_reports_and_refuses_a_missing_file(tmp_path):
-    path = _file(tmp_path)
+    # A second pattern read from the same runs: progress counts runs, not patterns (it once showed 200%).
+    second = '[[pattern]]\nname = "use"\nquantity = "online_share"\nvalue = 0.5\ntolerance = 1.0\n' \
+             'tolerance_reason = "any"\nsource = "a test"\nchecked = "here"\ncomparable = "itself"\n'
+    path = _file(tmp_path, **{'comparable = "itself"\n': 'comparable = "itself"\n' + second})
     run = subprocess.run([sys.executable, "-m", "crmsim", "patterns", str(path), "--sequential", "--out",
                           str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert "users" in run.stdout and "reproduced" in run.stdout
+    assert "2 of 2 runs (100%)" in run.stdout and "2 runs in" in run.stdout, run.stdout
     folder = tmp_path / "out" / "tiny"
     table = pd.read_csv(folder / "patterns.csv")
     assert table.loc[0, "runs"] == 2 and table.loc[0, "verdict"] == "reproduced"
