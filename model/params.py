@@ -264,7 +264,7 @@ _ALL = [
     _p("publication_memory", "behaviour", "share of last week's published success rate kept in this week's (a rolling "
        "average, as administrations publish a quarter's or a year's rate)", "0..1", 0.9, 0.0, 1.0),
     # Ratings and reviews (phases.ratings; paper 3): who rates, how a score is read, what it changes.
-    _p("rate_after_success", "behaviour", "chance that a citizen rates the administration and channel after a need "
+    _p("rate_after_met", "behaviour", "chance that a citizen rates the administration and channel after a need "
        "met (when a rating platform exists)", "0..1", 0.04, 0.0, 1.0,
        source="assumption sized by Hu, Pavlou and Zhang 2009 (CACM 52(10)): few buyers review, and mostly those "
        "with an extreme experience (under-reporting bias)"),

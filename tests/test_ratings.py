@@ -18,7 +18,7 @@ RATINGS_ON = {"ratings": 1.0}
 def _rated_runs(rate_good: float, rate_bad: float):
     """16 seeds of a year with every outcome rated at these rates, raters of every skill alike."""
     sc = scenario(warmup=52, levers=RATINGS_ON, behaviour={
-        "rate_after_success": rate_good, "rate_after_failure": rate_bad, "rating_skill_gradient": 0.0})
+        "rate_after_met": rate_good, "rate_after_failure": rate_bad, "rating_skill_gradient": 0.0})
     for seed in SEEDS:
         model = warmed(sc, seed).branch(sc)
         model.run(52)
@@ -59,7 +59,7 @@ def test_with_no_responsiveness_ratings_change_no_administration_and_with_it_the
     """Bad ratings are voice: 14 fixes more in a year at responsiveness 0.2 (+14.3 [+12.8, +15.9]); at 0
     the same ratings leave every administration's quality and complexity exactly as without them."""
     off, on = scenario(levers={"responsiveness": 0.0}), scenario(levers={"responsiveness": 0.0, **RATINGS_ON})
-    for seed in SEEDS:
+    for seed in range(8):  # an exact claim: eight seeds show it as well as sixteen
         runs = [warmed(sc, seed).branch(sc) for sc in (off, on)]
         for model in runs:
             model.run(52)

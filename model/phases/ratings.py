@@ -6,7 +6,7 @@ leave. Nothing here runs, and nothing is drawn, while the ``ratings`` lever is
 
 - **who rates** (:func:`rate_services`, after resolution): after each need
   handled a citizen rates the administration and channel with probability
-  ``rate_after_success``, or the larger ``rate_after_failure`` (the
+  ``rate_after_met``, or the larger ``rate_after_failure`` (the
   dissatisfied speak more: Anderson 1998), times
   ``1 + rating_skill_gradient (skill - 1/2)`` (the participation divide:
   Hargittai and Walejko 2008). A request abandoned in the counter queue counts
@@ -124,7 +124,7 @@ def rate_services(model: "CrmModel") -> None:
     board.handled += np.bincount(cell, minlength=size).reshape(board.handled.shape)
     board.met += np.bincount(cell[good], minlength=size).reshape(board.met.shape)
 
-    chance = (np.where(good, p.rate_after_success, p.rate_after_failure)
+    chance = (np.where(good, p.rate_after_met, p.rate_after_failure)
               * (1.0 + p.rating_skill_gradient * (c.skill[who] - 0.5)))
     rates = rng.random(who.size) < chance
     rating = good[rates] ^ (rng.random(int(rates.sum())) < p.rating_noise)
