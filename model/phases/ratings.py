@@ -102,6 +102,15 @@ class RatingBoard:
         return _mean(self.met, self.handled)
 
 
+def _by_skill(gradient: float, skill: np.ndarray) -> np.ndarray:
+    """``1 + gradient (skill - 1/2)``: how much more than the median citizen a citizen rates or reads.
+
+    Centred on the middle of the skill scale, as every skill effect of the model is
+    (``file_log_odds``, ``choose_channels``), so a gradient tilts without changing the mean much.
+    """
+    return 1.0 + gradient * (skill - 0.5)
+
+
 def _mean(total: np.ndarray, count: np.ndarray) -> np.ndarray:
     return np.divide(total, count, out=np.full(np.shape(total), np.nan), where=count > 0)
 
@@ -124,8 +133,7 @@ def rate_services(model: "CrmModel") -> None:
     board.handled += np.bincount(cell, minlength=size).reshape(board.handled.shape)
     board.met += np.bincount(cell[good], minlength=size).reshape(board.met.shape)
 
-    chance = (np.where(good, p.rate_after_met, p.rate_after_failure)
-              * (1.0 + p.rating_skill_gradient * (c.skill[who] - 0.5)))
+    chance = np.where(good, p.rate_after_met, p.rate_after_failure) * _by_skill(p.rating_skill_gradient, c.skill[who])
     rates = rng.random(who.size) < chance
     rating = good[rates] ^ (rng.random(int(rates.sum())) < p.rating_noise)
     board.total += np.bincount(cell[rates], weights=rating, minlength=size).reshape(board.total.shape)
@@ -152,8 +160,7 @@ def read_scores(model: "CrmModel", who: np.ndarray, lead: np.ndarray) -> np.ndar
     if p.ratings <= 0:
         return None
     board, c, rng = model.ratings_board, model.citizens, model.rng
-    reads = rng.random(who.size) < p.ratings * np.clip(1.0 + p.rating_read_skill_gradient * (c.skill[who] - 0.5),
-                                                       0.0, 1.0)
+    reads = rng.random(who.size) < p.ratings * np.clip(_by_skill(p.rating_read_skill_gradient, c.skill[who]), 0, 1)
     overall = board.overall()[lead]
     public = np.where(reads, overall, np.nan)
     opinion = np.full(who.size, np.nan)

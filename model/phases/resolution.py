@@ -82,9 +82,9 @@ def _counter_queue(model: "CrmModel", waiting: np.ndarray) -> np.ndarray:
     model.counter_load = np.divide(used, np.maximum(slots, 1))
     backlog = np.divide(np.maximum(demand - slots, 0), np.maximum(slots, 1))
     model.counter_wait = p.queue_memory * model.counter_wait + (1 - p.queue_memory) * backlog
-    leaving = waiting[~served & (age >= p.patience)]
-    model.week.abandoned, model.week.abandoned_admin = leaving, lead[~served & (age >= p.patience)]
-    give_up(model, leaving)
+    out_of_patience = ~served & (age >= p.patience)
+    model.week.abandoned, model.week.abandoned_admin = waiting[out_of_patience], lead[out_of_patience]
+    give_up(model, model.week.abandoned)
     return waiting[served]
 
 
