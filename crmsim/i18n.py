@@ -25,6 +25,7 @@ import contextlib
 import contextvars
 import functools
 import io
+import math
 import os
 from pathlib import Path
 from typing import Iterator
@@ -116,7 +117,9 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 
 def number(value: float, digits: int = 3) -> str:
-    """``value`` with ``digits`` decimals, as the current language writes it (0.462 / 0,462)."""
+    """``value`` with ``digits`` decimals, as the current language writes it (0.462 / 0,462); "–" if undefined."""
+    if not math.isfinite(value):
+        return "–"
     return format_decimal(value, format=f"#,##0.{'0' * digits}" if digits else "#,##0", locale=current())
 
 
@@ -130,5 +133,7 @@ def difference(value: float) -> str:
 
 
 def percent(value: float, digits: int = 0) -> str:
-    """A share as a percentage, as the current language writes it (46% / 46 %)."""
+    """A share as a percentage, as the current language writes it (46% / 46 %); "–" if undefined."""
+    if not math.isfinite(value):
+        return "–"
     return format_percent(value, format=f"#,##0.{'0' * digits}%" if digits else "#,##0%", locale=current())

@@ -345,6 +345,7 @@ def _write_comparison(args: argparse.Namespace, root: Path, across: tuple[Any, A
     from crmsim.experiments.compare import analyse
     from crmsim.experiments.store import StoreError, atomic_write
     from crmsim.viz.compare_report import render_comparison
+    from crmsim.viz.overview import overview_png
 
     try:
         comparison = analyse(load_results(root))
@@ -354,7 +355,8 @@ def _write_comparison(args: argparse.Namespace, root: Path, across: tuple[Any, A
         comparison.worlds, comparison.dependence = across
     page = render_comparison(comparison, args.scenarios)
     written = [atomic_write(root / "compare.html", lambda p: p.write_text(page, encoding="utf-8")),
-               atomic_write(root / "compare.csv", lambda p: comparison.table().to_csv(p, index=False))]
+               atomic_write(root / "compare.csv", lambda p: comparison.table().to_csv(p, index=False)),
+               atomic_write(root / "overview.png", lambda p: overview_png(comparison, p))]
     if across is not None:
         written += [atomic_write(root / "worlds.csv", lambda p: comparison.worlds.to_csv(p, index=False)),
                     atomic_write(root / "dependence.csv", lambda p: comparison.dependence.to_csv(p, index=False))]

@@ -16,7 +16,7 @@ import pytest
 
 from crmsim.experiments.analysis import load_results
 from crmsim.experiments.compare import OVERALL, analyse, comparison_experiment
-from crmsim.i18n import _, language
+from crmsim.i18n import _, language, percent
 from crmsim.model.metrics import INFO
 from tests.browser import RequestLog, open_browser, text_problems
 
@@ -208,3 +208,81 @@ def test_the_comparison_experiment_pairs_seeds_by_replicate(files):
     assert experiment.spec.seed == 11  # the first file's seed
     assert [f.name for f in experiment.factors] == ["scenario"] and experiment.n_runs == 6
     assert np.array_equal(sorted(experiment.scenarios), ["base", "redress"])
+
+
+def _fifteen(compared) -> "Comparison":
+    """The small comparison's reference against 15 scenarios: its one difference per metric, scaled
+    differently for each, so that the page has a workshop's size (and sorting has something to order)."""
+    comparison = analyse(load_results(compared))
+    other = comparison.labels[1]
+    names = [f"policy_{k:02d}" for k in range(15)]
+    diffs = []
+    for k, name in enumerate(names):
+        d = comparison.diffs[comparison.diffs["scenario"] == other].copy()
+        scale = (k - 7) / 7  # from -1 to 1: better and worse
+        d[["difference", "ci_low", "ci_high"]] = d[["difference", "ci_low", "ci_high"]] * scale
+        d["scenario"] = name
+        diffs.append(d)
+    comparison.diffs = pd.concat(diffs, ignore_index=True)
+    comparison.labels = [comparison.reference, *names]
+    comparison.bands = pd.concat([comparison.bands[comparison.bands["scenario"] == comparison.reference]]
+                                 + [comparison.bands[comparison.bands["scenario"] == other].assign(scenario=n)
+                                    for n in names])
+    comparison.means = comparison.means[comparison.means["scenario"] == comparison.reference]
+    comparison.cost_effect = pd.DataFrame()
+    return comparison
+
+
+def test_the_overview_of_fifteen_scenarios_is_on_the_first_screen_sorts_and_opens_details(compared, tmp_path):
+    from crmsim.viz.compare_report import render_comparison
+
+    comparison = _fifteen(compared)
+    page_file = tmp_path / "compare.html"
+    with language("en"):
+        page_file.write_text(render_comparison(comparison, ["base.toml", "…"]))
+    with open_browser() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(page_file.as_uri())
+        matrix = page.locator("table.overview")
+        box = matrix.bounding_box()
+        assert box["y"] + box["height"] <= 1000, box  # the whole matrix, not just its top, on the first screen
+        assert page.locator("table.overview tbody tr").count() == 15
+        # Every cell of the details is folded until its row is clicked.
+        assert page.locator("details.scenario[open]").count() == 0
+        trust = page.locator("table.overview th", has_text="Mean trust")
+        column = int(trust.get_attribute("data-column"))
+
+        def trust_values() -> list[float]:
+            return [float(v) for v in page.eval_on_selector_all(
+                "table.overview tbody tr", f"rows => rows.map(r => r.cells[{column}].dataset.v)")]
+        trust.click()
+        ascending = trust_values()
+        assert ascending == sorted(ascending) and len(set(ascending)) > 1
+        trust.click()
+        assert trust_values() == sorted(ascending, reverse=True)
+        first = page.locator("table.overview tbody tr").first
+        name = first.locator("td").first.inner_text()
+        first.click()
+        opened = page.locator("details.scenario[open]")
+        assert opened.count() == 1 and opened.locator("summary").inner_text().startswith(name)
+        assert opened.locator("li").count() >= 1  # the sentences, now shown
+        page.screenshot(path=str(tmp_path / "overview.png"))
+
+
+def test_the_overview_says_the_verdict_in_symbol_colour_and_worlds_share(compared):
+    from crmsim.viz.overview import SYMBOLS, cells
+
+    comparison = analyse(load_results(compared))
+    cell = cells(comparison)["redress"]["redress_success"]
+    assert cell.judged == "better" and cell.text("redress_success").startswith(SYMBOLS["better"] + " +")
+    assert cell.worlds_share is None and cell.share_text() == ""
+    comparison.worlds = pd.DataFrame([{"scenario": "redress", "metric": "redress_success", "worlds": 20,
+                                       **{f"share_{j}": s for j, s in (("better", 0.85), ("worse", 0.0),
+                                                                       ("negligible", 0.05), ("unclear", 0.1),
+                                                                       ("changed", 0.0))}}])
+    with language("fr"):
+        assert cells(comparison)["redress"]["redress_success"].share_text() == f"{percent(0.85)} des mondes"
+
+
+def test_the_overview_is_written_as_a_png_for_slides(compared):
+    assert (compared / "overview.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -27,6 +27,7 @@ from crmsim.experiments.cost_effectiveness import (COST, LEGEND, PLANE, PRICED, 
 from crmsim.i18n import _, current, number
 from crmsim.model.metrics import INFO
 from crmsim.viz.html_page import Section, html_table, render_page
+from crmsim.viz.overview import details_id, overview_html
 
 __all__ = ["render_comparison"]
 
@@ -53,9 +54,10 @@ def _title(metric: str) -> str:
 
 
 def _verdicts(comparison: Comparison) -> str:
-    """Per scenario: the differences that matter as sentences (better green, worse red), then the negligible and unclear."""
+    """Per scenario, folded: the differences that matter as sentences (better green, worse red), then the
+    negligible and unclear. The overview's rows open these."""
     parts = []
-    for scenario in comparison.labels[1:]:
+    for i, scenario in enumerate(comparison.labels[1:]):
         clear, negligible, unclear = [], [], []
         for metric in OVERALL:
             d = comparison.diff(scenario, metric)
@@ -67,13 +69,15 @@ def _verdicts(comparison: Comparison) -> str:
             else:
                 css = f' class="{judged}"' if judged != "changed" else ""
                 clear.append(f"<li><span{css}>{html.escape(verdict(scenario, metric, d))}</span></li>")
-        parts.append(f"<h3>{html.escape(scenario)} − {html.escape(comparison.reference)}</h3>")
+        parts.append(f'<details class="scenario" id="{details_id(i)}"><summary>{html.escape(scenario)} − '
+                     f'{html.escape(comparison.reference)}</summary>')
         items = "".join(clear) or f"<li>{html.escape(_('no difference that matters on any metric'))}</li>"
         parts.append(f'<ul class="verdicts">{items}</ul>')
         for names, text in ((negligible, _("Negligible (too small to matter) on: {metrics}.")),
                             (unclear, _("Unclear on: {metrics}."))):
             if names:
                 parts.append(f'<p class="note">{html.escape(text.format(metrics=", ".join(names)))}</p>')
+        parts.append("</details>")
     return "".join(parts)
 
 
@@ -346,7 +350,7 @@ def render_comparison(comparison: Comparison, files: list[str]) -> str:
                   n=len(comparison.labels), reps=comparison.replications, steps=comparison.steps,
                   files=", ".join(files))
     sections = [
-        Section(_("Verdicts"), _verdicts(comparison), is_html=True),
+        Section(_("Verdicts, scenario by scenario"), _verdicts(comparison), is_html=True),
         *([Section(_("Across plausible worlds"), _worlds(comparison), is_html=True)]
           if comparison.worlds is not None else []),
         *([Section(_("What it costs"), _costs(comparison) + f'<p class="note">{html.escape(_(LEGEND))}</p>',
@@ -379,4 +383,4 @@ def render_comparison(comparison: Comparison, files: list[str]) -> str:
     ]
     title = _("Comparison: {scenarios}").format(scenarios=" / ".join(comparison.labels)) if n_others <= 3 else \
         _("Comparison: {reference} and {n} other scenarios").format(reference=comparison.reference, n=n_others)
-    return render_page(title, intro, sections, lang=current())
+    return render_page(title, intro, sections, lang=current(), lead=overview_html(comparison))

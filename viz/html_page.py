@@ -54,8 +54,11 @@ def html_table(table: pd.DataFrame, numeric: set[str] | frozenset[str] = frozens
     return f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
-def render_page(title: str, intro: str, sections: list[Section], lang: str = "en") -> str:
-    """The whole page as text; plotly's JavaScript is embedded in the first figure only."""
+def render_page(title: str, intro: str, sections: list[Section], lang: str = "en", lead: str = "") -> str:
+    """The whole page as text; plotly's JavaScript is embedded in the first figure only.
+
+    ``lead`` is ready-made HTML shown right under the title, before the introduction: what a reader
+    must see on the first screen (the comparison's overview)."""
     body, first = [], True
     for section in sections:
         if section.title:
@@ -71,4 +74,4 @@ def render_page(title: str, intro: str, sections: list[Section], lang: str = "en
     return (f'<!DOCTYPE html>\n<html lang="{html.escape(lang)}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>"
-            f"<body><h1>{html.escape(title)}</h1><p>{html.escape(intro)}</p>\n{''.join(body)}\n</body></html>\n")
+            f"<body><h1>{html.escape(title)}</h1>{lead}<p>{html.escape(intro)}</p>\n{''.join(body)}\n</body></html>\n")
