@@ -38,6 +38,7 @@ import hashlib
 import json
 import logging
 import math
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from crmsim.calibration.targets import CalibrationSpec
+from crmsim.experiments.store import atomic_write
 from crmsim.model.metrics import QUANTITIES
 from crmsim.model.model import CrmModel
 from crmsim.model.scenario import parse_scenario
@@ -60,6 +62,60 @@ PREDICTIVE_LOW, PREDICTIVE_HIGH = 0.05, 0.95  # the posterior predictive interva
 
 class CalibrationError(RuntimeError):
     """A calibration that cannot start or resume; the message is one line for a person."""
+
+
+class NothingFitted(CalibrationError):
+    """A calibration that ran but could not fit: no particle was ever nearer the figures than any other."""
+
+
+INPUTS = "inputs.json"  # what a calibration was started with, so that a resume with edited inputs is refused
+
+
+def inputs_of(spec: CalibrationSpec) -> dict[str, Any]:
+    """What a resumed calibration must share with the one it goes on with: the priors, the figures, the base
+    scenario, the run length, the seed and the particles per generation (not when to stop: a resume may go
+    on for more generations)."""
+    return json.loads(json.dumps({
+        "parameter": [p.model_dump() for p in spec.priors],
+        "target": [t.model_dump(exclude={"source", "comparable"}) for t in spec.targets],
+        "scenario": spec.base.model_dump(mode="json", exclude_none=True),
+        "steps": spec.steps, "seed": spec.seed, "abc.population_size": spec.abc.population_size}))
+
+
+def _first_change(then: Any, now: Any, where: str = "") -> str | None:
+    """The first place two JSON values differ, as a field path (e.g. 'parameter[0].high'), or None."""
+    if isinstance(then, dict) and isinstance(now, dict):
+        for key in sorted(set(then) | set(now)):
+            found = _first_change(then.get(key), now.get(key), f"{where}.{key}" if where else key)
+            if found:
+                return found
+        return None
+    if isinstance(then, list) and isinstance(now, list) and len(then) == len(now):
+        return next((f for i, (a, b) in enumerate(zip(then, now)) if (f := _first_change(a, b, f"{where}[{i}]"))),
+                    None)
+    return None if then == now else f"{where} ({json.dumps(then)} then, {json.dumps(now)} now)"
+
+
+def _check_can_start(spec: CalibrationSpec, folder: Path, resume: bool) -> None:
+    """CalibrationError unless ``folder`` is as ``resume`` needs it: read only, so a refusal leaves nothing."""
+    if folder.exists() and not folder.is_dir():
+        raise CalibrationError(f"{folder}: is a file, not a folder; allowed: --out a folder you can write")
+    db_path = folder / "history.db"
+    if resume and not db_path.exists():
+        raise CalibrationError(f"{folder}: holds no calibration to resume; run without --resume")
+    if not resume and db_path.exists():
+        raise CalibrationError(f"{folder}: already holds a calibration; add --resume to go on with it, or "
+                               f"calibrate into another --out")
+    if resume:
+        try:
+            then = json.loads((folder / INPUTS).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise CalibrationError(f"{folder / INPUTS}: missing or damaged, so whether {spec.source} changed "
+                                   f"cannot be told; calibrate into another --out") from None
+        changed = _first_change(then, inputs_of(spec))
+        if changed:
+            raise CalibrationError(f"{spec.source}: {changed}: changed since this calibration started in {folder}; "
+                                   f"resume with the file as it was, or calibrate into another --out")
 
 
 def seed_of(values: dict[str, float], salt: int = 0) -> int:
@@ -189,20 +245,23 @@ def calibrate(spec: CalibrationSpec, out: str | Path, sampler: Any, *, resume: b
     from filelock import FileLock, Timeout
 
     folder = Path(out) / spec.name
-    folder.mkdir(parents=True, exist_ok=True)
     db_path = folder / "history.db"
+    _check_can_start(spec, folder, resume)
+    created = not folder.exists()
     try:
-        lock = FileLock(folder / ".lock", timeout=0)
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise CalibrationError(f"cannot write in {folder}: {err.strerror or err}; allowed: --out a folder you can "
+                               f"write") from None
+    lock_path = folder / ".lock"
+    try:
+        lock = FileLock(lock_path, timeout=0)
         lock.acquire()
     except Timeout:
         raise CalibrationError(f"{folder}: another calibration is writing here; wait for it, or use another --out") \
             from None
     try:
-        if resume and not db_path.exists():
-            raise CalibrationError(f"{folder}: holds no calibration to resume; run without --resume")
-        if not resume and db_path.exists():
-            raise CalibrationError(f"{folder}: already holds a calibration; add --resume to go on with it, or "
-                                   f"calibrate into another --out")
+        _check_can_start(spec, folder, resume)  # again, now that no one else can write here
         prior = pyabc.Distribution(**{p.name: pyabc.RV("uniform", p.low, p.high - p.low) for p in spec.priors})
         distance = ScaledDistance(tuple((t.name, t.tolerance) for t in spec.targets))
         abc = pyabc.ABCSMC(simulator_for(spec), prior, distance, population_size=spec.abc.population_size,
@@ -213,10 +272,20 @@ def calibrate(spec: CalibrationSpec, out: str | Path, sampler: Any, *, resume: b
                 abc.load(db, 1)
             else:
                 abc.new(db, spec.observed, meta_info={"targets_file": spec.source, "calibration": spec.name})
+                atomic_write(folder / INPUTS, lambda p: p.write_text(json.dumps(inputs_of(spec), indent=1),
+                                                                     encoding="utf-8"))
             _run_generations(abc, spec, on_generation)
         _write_outputs(spec, folder, abc.history, on_predictive)
+    except BaseException:
+        if created and not db_path.exists():  # refused or stopped before anything was kept: leave no folder
+            lock.release()
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
     finally:
-        lock.release()
+        if lock.is_locked:
+            lock.release()
+            # The lock file goes too: a finished, stopped or refused calibration leaves no lock behind.
+            lock_path.unlink(missing_ok=True)
     return folder
 
 
@@ -228,23 +297,57 @@ def _run_generations(abc: Any, spec: CalibrationSpec, on_generation: Callable[[G
         return
     started = time.perf_counter()
     try:
+        _seed_pyabc(spec, done, "start")
         t = abc.initialize_components_before_run(
             minimum_epsilon=spec.abc.min_epsilon, max_nr_populations=remaining,
             min_acceptance_rate=spec.abc.min_acceptance_rate, max_total_nr_simulations=spec.abc.max_simulations,
             max_walltime=None, min_eps_diff=0.0)
         while True:
+            _seed_pyabc(spec, t, "generation")
             result = abc.run_generation(t=t)
             if on_generation is not None and result["successful"]:
                 populations = abc.history.get_all_populations()
                 last = populations[populations["t"] == t].iloc[0]
                 on_generation(Generation(t, float(last["epsilon"]), float(result["acceptance_rate"]),
                                          int(abc.history.total_nr_simulations), time.perf_counter() - started))
+            if result["successful"]:
+                _check_something_fits(abc.history, t)
             if not result["successful"] or abc.check_terminate(t=t, acceptance_rate=result["acceptance_rate"]):
                 break
             t += 1
     finally:  # what pyabc's run does on the way out, whatever happened
         abc.history.done()
         abc.sampler.stop()
+
+
+def _seed_pyabc(spec: CalibrationSpec, t: int, stage: str) -> None:
+    """Seed the generator pyabc draws from, from the file's seed and the generation.
+
+    pyabc proposes particles with NumPy's global generator (it has no other
+    interface), which the model never uses: each model run has its own
+    generator, from :func:`seed_of`. Seeding it per generation makes a
+    calibration on one core (``--workers 1``, pyabc's SingleCoreSampler)
+    reproducible, and a resumed one equal to one never stopped: generation t
+    draws the same whatever ran before it in this process. On several cores
+    pyabc reseeds its worker processes from the system, and only the model
+    runs stay reproducible.
+    """
+    np.random.seed(seed_of({"calibration seed": float(spec.seed), "generation": float(t)},
+                           salt=0 if stage == "generation" else 1) % 2**32)
+
+
+def _check_something_fits(history: Any, t: int) -> None:
+    """NothingFitted if generation ``t`` accepted everything at an infinite distance: every run missed a
+    figure entirely (its quantity undefined, NaN), so the posterior would be the prior called a fit."""
+    populations = history.get_all_populations()
+    epsilon = float(populations[populations["t"] == t]["epsilon"].iloc[0])
+    if math.isfinite(epsilon):
+        return
+    _, stats = history.get_weighted_sum_stats(t=t)
+    undefined = sorted({name for row in stats for name, value in row.items() if not math.isfinite(float(value))})
+    raise NothingFitted(f"generation {t}: epsilon inf, nothing can be fitted: {', '.join(undefined) or 'a target'} "
+                        f"has no value in the model's runs (NaN: e.g. a share of nobody); choose another quantity "
+                        f"or levers under which it is defined")
 
 
 def _finished(history: Any, spec: CalibrationSpec) -> bool:

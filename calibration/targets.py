@@ -32,7 +32,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from crmsim.model.limits import MAX_STEPS
-from crmsim.model.metrics import QUANTITIES
+from crmsim.model.metrics import INFO, QUANTITIES
 from crmsim.model.params import PARAMS, number
 from crmsim.model.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
 from crmsim.model.text import one_line, read_toml
@@ -200,6 +200,10 @@ def parse_targets(data: dict[str, Any], source: str = "<targets>", base_dir: str
             base.with_values({**target.levers, "steps": spec.steps}, source=f"{source}: target[{i}].levers")
         except ScenarioError as err:
             raise TargetsError(one_line(str(err))) from None
+        low, high = INFO[target.quantity].bounds
+        if not low <= target.value <= high:
+            raise TargetsError(f"{source}: target[{i}].value: {target.value:g} is outside what {target.quantity} "
+                               f"can be ({INFO[target.quantity].unit}); allowed: {low:g} to {high:g}")
         fitted = set(target.levers) & seen
         if fitted:
             raise TargetsError(f"{source}: target[{i}].levers: {', '.join(sorted(fitted))} is also a free "

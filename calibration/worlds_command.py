@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from crmsim import exits
+
 __all__ = ["register", "worlds"]
 
 _DESCRIPTION = """\
@@ -161,7 +163,7 @@ def _run(args: argparse.Namespace, spec: Any, engine: Any, root: Path, out: Path
     except EvaluatorError as err:
         from crmsim.experiments.commands import _fail
 
-        return _fail(f"{err}; the candidates checked are saved: go on with --resume", 1)
+        return _fail(f"{err}; the candidates checked are saved: go on with --resume", exits.ENGINE)
     finally:
         if progress is not None:
             progress.close()

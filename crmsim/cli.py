@@ -25,6 +25,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
+from crmsim import exits
 from crmsim.model.limits import MAX_STEPS
 from crmsim.i18n import LANGUAGES, language, locale_language
 from crmsim.model.text import bounded_int, one_line, text_table
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["main", "build_parser", "OUT_FORMATS"]
 
 PROG = "crmsim"
-EXIT_OK, EXIT_USAGE = 0, 2
+EXIT_OK, EXIT_USAGE = exits.OK, exits.USAGE
 FORMATS = ("table", "json", "csv")
 OUT_FORMATS = {".parquet": "Parquet", ".csv": "CSV"}
 SEED_MAX = 2**63 - 1
@@ -47,7 +48,12 @@ SEED_MAX = 2**63 - 1
 
 
 class CliError(Exception):
-    """Bad input found by the command line; the message is one line for a person."""
+    """A command that cannot go on; the message is one line for a person, ``code`` its exit code
+    (:mod:`crmsim.exits`: bad input unless said otherwise)."""
+
+    def __init__(self, message: str, code: int = exits.USAGE) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 # -- argument parsing ----------------------------------------------------------------------------
@@ -228,7 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run the simulations on Dask: 'local' starts a LocalCluster on 127.0.0.1, an address "
                              "joins a running scheduler")
     engine.add_argument("--workers", type=bounded_int(1, 4096), metavar="N",
-                        help="local processes (default: one per core)")
+                        help="local processes (default: one per core); 1 makes the fit reproducible, the same every time")
     calibrate.add_argument("--out", default="results/calibration", metavar="DIR",
                            help="where the calibration's folder goes (default: results/calibration/)")
     calibrate.add_argument("--leave-one-out", action="store_true",
@@ -570,14 +576,16 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
             try:
                 evaluator = stack.enter_context(DaskEvaluator(args.dask))
             except EvaluatorError as err:
-                raise CliError(f"--dask: {err}") from None
+                raise CliError(f"--dask: {err}", exits.ENGINE) from None
             sampler = pyabc.sampler.DaskDistributedSampler(dask_client=evaluator.client, batch_size=DASK_BATCH)
             say(f"on {evaluator.describe()}")
         else:
             workers, warning = cap_workers(args.workers, available_cores())
             if warning:
                 print(f"{PROG}: warning: {warning}", file=sys.stderr)
-            sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers or available_cores())
+            # On one core, pyabc's draws are seeded (calibration.fit._seed_pyabc): the same file gives the same fit.
+            sampler = pyabc.sampler.SingleCoreSampler() if workers == 1 else \
+                pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers or available_cores())
         if args.leave_one_out:
             return _leave_one_out(spec, args, sampler, say)
         try:
@@ -585,9 +593,16 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
                       on_predictive=lambda i: i + 1 == spec.abc.predictive_draws and say(
                           f"posterior predictive: {i + 1} runs done"))
         except CalibrationError as err:
-            raise CliError(str(err)) from None
+            raise CliError(str(err), _calibration_exit(err)) from None
     _print_fit(folder, say)
     return EXIT_OK
+
+
+def _calibration_exit(err: Exception) -> int:
+    """A calibration that ran and fitted nothing has no answer (4); any other refusal is bad input (2)."""
+    from crmsim.calibration.fit import NothingFitted
+
+    return exits.NO_ANSWER if isinstance(err, NothingFitted) else exits.USAGE
 
 
 def _with_abc_overrides(spec: "CalibrationSpec", args: argparse.Namespace) -> "CalibrationSpec":
@@ -609,7 +624,7 @@ def _leave_one_out(spec: "CalibrationSpec", args: argparse.Namespace, sampler: A
     try:  # one sampler serves every refit: each calibration stops it on the way out, and it starts again
         table = leave_one_out(spec, args.out, lambda: sampler, say=say)
     except CalibrationError as err:
-        raise CliError(str(err)) from None
+        raise CliError(str(err), _calibration_exit(err)) from None
     rows = [[r.left_out, f"{r.value:g} +- {r.tolerance:g}", f"{r.predicted_median:.3f}",
              f"{r.predicted_low:.3f} to {r.predicted_high:.3f}", f"{r.miss_in_tolerances:+.2f}",
              "yes" if r.within_tolerance else "NO"] for r in table.itertuples()]
@@ -690,7 +705,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return args.handler(args)
     except (CliError, ScenarioError, NetworkFileError) as err:
         print(f"{PROG}: error: {one_line(err)}", file=sys.stderr)
-        return EXIT_USAGE
+        return err.code if isinstance(err, CliError) else EXIT_USAGE
     except BrokenPipeError:  # e.g. `crmsim policies | head`: stop quietly
         try:
             devnull = os.open(os.devnull, os.O_WRONLY)

@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from crmsim import exits
 from crmsim.model.limits import MAX_STEPS
 from crmsim.model.text import bounded_int, one_line, positive_int
 
@@ -229,11 +230,11 @@ def _sweep(args: argparse.Namespace, experiment: Any, evaluator: Any) -> int:
     except OSError as err:  # anything the store did not already name
         return _fail(f"{Path(args.out) / experiment.name}: {err.strerror or err}")
     except EvaluatorError as err:
-        return _fail(str(err), 1)
+        return _fail(str(err), exits.ENGINE)
     except RunError as err:  # a run raised: say which, in one line
         kept = ResultStore(Path(args.out) / experiment.name).exists()
         note = "finished chunks are saved; fix, then --resume" if kept else "no run was saved; fix, then sweep again"
-        return _fail(f"{err} ({note})", 1)
+        return _fail(f"{err} ({note})", exits.RUN_FAILED)
     finally:
         for progress in shown:
             progress.close()
@@ -485,6 +486,6 @@ def rerun(args: argparse.Namespace) -> int:
     except OSError as err:
         return _fail(f"{args.results}: {err.strerror or err}")
     except RerunMismatch as err:
-        return _fail(str(err), 1)
+        return _fail(str(err), exits.NO_ANSWER)
     print(outcome)
     return 0

@@ -31,6 +31,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from crmsim import exits
+
 __all__ = ["register", "frontier"]
 
 _DESCRIPTION = """\
@@ -179,7 +181,7 @@ def _search(args: argparse.Namespace, spec: Any, engine: Any, root: Path) -> int
             result = search.run()
             placed = search.run_policies(list(spec.search.policies))
     except EvaluatorError as err:
-        return _fail(f"{err}; the evaluations of finished generations are saved: carry on with --resume", 1)
+        return _fail(f"{err}; the evaluations of finished generations are saved: carry on with --resume", exits.ENGINE)
     finally:
         if progress is not None:
             progress.close()

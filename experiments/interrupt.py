@@ -22,10 +22,12 @@ import signal
 import threading
 from typing import Any, Iterator
 
+from crmsim import exits
+
 __all__ = ["Terminated", "sigterm_as_interrupt", "EXIT_INTERRUPTED", "EXIT_TERMINATED"]
 
-EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130
-EXIT_TERMINATED = 128 + signal.SIGTERM  # 143
+EXIT_INTERRUPTED = exits.INTERRUPTED  # 130
+EXIT_TERMINATED = exits.TERMINATED  # 143
 
 
 class Terminated(KeyboardInterrupt):

@@ -24,6 +24,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -362,6 +363,16 @@ class MetricInfo:
     # unit, and why: inside plus or minus this, a verdict is "negligible" however tight its interval.
     mid: float = float("nan")
     mid_reason: str = ""
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The values the metric can take, read from its unit: a score, share or Gini from 0 to 1, a gap
+        between two scores from -1 to 1, anything else (euros, hours, counts) at least 0."""
+        if self.unit == "score difference":
+            return (-1.0, 1.0)
+        if self.unit.startswith(("score 0-1", "share of", "Gini 0-1")):
+            return (0.0, 1.0)
+        return (0.0, math.inf)
 
     @property
     def better(self) -> str:
