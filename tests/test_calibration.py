@@ -296,3 +296,58 @@ def test_leave_one_out_refits_without_each_target_and_a_target_nothing_else_cons
     again = _crmsim("calibrate", str(targets), "--leave-one-out", "--workers", "2", "--particles", "16",
                     "--out", str(out))
     assert again.returncode == 0 and "refit without" not in again.stdout  # finished refits are read, not rerun
+
+
+# --- refusals: edited inputs on resume, nothing fitted, figures out of range, unusable --out -----------------------
+@pytest.mark.parametrize("edit, field", [
+    (lambda text: text.replace("low = -3.0", "low = -2.5"), "parameter"),
+    (lambda text: text.replace("value = 0.2", "value = 0.25"), "target"),
+    (lambda text: text.replace("steps = 8", "steps = 9"), "steps"),
+])
+def test_a_resume_with_edited_inputs_is_refused_in_one_line_and_leaves_no_lock(tmp_path, edit, field):
+    out = tmp_path / "out"
+    assert _crmsim("calibrate", str(_tiny(tmp_path, 1)), "--workers", "1", "--out", str(out)).returncode == 0
+    path = _tiny(tmp_path, 2)
+    path.write_text(edit(path.read_text()))
+    proc = _crmsim("calibrate", str(path), "--resume", "--workers", "1", "--out", str(out))
+    assert proc.returncode == 2 and field in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert _generations(out / "tiny") == 1 and not list((out / "tiny").glob("*.lock"))
+
+
+def test_a_resume_onto_an_edited_base_scenario_is_refused(tmp_path):
+    out = tmp_path / "out"
+    assert _crmsim("calibrate", str(_tiny(tmp_path, 1)), "--workers", "1", "--out", str(out)).returncode == 0
+    path = _tiny(tmp_path, 2)
+    (tmp_path / "small.toml").write_text('warmup = 12\n[population]\nn_citizens = 120\nn_prescribers = 2\n')
+    proc = _crmsim("calibrate", str(path), "--resume", "--workers", "1", "--out", str(out))
+    assert proc.returncode == 2 and "scenario" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_a_calibration_where_no_run_defines_a_target_says_so_exits_4_and_writes_no_baseline(tmp_path):
+    path = _tiny(tmp_path, 2)
+    # Ratings are off in the base scenario, so no run ever has a published score.
+    path.write_text(path.read_text().replace('name = "non_take_up"', 'name = "mean_rating"')
+                    .replace('quantity = "non_take_up"', 'quantity = "published_score"')
+                    .replace("value = 0.2", "value = 0.6"))
+    proc = _crmsim("calibrate", str(path), "--workers", "1", "--out", str(tmp_path / "out"))
+    assert proc.returncode == 4 and "mean_rating has no value" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert not (tmp_path / "out" / "tiny" / "calibrated_baseline.toml").exists()
+
+
+@pytest.mark.parametrize("value", ["1.7", "-0.2"])
+def test_a_target_figure_outside_its_quantitys_range_is_refused(tmp_path, value):
+    path = _tiny(tmp_path, 1)
+    path.write_text(path.read_text().replace("value = 0.2", f"value = {value}"))
+    proc = _crmsim("calibrate", str(path), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2 and "target[0].value" in proc.stderr and "0 to 1" in proc.stderr, proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_out_folder_that_is_a_file_or_cannot_be_made_is_one_line(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    for out in (blocker, blocker / "below"):
+        proc = _crmsim("calibrate", str(_tiny(tmp_path, 1)), "--out", str(out))
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1 and str(blocker) in proc.stderr
