@@ -185,6 +185,9 @@ def parse_patterns(data: dict[str, Any], source: str = "<patterns>", base_dir: s
             raise PatternsError(f"{source}: pattern[{i}].skills_share: {pattern.skills_share:g} cannot be reached "
                                 f"by moving the mean skill; allowed: a share the skill distribution can give") \
                 from None
+    for i, item in enumerate(spec.not_compared):
+        if names.count(item.name) > 1:
+            raise PatternsError(f"{source}: not_compared[{i}].name: {item.name!r} is used twice; allowed: each once")
     return result
 
 

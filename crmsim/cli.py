@@ -448,29 +448,6 @@ def _with_meanings(table: str, metrics: list[str]) -> str:
                       *(row.ljust(width) + "  " + meaning for row, meaning in zip(rows, meanings))])
 
 
-def _check(path: str) -> None:
-    """Raise ScenarioError (one line, naming ``path``) if the file cannot be run."""
-    from crmsim.model.network import COMPLETE_MAX, NetworkFileError, read_network_file
-    from crmsim.model.scenario import ScenarioError, load_scenario
-    from crmsim.model.sizing import memory_problem
-
-    scenario = load_scenario(path)
-    net = scenario.network
-    degree = None
-    if net.topology == "file":
-        try:
-            n, u, _ = read_network_file(net.network_file)
-        except NetworkFileError as err:
-            raise ScenarioError(f"{path}: network.network_file: {err}") from None
-        degree = 2 * len(u) / n
-    elif net.topology == "complete" and scenario.population.n_citizens > COMPLETE_MAX:
-        raise ScenarioError(f"{path}: population.n_citizens: got {scenario.population.n_citizens}; "
-                            f"allowed with topology = 'complete': at most {COMPLETE_MAX}")
-    problem = memory_problem(scenario.flat(), mean_degree=degree)
-    if problem is not None:
-        raise ScenarioError(f"{path}: {problem}")
-
-
 # Fields only an experiment file has; a scenario file has none of them.
 _EXPERIMENT_FIELDS = frozenset({"scenario", "design", "vary", "set", "replications", "outputs"})
 
@@ -500,9 +477,9 @@ def _file_kind(path: str) -> str:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from crmsim.experiments.frontier import load_frontier
     from crmsim.experiments.spec import SpecError, load_experiment
-    from crmsim.model.scenario import ScenarioError
+    from crmsim.model.scenario import ScenarioError, check_runnable
 
-    readers = {"frontier": load_frontier, "experiment": load_experiment, "scenario": _check}
+    readers = {"frontier": load_frontier, "experiment": load_experiment, "scenario": check_runnable}
     failed = 0
     for path in args.files:
         try:

@@ -186,7 +186,8 @@ def _run_experiment(args: argparse.Namespace, experiment: Any) -> int:
 
             what = "stopped by SIGTERM" if isinstance(err, Terminated) else "interrupted"
             if ResultStore(root).exists():
-                print(f"\n{what}: finished chunks are saved; continue with --resume", file=sys.stderr)
+                hint = getattr(args, "continue_hint", "continue with --resume")
+                print(f"\n{what}: finished chunks are saved; {hint}", file=sys.stderr)
             else:
                 print(f"\n{what} before any run was saved; nothing was kept", file=sys.stderr)
             return EXIT_TERMINATED if isinstance(err, Terminated) else EXIT_INTERRUPTED
@@ -252,12 +253,17 @@ def compare(args: argparse.Namespace) -> int:
     from crmsim.experiments.compare import comparison_experiment
     from crmsim.experiments.spec import SpecError
     from crmsim.experiments.store import ResultStore, StoreError
+    from crmsim.model.scenario import ScenarioError, check_runnable
 
     if len(args.scenarios) < 2:
         return _fail(f"SCENARIO.toml: got one file ({args.scenarios[0]}); allowed: two or more, the first being "
                      f"the reference, e.g. crmsim compare scenarios/calibrated_baseline.toml scenarios/faq.toml")
     try:
+        for path in args.scenarios:  # every file it points to, before any folder is made
+            check_runnable(path)
         experiment = comparison_experiment(args.scenarios, args.reps, args.steps, args.seed)
+    except ScenarioError as err:
+        return _fail(str(err))
     except SpecError as err:
         return _fail(str(err).removeprefix("crmsim compare: "))
     store = ResultStore(Path(args.out) / experiment.name)
@@ -269,6 +275,7 @@ def compare(args: argparse.Namespace) -> int:
                 return _fail(str(err))
         else:
             args.resume = True  # the same files, reps and seed: the runs already saved are reused
+    args.continue_hint = "run the same command again to continue"  # compare resumes by itself
     worlds = None
     if args.worlds:
         try:

@@ -277,9 +277,21 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: (top level): expected a table of fields")
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as err:
         raise ScenarioError(_explain(source, err)) from None
+    _check_network_size(scenario, source)
+    return scenario
+
+
+def _check_network_size(scenario: Scenario, source: str) -> None:
+    """Refuse at read time what the model would refuse at its first run: a complete network too large to hold."""
+    from crmsim.model.network import COMPLETE_MAX
+
+    n = scenario.population.n_citizens
+    if scenario.network.topology == "complete" and n > COMPLETE_MAX:
+        raise ScenarioError(f"{source}: population.n_citizens: got {n}; allowed with "
+                            f"network.topology = 'complete': at most {COMPLETE_MAX}")
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -299,4 +311,26 @@ def load_scenario(path: str | Path) -> Scenario:
         scenario = scenario.model_copy(
             update={"network": scenario.network.model_copy(update={"network_file": str(network_file)})}
         )
+    return scenario
+
+
+def check_runnable(path: str | Path) -> Scenario:
+    """Read a scenario file and everything it points to, as its first run would: its network file read and its
+    memory estimated. Raise ScenarioError (one line, naming ``path``) if it cannot run; commands call this
+    before they make any folder, so a bad file leaves nothing behind.
+    """
+    from crmsim.model.network import NetworkFileError, read_network_file
+    from crmsim.model.sizing import memory_problem
+
+    scenario = load_scenario(path)
+    degree = None
+    if scenario.network.topology == "file":
+        try:
+            n, edges, _ = read_network_file(scenario.network.network_file)
+        except NetworkFileError as err:
+            raise ScenarioError(f"{path}: network.network_file: {err}") from None
+        degree = 2 * len(edges) / n
+    problem = memory_problem(scenario.flat(), mean_degree=degree)
+    if problem is not None:
+        raise ScenarioError(f"{path}: {problem}")
     return scenario

@@ -27,6 +27,7 @@ import pytest
 
 from crmsim.cli import main
 from crmsim.model.params import PARAMS
+from tests.corpus_generated import all_cases
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 ROOT = CORPUS.parents[1]
@@ -74,6 +75,8 @@ SCENARIO_CASES = _load("scenarios") + _parameter_cases()
 EXPERIMENT_CASES = _load("experiments")
 NETWORK_CASES = _load("networks")
 CLI_CASES = _load("cli")
+# calibrate's targets, worlds, patterns and frontier files, broken one field at a time (tests/corpus_generated.py)
+FILE_CASES = all_cases()
 
 
 def _listing(*folders: Path) -> set[str]:
@@ -113,6 +116,7 @@ def _assert_clean_refusal(argv: list[str], workdir: Path, expect: str, watched: 
 def test_the_corpus_is_large_enough():
     total = len(SCENARIO_CASES) + len(EXPERIMENT_CASES) + len(NETWORK_CASES) + len(CLI_CASES)
     assert total >= MINIMUM_CASES, f"{total} cases"
+    assert len(FILE_CASES) >= MINIMUM_CASES, f"{len(FILE_CASES)} generated cases"
 
 
 @pytest.fixture
@@ -141,13 +145,23 @@ def test_a_malformed_experiment_is_refused_in_one_line_and_starts_nothing(case, 
 
 
 @pytest.mark.parametrize("case", NETWORK_CASES, ids=lambda c: c["name"])
-@pytest.mark.parametrize("command", ["validate", "run"])
+@pytest.mark.parametrize("command", ["validate", "run", "compare"])
 def test_a_malformed_network_file_is_refused_in_one_line(case, command, tmp_path, workdir):
     network = tmp_path / f"network{case['suffix']}"
     network.write_bytes(case["content"].encode(case.get("encoding", "utf-8")))
     path = tmp_path / "scenario.toml"
     path.write_text(f'warmup = 1\nsteps = 1\n[network]\ntopology = "file"\nnetwork_file = "{network.name}"\n')
-    _assert_clean_refusal([command, str(path)], workdir, network.name, [tmp_path])
+    # compare reads every file it points to before it makes its results folder or starts a run
+    argv = [command, str(path)] if command != "compare" else [command, str(ROOT / "scenarios" / "faq.toml"), str(path)]
+    _assert_clean_refusal(argv, workdir, network.name, [tmp_path])
+
+
+@pytest.mark.parametrize("command, name, text, expect", FILE_CASES, ids=[c[1] for c in FILE_CASES])
+def test_a_malformed_calibration_worlds_patterns_or_frontier_file_is_refused_in_one_line(command, name, text, expect,
+                                                                                        tmp_path, workdir):
+    path = tmp_path / f"{name.split('-')[0]}.toml"
+    path.write_text(text, encoding="utf-8")
+    _assert_clean_refusal([command, str(path)], workdir, expect, [tmp_path, ROOT / "calibration"])
 
 
 @pytest.fixture

@@ -217,8 +217,34 @@ def test_a_part_that_does_not_belong_is_refused_by_every_reader(case, saved, cop
 
 # --- a sweep that saved nothing leaves nothing -------------------------------------------------------
 
-def test_a_sweep_that_fails_before_saving_a_run_leaves_nothing_and_runs_again_without_resume(tmp_path):
-    # Valid, but the model refuses a complete network of more than 5000 citizens: the first run fails.
+def test_a_sweep_that_fails_before_saving_a_run_leaves_nothing_and_runs_again_without_resume(tmp_path, monkeypatch,
+                                                                                           capsys):
+    # Every input is valid; the model itself fails on the first point's runs (here made to, in this process).
+    from crmsim.model.model import CrmModel
+
+    original = CrmModel.step
+
+    def failing_step(self):
+        if self.n_citizens == 200:
+            raise RuntimeError("a fault inside the model")
+        original(self)
+
+    monkeypatch.setattr(CrmModel, "step", failing_step)
+    path = write_experiment(tmp_path, """
+scenario = "{baseline}"
+steps = 2
+[vary]
+population.n_citizens = [200, 100]
+""", "fails.toml")
+    for attempt in range(2):  # the second is a plain re-run: not "already holds a sweep; add --resume"
+        code = main(["sweep", str(path), "--sequential", "--chunk-size", "1", "--out", str(tmp_path / "out")])
+        err = capsys.readouterr().err
+        assert code == 1 and err.count("\n") == 1, err
+        assert "run 0 (point 0" in err and "no run was saved; fix, then sweep again" in err
+        assert not (tmp_path / "out" / "fails").exists(), attempt
+
+
+def test_a_complete_network_too_large_to_hold_is_refused_when_the_file_is_read(tmp_path):
     path = write_experiment(tmp_path, """
 scenario = "{baseline}"
 steps = 2
@@ -226,12 +252,10 @@ steps = 2
 network.topology = "complete"
 [vary]
 population.n_citizens = [6000, 100]
-""", "fails.toml")
-    for attempt in range(2):  # the second is a plain re-run: not "already holds a sweep; add --resume"
-        proc = cli("sweep", path, "--sequential", "--chunk-size", "1", "--out", tmp_path / "out")
-        assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr
-        assert "run 0 (point 0" in proc.stderr and "no run was saved; fix, then sweep again" in proc.stderr
-        assert not (tmp_path / "out" / "fails").exists(), attempt
+""", "too_big.toml")
+    proc = cli("sweep", path, "--sequential", "--out", tmp_path / "out")
+    assert proc.returncode == 2 and "population.n_citizens" in proc.stderr and "at most 5000" in proc.stderr, proc.stderr
+    assert proc.stderr.count("\n") == 1 and not (tmp_path / "out").exists()
 
 
 # --- report files are written atomically -------------------------------------------------------------
