@@ -131,6 +131,10 @@ def discover(args: argparse.Namespace) -> int:
     root = Path(args.results)
     try:
         results = load_results(root)
+        if any(f["name"] == "scenario" for f in results.manifest["factors"]):  # compare's: no lever to box
+            return _fail(f"{root}: written by crmsim compare, whose scenarios are not levers; allowed: a sweep that "
+                         f"varies levers, e.g. crmsim sweep experiments/discovery.toml, then crmsim discover "
+                         f"results/discovery/ --where ...")
         runs = load_runs(results)
         condition = parse_condition(args.where, runs.metrics, tuple(runs.levers.columns))
         discovery = find(runs, condition, args.method, box=args.box, mass_min=args.mass_min)

@@ -8,8 +8,10 @@ Workbench's own algorithms rather than copies of them:
 - :func:`load_runs`: one row per saved run, its varied levers and final metrics;
 - :func:`parse_condition`: ``"lost_users < 0.05 and trust_mean > 0.5"``, read
   safely (only metric names, numbers, comparisons, arithmetic, ``and``, ``or``,
-  ``not``) and evaluated with ``pandas.eval``; a run whose metric is missing
-  (NaN) does not meet it;
+  ``not``) and evaluated by a small evaluator over its syntax tree that checks
+  every part is a number or a truth where one is needed (``pandas.eval`` raised
+  on ``not metric`` or ``... and 1``); a run whose metric is missing (NaN) does
+  not meet it;
 - :func:`discover`: PRIM's peeling trajectory (``ema_workbench.analysis.prim``)
   or CART's leaves (``ema_workbench.analysis.cart``), and the box chosen on it,
   with each lever's limits and PRIM's quasi-p-values;
@@ -38,6 +40,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import difflib
+import functools
 import logging
 import warnings
 from dataclasses import dataclass
@@ -149,6 +152,61 @@ def load_runs(results: Results) -> Runs:
 _NODES = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.Invert, ast.USub, ast.UAdd,
           ast.Compare, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq, ast.BinOp, ast.Add, ast.Sub, ast.Mult,
           ast.Div, ast.BitAnd, ast.BitOr, ast.Name, ast.Load, ast.Constant)
+MAX_CONDITION = 2000  # characters: far more than any condition a person writes, and far below Python's nesting limit
+_COMPARE = {ast.Lt: np.less, ast.LtE: np.less_equal, ast.Gt: np.greater, ast.GtE: np.greater_equal,
+            ast.Eq: np.equal, ast.NotEq: np.not_equal}
+_ARITHMETIC = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide}
+
+
+class _NotACondition(Exception):
+    """A part of the condition used the wrong way round (a number where a truth is needed, or the reverse)."""
+
+    def __init__(self, node: ast.AST, needs: str):
+        super().__init__(node, needs)
+        self.node, self.needs = node, needs
+
+
+def _evaluate(node: ast.AST, columns: dict[str, np.ndarray]) -> tuple[str, Any]:
+    """("number" | "truth", value) of ``node``: a small, total evaluator, so no input can raise from inside pandas.
+
+    ``and``/``&``, ``or``/``|`` and ``not``/``~`` join truths; comparisons turn numbers into truths; + - * / work
+    on numbers. Anything else is refused with the part that is wrong.
+    """
+    def number(n: ast.AST) -> Any:
+        kind, value = _evaluate(n, columns)
+        if kind != "number":
+            raise _NotACondition(n, "a number (a metric, a constant or a sum of them)")
+        return value
+
+    def truth(n: ast.AST) -> Any:
+        kind, value = _evaluate(n, columns)
+        if kind != "truth":
+            raise _NotACondition(n, "a comparison such as lost_users < 0.23")
+        return value
+
+    if isinstance(node, ast.Expression):
+        return _evaluate(node.body, columns)
+    if isinstance(node, ast.Constant):
+        return "number", float(node.value)
+    if isinstance(node, ast.Name):
+        return "number", columns[node.id]
+    if isinstance(node, ast.BoolOp):
+        join = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
+        return "truth", functools.reduce(join, [truth(v) for v in node.values])
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.BitAnd, ast.BitOr)):
+        join = np.logical_and if isinstance(node.op, ast.BitAnd) else np.logical_or
+        return "truth", join(truth(node.left), truth(node.right))
+    if isinstance(node, ast.BinOp):
+        return "number", _ARITHMETIC[type(node.op)](number(node.left), number(node.right))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Not, ast.Invert)):
+        return "truth", np.logical_not(truth(node.operand))
+    if isinstance(node, ast.UnaryOp):
+        return "number", -number(node.operand) if isinstance(node.op, ast.USub) else number(node.operand)
+    if isinstance(node, ast.Compare):
+        values = [number(node.left), *(number(c) for c in node.comparators)]
+        parts = [_COMPARE[type(op)](a, b) for op, a, b in zip(node.ops, values, values[1:])]
+        return "truth", functools.reduce(np.logical_and, parts)
+    raise _NotACondition(node, "metric names, numbers and comparisons")
 
 
 @dataclass(frozen=True)
@@ -183,9 +241,14 @@ def parse_condition(where: str, metrics: pd.DataFrame, levers: tuple[str, ...] =
     """
     allowed = list(metrics.columns)
     lever_names = {n for lever in levers for n in (lever, lever.rsplit(".", 1)[-1])}  # levers.forum, or forum
+    if len(where) > MAX_CONDITION:
+        raise DiscoveryError(f"--where: {len(where):,} characters; allowed: a condition of at most {MAX_CONDITION:,} "
+                             f"characters, e.g. {EXAMPLE}")
+    # As in pandas' own parser, & and | join comparisons (Python would bind them tighter than <).
+    where = where.replace("&", " and ").replace("|", " or ")
     try:
         tree = ast.parse(where.strip(), mode="eval")
-    except SyntaxError:
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
         raise DiscoveryError(f"--where: cannot read {where!r} as a condition; allowed: metric names compared with "
                              f"numbers, joined by and, or, not; e.g. {EXAMPLE}") from None
     names = _names(tree, where.strip())
@@ -204,12 +267,20 @@ def parse_condition(where: str, metrics: pd.DataFrame, levers: tuple[str, ...] =
         raise DiscoveryError(f"--where: {where!r} names no metric; allowed: a condition over final metrics, "
                              f"e.g. {EXAMPLE}")
     columns = {name: metrics[name].to_numpy(dtype=float) for name in names}
-    with np.errstate(all="ignore"):
-        holds = pd.eval(where.strip(), local_dict=columns, global_dict={}, engine="python", parser="pandas")
-    holds = np.asarray(holds)
-    if holds.dtype != bool or holds.shape != (len(metrics),):
+    try:
+        with np.errstate(all="ignore"):
+            kind, holds = _evaluate(tree, columns)
+    except _NotACondition as err:
+        shown = ast.get_source_segment(where.strip(), err.node) or where.strip()
+        raise DiscoveryError(f"--where: {shown!r} is used where {err.needs} is needed; allowed: metrics compared "
+                             f"with numbers, joined by and, or, not; e.g. {EXAMPLE}") from None
+    except RecursionError:
+        raise DiscoveryError(f"--where: {where[:40]!r}... is nested too deeply; allowed: a condition such as "
+                             f"{EXAMPLE}") from None
+    if kind != "truth":
         raise DiscoveryError(f"--where: {where!r} is not a condition (true or false for each run); allowed: "
                              f"comparisons such as {EXAMPLE}")
+    holds = np.broadcast_to(np.asarray(holds, dtype=bool), (len(metrics),)).copy()
     missing = {name: int(np.isnan(values).sum()) for name, values in columns.items() if np.isnan(values).any()}
     return Condition(where.strip(), tuple(names), holds, missing)
 

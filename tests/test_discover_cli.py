@@ -147,3 +147,76 @@ def test_bad_input_is_one_line_naming_what_is_allowed(sweep, tmp_path, capsys, a
     err = capsys.readouterr().err
     assert words in err and err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith(("crmsim: error: ", "crmsim discover: error: argument "))  # ours, or argparse's own
+
+
+# Conditions the syntax filter lets through but that are not conditions over metrics, and the words each refusal
+# must contain: none may end in a traceback.
+BAD_CONDITIONS = [
+    ("not trust_mean", "'trust_mean' is used where a comparison"),
+    ("~trust_mean", "'trust_mean' is used where a comparison"),
+    ("trust_mean > 0.5 and 1", "'1' is used where a comparison"),
+    ("trust_mean > 0.5 or lost_users", "'lost_users' is used where a comparison"),
+    ("trust_mean & lost_users", "'trust_mean' is used where a comparison"),
+    ("trust_mean | 0.3", "is used where a comparison"),
+    ("(trust_mean > 0.5) + 1", "is used where a number"),
+    ("(trust_mean > 0.5) < 1", "is used where a number"),
+    ("-(lost_users < 0.2)", "is used where a number"),
+    ("trust_mean + lost_users", "is not a condition"),
+    ("trust_mean", "is not a condition"),
+    ("trust_mean * 2 - 1", "is not a condition"),
+    (" + ".join(["trust_mean"] * 400) + " > 1", "characters; allowed: a condition of at most"),
+    ("(" * 120 + "trust_mean" + ")" * 120 + " > 0.5", "condition"),
+    ("trust_mean > 'a'", "is not allowed in a condition"),
+    ("trust_mean > True", "is not allowed in a condition"),
+    ("trust_mean.real > 0", "is not allowed in a condition"),
+    ("abs(trust_mean) > 0", "is not allowed in a condition"),
+    ("trust_mean[0] > 0", "is not allowed in a condition"),
+    ("trust_mean ** 2 > 0", "is not allowed in a condition"),
+    ("trust_mean // 2 > 0", "is not allowed in a condition"),
+    ("trust_mean % 2 > 0", "is not allowed in a condition"),
+    ("trust_mean in [1]", "is not allowed in a condition"),
+    ("trust_mean is None", "is not allowed in a condition"),
+    ("lambda: 1", "is not allowed in a condition"),
+    ("trust_mean if 1 else 0", "is not allowed in a condition"),
+    ("trust_mean > 0.5; lost_users < 1", "cannot read"),
+    ("trust_mean = 0.5", "cannot read"),
+    ("", "cannot read"),
+    ("   ", "cannot read"),
+    ("1 < 2", "names no metric"),
+    ("\x00", "cannot read"),
+]
+
+
+@pytest.mark.parametrize("where, words", BAD_CONDITIONS, ids=[w[:30] for w, _ in BAD_CONDITIONS])
+def test_a_condition_that_is_not_one_is_refused_in_one_line(sweep, capsys, where, words):
+    root = sweep[0]
+    before = sorted(p.name for p in root.iterdir())
+    assert main(["discover", str(root), "--where", where]) == 2
+    err = capsys.readouterr().err
+    assert words in err and err.count("\n") == 1 and "Traceback" not in err, err
+    assert sorted(p.name for p in root.iterdir()) == before
+
+
+def test_and_or_not_may_be_written_as_pandas_writes_them(sweep, capsys):
+    from crmsim.experiments.discovery import parse_condition
+
+    metrics = load_runs(load_results(sweep[0])).metrics
+    t, lost, up = (metrics[m].median() for m in ("trust_mean", "lost_users", "take_up"))
+    words = parse_condition(f"not (trust_mean > {t} and lost_users < {lost}) or take_up > {up}", metrics).holds
+    symbols = parse_condition(f"~((trust_mean > {t}) & (lost_users < {lost})) | (take_up > {up})", metrics).holds
+    by_hand = ~((metrics["trust_mean"] > t) & (metrics["lost_users"] < lost)) | (metrics["take_up"] > up)
+    assert (words == symbols).all() and (words == by_hand.to_numpy()).all() and 0 < words.sum() < len(words)
+
+
+def test_a_folder_written_by_compare_is_refused_in_one_line(tmp_path, capsys):
+    small = tmp_path / "small.toml"
+    small.write_text('steps = 2\nwarmup = 2\n[population]\nn_citizens = 60\nn_prescribers = 2\n')
+    faq = tmp_path / "faq.toml"
+    faq.write_text('policy = "faq"\n' + small.read_text())
+    assert main(["compare", str(small), str(faq), "--reps", "2", "--quiet", "--sequential",
+                 "--out", str(tmp_path / "out")]) == 0
+    capsys.readouterr()
+    (folder,) = (tmp_path / "out").iterdir()
+    assert main(["discover", str(folder), "--where", "trust_mean > 0.5"]) == 2
+    err = capsys.readouterr().err
+    assert "written by crmsim compare" in err and err.count("\n") == 1 and "Traceback" not in err, err
