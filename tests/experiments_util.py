@@ -34,6 +34,21 @@ def write_experiment(folder: Path, text: str, name: str = "exp.toml") -> Path:
     return path
 
 
+def fail_models_of_size(monkeypatch, n_citizens: int) -> None:
+    """Make every model of ``n_citizens`` citizens raise in its first step, in this process: a fault inside
+    the model that no read-time check can see."""
+    from crmsim.model.model import CrmModel
+
+    original = CrmModel.step
+
+    def failing_step(self):
+        if self.n_citizens == n_citizens:
+            raise RuntimeError("a fault inside the model")
+        original(self)
+
+    monkeypatch.setattr(CrmModel, "step", failing_step)
+
+
 def sorted_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows in a canonical order, for comparing two sweeps."""
     return frame.sort_values(["run_id", "kind", "step", "metric"], kind="stable").reset_index(drop=True)

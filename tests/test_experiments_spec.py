@@ -10,7 +10,7 @@ from crmsim.experiments.design import Factor, full_factorial, latin_hypercube, m
 from crmsim.experiments.runner import tasks_for
 from crmsim.experiments.seeds import replicate_seed, sampler_seed
 from crmsim.experiments.spec import SpecError, load_experiment, parse_experiment
-from tests.experiments_util import ROOT, TEST_GRID, cli, write_experiment
+from tests.experiments_util import ROOT, TEST_GRID, cli, fail_models_of_size, write_experiment
 
 SHIPPED = ["test_grid", "paper_question", "sobol_headline"]
 
@@ -197,20 +197,18 @@ def test_bad_backend_options_give_exit_code_2(argv, words, capsys):
     assert code == 2 and words in err and err.count("\n") == 1
 
 
-def test_a_run_that_raises_names_the_run_keeps_finished_chunks_and_exits_1(tmp_path, capsys):
+def test_a_run_that_raises_names_the_run_keeps_finished_chunks_and_exits_1(tmp_path, monkeypatch, capsys):
     from crmsim.experiments.store import ResultStore
 
-    # Valid as a scenario, but the model refuses a complete network of more than 5000 citizens.
+    fail_models_of_size(monkeypatch, 150)  # every input is valid; the model fails inside the second point's run
     path = write_experiment(tmp_path, """
 scenario = "{baseline}"
 steps = 2
-[set]
-network.topology = "complete"
 [vary]
-population.n_citizens = [100, 6000]
+population.n_citizens = [100, 150]
 """, "fails.toml")
     code = main(["sweep", str(path), "--sequential", "--chunk-size", "1", "--quiet", "--out", str(tmp_path / "r")])
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1
-    assert "run 1 (point 1, replicate 0, seed " in err and "complete network" in err and "--resume" in err
+    assert "run 1 (point 1, replicate 0, seed " in err and "a fault inside the model" in err and "--resume" in err
     assert ResultStore(tmp_path / "r" / "fails").done_run_ids() == {0}

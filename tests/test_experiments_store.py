@@ -25,7 +25,7 @@ from crmsim.experiments.evaluators import SequentialEvaluator
 from crmsim.experiments.runner import run_sweep
 from crmsim.experiments.spec import load_experiment
 from crmsim.experiments.store import ResultStore, StoreError
-from tests.experiments_util import cli, sorted_rows, write_experiment
+from tests.experiments_util import cli, fail_models_of_size, sorted_rows, write_experiment
 
 # 3 points x 2 replicates of 100 citizens over 2 weeks: a second in all.
 SMALL = """
@@ -220,16 +220,7 @@ def test_a_part_that_does_not_belong_is_refused_by_every_reader(case, saved, cop
 def test_a_sweep_that_fails_before_saving_a_run_leaves_nothing_and_runs_again_without_resume(tmp_path, monkeypatch,
                                                                                            capsys):
     # Every input is valid; the model itself fails on the first point's runs (here made to, in this process).
-    from crmsim.model.model import CrmModel
-
-    original = CrmModel.step
-
-    def failing_step(self):
-        if self.n_citizens == 200:
-            raise RuntimeError("a fault inside the model")
-        original(self)
-
-    monkeypatch.setattr(CrmModel, "step", failing_step)
+    fail_models_of_size(monkeypatch, 200)
     path = write_experiment(tmp_path, """
 scenario = "{baseline}"
 steps = 2
