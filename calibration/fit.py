@@ -244,6 +244,8 @@ def calibrate(spec: CalibrationSpec, out: str | Path, sampler: Any, *, resume: b
     import pyabc
     from filelock import FileLock, Timeout
 
+    from crmsim.calibration.draws import Draws, Transition, UniformPrior
+
     folder = Path(out) / spec.name
     db_path = folder / "history.db"
     _check_can_start(spec, folder, resume)
@@ -262,10 +264,13 @@ def calibrate(spec: CalibrationSpec, out: str | Path, sampler: Any, *, resume: b
             from None
     try:
         _check_can_start(spec, folder, resume)  # again, now that no one else can write here
-        prior = pyabc.Distribution(**{p.name: pyabc.RV("uniform", p.low, p.high - p.low) for p in spec.priors})
+        draws = Draws()
+        prior = pyabc.Distribution(**{p.name: UniformPrior(draws, p.low, p.high) for p in spec.priors})
         distance = ScaledDistance(tuple((t.name, t.tolerance) for t in spec.targets))
         abc = pyabc.ABCSMC(simulator_for(spec), prior, distance, population_size=spec.abc.population_size,
-                           sampler=sampler)
+                           transitions=Transition(draws), sampler=sampler)
+        # One Generator is safe only in one process: forked workers would each copy it and propose the same.
+        seeded = draws if isinstance(sampler, pyabc.sampler.SingleCoreSampler) else None
         db = f"sqlite:///{db_path.resolve()}"
         with _quiet_pyabc(), _code_version_as_git_hash():
             if resume:
@@ -274,7 +279,7 @@ def calibrate(spec: CalibrationSpec, out: str | Path, sampler: Any, *, resume: b
                 abc.new(db, spec.observed, meta_info={"targets_file": spec.source, "calibration": spec.name})
                 atomic_write(folder / INPUTS, lambda p: p.write_text(json.dumps(inputs_of(spec), indent=1),
                                                                      encoding="utf-8"))
-            _run_generations(abc, spec, on_generation)
+            _run_generations(abc, spec, seeded, on_generation)
         _write_outputs(spec, folder, abc.history, on_predictive)
     except BaseException:
         if created and not db_path.exists():  # refused or stopped before anything was kept: leave no folder
@@ -289,21 +294,24 @@ def calibrate(spec: CalibrationSpec, out: str | Path, sampler: Any, *, resume: b
     return folder
 
 
-def _run_generations(abc: Any, spec: CalibrationSpec, on_generation: Callable[[Generation], None] | None) -> None:
-    """pyabc's ``ABCSMC.run``, one generation at a time so that each can be reported."""
+def _run_generations(abc: Any, spec: CalibrationSpec, draws: Any,
+                     on_generation: Callable[[Generation], None] | None) -> None:
+    """pyabc's ``ABCSMC.run``, one generation at a time so that each can be reported; ``draws`` (on one core) gets
+    each generation's Generator, from the file's seed and the generation, so that a resumed calibration draws as
+    one never stopped."""
     done = abc.history.max_t + 1
     remaining = spec.abc.max_generations - done
     if remaining <= 0 or _finished(abc.history, spec):
         return
     started = time.perf_counter()
     try:
-        _seed_pyabc(spec, done, "start")
+        _reseed(draws, spec, done, "start")
         t = abc.initialize_components_before_run(
             minimum_epsilon=spec.abc.min_epsilon, max_nr_populations=remaining,
             min_acceptance_rate=spec.abc.min_acceptance_rate, max_total_nr_simulations=spec.abc.max_simulations,
             max_walltime=None, min_eps_diff=0.0)
         while True:
-            _seed_pyabc(spec, t, "generation")
+            _reseed(draws, spec, t, "generation")
             result = abc.run_generation(t=t)
             if on_generation is not None and result["successful"]:
                 populations = abc.history.get_all_populations()
@@ -320,20 +328,11 @@ def _run_generations(abc: Any, spec: CalibrationSpec, on_generation: Callable[[G
         abc.sampler.stop()
 
 
-def _seed_pyabc(spec: CalibrationSpec, t: int, stage: str) -> None:
-    """Seed the generator pyabc draws from, from the file's seed and the generation.
-
-    pyabc proposes particles with NumPy's global generator (it has no other
-    interface), which the model never uses: each model run has its own
-    generator, from :func:`seed_of`. Seeding it per generation makes a
-    calibration on one core (``--workers 1``, pyabc's SingleCoreSampler)
-    reproducible, and a resumed one equal to one never stopped: generation t
-    draws the same whatever ran before it in this process. On several cores
-    pyabc reseeds its worker processes from the system, and only the model
-    runs stay reproducible.
-    """
-    np.random.seed(seed_of({"calibration seed": float(spec.seed), "generation": float(t)},
-                           salt=0 if stage == "generation" else 1) % 2**32)
+def _reseed(draws: Any, spec: CalibrationSpec, t: int, stage: str) -> None:
+    """A new Generator for generation ``t``'s proposals (calibration.draws), whatever ran before it."""
+    if draws is not None:
+        draws.rng = np.random.default_rng(seed_of({"calibration seed": float(spec.seed), "generation": float(t)},
+                                                  salt=0 if stage == "generation" else 1))
 
 
 def _check_something_fits(history: Any, t: int) -> None:

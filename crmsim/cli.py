@@ -528,6 +528,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     from crmsim.experiments.evaluators.base import EvaluatorError
     from crmsim.experiments.evaluators.dask import DaskEvaluator, address_problem
     from crmsim.experiments.evaluators.processes import available_cores
+    from crmsim.experiments.interrupt import Terminated, sigterm_as_interrupt
     from crmsim.experiments.limits import cap_workers
 
     try:
@@ -560,17 +561,24 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
             workers, warning = cap_workers(args.workers, available_cores())
             if warning:
                 print(f"{PROG}: warning: {warning}", file=sys.stderr)
-            # On one core, pyabc's draws are seeded (calibration.fit._seed_pyabc): the same file gives the same fit.
+            # On one core, pyabc's proposals come from our own Generator (calibration.draws):
+            # the same file gives the same fit.
             sampler = pyabc.sampler.SingleCoreSampler() if workers == 1 else \
                 pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers or available_cores())
         if args.leave_one_out:
             return _leave_one_out(spec, args, sampler, say)
         try:
-            calibrate(spec, args.out, sampler, resume=args.resume, on_generation=lambda g: say(g.line()),
-                      on_predictive=lambda i: i + 1 == spec.abc.predictive_draws and say(
-                          f"posterior predictive: {i + 1} runs done"))
+            with sigterm_as_interrupt():
+                calibrate(spec, args.out, sampler, resume=args.resume, on_generation=lambda g: say(g.line()),
+                          on_predictive=lambda i: i + 1 == spec.abc.predictive_draws and say(
+                              f"posterior predictive: {i + 1} runs done"))
         except CalibrationError as err:
             raise CliError(str(err), _calibration_exit(err)) from None
+        except KeyboardInterrupt as err:  # Ctrl-C or SIGTERM: the lock is released, the finished generations kept
+            what = "stopped by SIGTERM" if isinstance(err, Terminated) else "interrupted"
+            print(f"\n{PROG}: {what}: the finished generations are saved; continue with the same command and "
+                  f"--resume", file=sys.stderr)
+            return exits.TERMINATED if isinstance(err, Terminated) else exits.INTERRUPTED
     _print_fit(folder, say)
     return EXIT_OK
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -351,3 +352,24 @@ def test_an_out_folder_that_is_a_file_or_cannot_be_made_is_one_line(tmp_path):
         proc = _crmsim("calibrate", str(_tiny(tmp_path, 1)), "--out", str(out))
         assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1 and str(blocker) in proc.stderr
+
+
+def test_a_calibration_stopped_by_sigterm_and_resumed_equals_one_never_stopped(tmp_path):
+    # On one core the proposals come from the calibration's own Generator, one per generation (calibration.draws).
+    path = _tiny(tmp_path, 4)
+    whole = _crmsim("calibrate", str(path), "--workers", "1", "--out", str(tmp_path / "whole"))
+    assert whole.returncode == 0, whole.stderr
+    cut = tmp_path / "cut"
+    proc = subprocess.Popen([sys.executable, "-m", "crmsim", "calibrate", str(path), "--workers", "1", "--out",
+                             str(cut)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in proc.stdout:
+        if line.startswith("generation 0"):
+            proc.send_signal(signal.SIGTERM)
+            break
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 143 and "--resume" in err and "Traceback" not in err, err
+    assert 1 <= _generations(cut / "tiny") < 4 and not (cut / "tiny" / ".lock").exists()
+    resumed = _crmsim("calibrate", str(path), "--workers", "1", "--resume", "--out", str(cut))
+    assert resumed.returncode == 0, resumed.stderr
+    for name in ("posterior.parquet", "fit.csv", "generations.csv", "predictive.parquet"):
+        assert (cut / "tiny" / name).read_bytes() == (tmp_path / "whole" / "tiny" / name).read_bytes(), name
