@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections
 import doctest
 import re
+from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
@@ -84,6 +85,21 @@ def test_every_text_of_the_teachers_page_has_its_french(catalogue):
         texts += [colouring.label, *colouring.legend]
     missing = [text for text in texts if text not in catalogue]
     assert missing == []
+
+
+def test_every_literal_text_of_crmsim_has_its_french(catalogue):
+    """Every ``_("...")`` and ``ngettext`` text in the code, as Babel's extractor finds it."""
+    from babel.messages.extract import extract_from_file
+
+    root = Path(__file__).resolve().parents[1]
+    found = {}
+    for folder in ("crmsim", "model", "experiments", "viz", "calibration"):
+        for path in sorted((root / folder).rglob("*.py")):
+            for _line, text, _comments, _context in extract_from_file("python", path, keywords={"_": None,
+                                                                                              "ngettext": (1, 2)}):
+                found[text if isinstance(text, str) else text[0]] = path.relative_to(root).as_posix()
+    assert len(found) > 200  # the extractor did find the code's texts
+    assert {text: path for text, path in found.items() if text not in catalogue} == {}
 
 
 def test_the_page_server_threads_speak_the_language_crmsim_was_started_in(monkeypatch):

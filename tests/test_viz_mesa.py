@@ -21,7 +21,8 @@ from crmsim.model.scenario import ScenarioError
 from crmsim.viz import classroom
 from crmsim.viz.classroom import Classroom
 from crmsim.viz.page_charts import CHARTS, chart_frame, shown_weeks
-from crmsim.viz.page_network import COLOURINGS, force_layout, layout, network_frame
+from crmsim.viz.page_layout import communities, force_layout, layout
+from crmsim.viz.page_network import COLOURINGS, network_frame
 from crmsim.viz.page_scenarios import catalogue
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -148,7 +149,7 @@ def test_last_channel_is_kept_for_every_citizen_who_dealt_with_an_administration
     room = Classroom(SCENARIOS / "supply_front_office.toml", n_citizens=200)
     for _ in range(4):
         room.step()
-    last = room.last_channel[0]
+    last = room.seen[0].last_channel
     assert (last >= 0).any() and (last == -1).any()
     served = room.runs[0].week.served
     assert np.array_equal(last[served], room.runs[0].week.served_channel)
@@ -183,6 +184,71 @@ def test_layout_is_cached_and_places_every_node_in_the_unit_square():
     none = np.empty(0, dtype=np.int64)
     alone = force_layout(40, none, none)
     assert np.array_equal(alone, force_layout(40, none, none)) and 0 <= alone.min() and alone.max() <= 1
+
+
+@pytest.mark.parametrize("topology", ["communities", "small_world", "scale_free"])
+def test_communities_are_drawn_apart_from_the_least_to_the_most_skilled(topology):
+    spec = load_scenario(SCENARIOS / "calibrated_baseline.toml").with_values({"topology": topology})
+    run = Classroom(spec, n_citizens=600).runs[0]
+    positions = layout(run)[:run.n_citizens]
+    groups = communities(run.n_citizens, *run.citizen_edges, run.citizens.skill)
+    assert sorted(np.concatenate(groups).tolist()) == list(range(run.n_citizens))  # each citizen once
+    assert len(groups) >= 4
+    # Each community sits in its own place: no two communities' bounding boxes overlap.
+    boxes = [(positions[g].min(axis=0), positions[g].max(axis=0)) for g in groups]
+    for i, (low_i, high_i) in enumerate(boxes):
+        for j, (low_j, high_j) in enumerate(boxes[:i]):
+            assert (high_i < low_j).any() or (high_j < low_i).any(), (i, j)
+    # Read row by row, the communities go from the least to the most skilled on average (the last: the scattered).
+    found = [g for g in groups if g.size >= 0.01 * run.n_citizens]
+    means = [run.citizens.skill[g].mean() for g in found]
+    assert means == sorted(means)
+    if topology == "communities":  # the model's own ten skill-sorted communities, found again
+        assert len(found) == spec.network.n_communities
+
+
+def test_the_lost_colouring_shows_who_was_lost_and_how_recently():
+    room = Classroom(SCENARIOS / "calibrated_baseline.toml", n_citizens=300)
+    lost = COLOURINGS["lost"]
+    for week in range(1, 61):
+        room.step()
+        run, seen = room.runs[0], room.seen[0]
+        colours = lost.citizens(run, seen)
+        # anyone ever lost since the policy started shows as lost; the rest as never lost
+        assert np.array_equal(colours > 0, run.citizens.ever_lost)
+        if week == 30:
+            lost_by_30 = run.citizens.ever_lost.copy()
+    assert (colours == 2).any() and (colours == 1).any()  # at week 60: some lost this year, some only before
+    # those lost only before the last 52 weeks were all lost by week 8 at the latest
+    assert not (colours == 1)[~lost_by_30].any() and (seen.lost_week[colours == 1] <= 8).all()
+
+
+def test_the_skill_quarter_colouring_puts_a_quarter_of_citizens_in_each_colour_least_skilled_first():
+    room = Classroom(SCENARIOS / "calibrated_baseline.toml", n_citizens=400)
+    run = room.runs[0]
+    quarter = COLOURINGS["quartile"].citizens(run, room.seen[0])
+    assert np.bincount(quarter).tolist() == [100] * 4
+    means = [run.citizens.skill[quarter == q].mean() for q in range(4)]
+    assert means == sorted(means)
+
+
+def test_the_monitors_follow_the_weeks_with_their_change_since_the_policy_started():
+    from crmsim.viz.page_monitors import MONITORED, monitor_cards
+
+    room = Classroom(SCENARIOS / "calibrated_baseline.toml", n_citizens=300)
+    start = {card["metric"]: card for card in monitor_cards(room.runs[0].records)}
+    assert list(start) == list(MONITORED)
+    assert start["lost_users"]["value"] == "0%" and start["public_cost_per_citizen"]["value"] == "–"
+    for _ in range(20):
+        room.step()
+    now = {card["metric"]: card for card in monitor_cards(room.runs[0].records)}
+    records = room.runs[0].records
+    lost = records[-1]["lost_users"]
+    assert lost > 0 and now["lost_users"]["value"] == f"{round(100 * lost)}%"
+    assert now["lost_users"]["change"] == f"+{100 * lost:.1f} points since week 0" and now["lost_users"]["tone"] == "worse"
+    assert now["public_cost_per_citizen"]["change"].endswith("since week 1")  # the first week with a cost
+    trust_change = records[-1]["trust_mean"] - records[0]["trust_mean"]
+    assert now["trust_mean"]["tone"] == ("better" if trust_change > 0 else "worse")
 
 
 def test_chart_frames_carry_every_metric_of_every_run_with_labels_from_the_metric_table():

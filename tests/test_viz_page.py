@@ -1,14 +1,15 @@
 """The teacher's page end to end: ``crmsim viz`` in real headless Chromium, offline, one model per tab.
 
 One test walks through what a teacher does (the steps share a server and a
-browser: starting them is most of the cost): pick a scenario, step, change
-the population and reset, recolour the network, open a second tab, run two
+browser: starting them is most of the cost): pick a scenario, step and watch
+the monitors, change the population and reset, recolour the network (by
+channel, by who was lost, by skill quarter), open a second tab, run two
 scenarios side by side. Throughout, every request the browser makes and
 every connection the server holds must stay on 127.0.0.1; at the end the
 server must stop on SIGTERM and leave no process behind (``tests/viz_page.serve``).
 
-Screenshots go to the test's temporary folder; the README's (``teacher_page.png``)
-goes to ``$CRMSIM_SCREENSHOTS`` when set: ``CRMSIM_SCREENSHOTS=docs/screenshots``
+Screenshots go to the test's temporary folder; the README's (``teacher_page.png``,
+``teacher_page_lost.png``) go to ``$CRMSIM_SCREENSHOTS`` when set: ``CRMSIM_SCREENSHOTS=docs/screenshots``
 refreshes it.
 """
 
@@ -34,9 +35,14 @@ def test_a_teacher_runs_scenarios_live_offline_with_one_model_per_tab(tmp_path):
         context.on("requestfailed", lambda request: failed.append(request.url))
         teacher = Teacher(context.new_page(), server.url)
 
-        # The page opens on the baseline at week 0, with a class-sized population.
+        # The page opens on the baseline at week 0, with a class-sized population; the tab bears its name.
         assert teacher.titles() == ["Calibrated baseline"]
         assert teacher.week() == 0 and teacher.network()["citizens"] == 500
+        assert teacher.page.title() == "Calibrated baseline · crmsim"
+        assert not teacher.page.get_by_text("Page 0").is_visible()  # Mesa's tab bar, hidden
+        opening = teacher.monitors()
+        assert list(opening) == ["trust_mean", "non_take_up_bottom", "lost_users", "public_cost_per_citizen"]
+        assert opening["lost_users"] == "0% | no change since week 0"
 
         # Pick a scenario: its description shows, and the page starts it at week 0.
         teacher.choose("Scenario", "FAQ / helpdesk")
@@ -51,6 +57,13 @@ def test_a_teacher_runs_scenarios_live_offline_with_one_model_per_tab(tmp_path):
         assert teacher.week() == 5
         assert teacher.network()["colours"] != start["colours"]
         assert teacher.chart()["points"] > chart["points"]
+        # The monitors follow: lost users have appeared, the cost is now measured, each with its change.
+        teacher.wait_for(lambda: teacher.monitors_week() == 5, "the monitors at week 5")
+        monitors = teacher.monitors()
+        assert monitors["lost_users"].endswith("points since week 0") and monitors["lost_users"].startswith(
+            tuple("123456789")), monitors
+        assert monitors["public_cost_per_citizen"].endswith("since week 1") and "€" in monitors["public_cost_per_citizen"]
+        assert teacher.page.title() == "FAQ / helpdesk · crmsim"
         teacher.page.screenshot(path=str(tmp_path / "teacher_page_five_weeks.png"))
 
         # Change a lever and the population, and reset: a new model, from the new values, at week 0.
@@ -70,6 +83,16 @@ def test_a_teacher_runs_scenarios_live_offline_with_one_model_per_tab(tmp_path):
         assert teacher.page.get_by_text("gave up", exact=True).is_visible()
         assert teacher.network()["week"] == before["week"] == 2
 
+        # Colour by who was lost, then by skill quarter: who is left behind, community by community.
+        channels = teacher.network()
+        teacher.choose("Colour citizens by", "lost this year (a failure left without redress)")
+        teacher.wait_for(lambda: teacher.network()["colours"] != channels["colours"], "the lost colours")
+        assert teacher.page.get_by_text("lost in the last 52 weeks", exact=True).is_visible()
+        lost = teacher.network()
+        teacher.choose("Colour citizens by", "digital skill quarter")
+        teacher.wait_for(lambda: teacher.network()["colours"] != lost["colours"], "the skill quarters")
+        assert teacher.page.get_by_text("least skilled quarter", exact=True).is_visible()
+
         # A second tab has its own model: it opens on the baseline at week 0, and stepping it leaves the first alone.
         other = Teacher(context.new_page(), server.url)
         assert other.week() == 0 and other.network()["citizens"] == 500
@@ -77,10 +100,13 @@ def test_a_teacher_runs_scenarios_live_offline_with_one_model_per_tab(tmp_path):
         assert other.week() == 1 and teacher.week() == 2
         other.page.close()
 
-        # Side by side: the same citizens under two policies, stepped together, their charts overlaid.
+        # Side by side: the same citizens under two policies, stepped together, their charts overlaid,
+        # a row of monitors each.
         teacher.choose("Compare with", "Redress procedure")
         teacher.wait_for(lambda: teacher.page.locator("canvas.crmsim-network").count() == 2, "two networks")
         assert teacher.week() == 0
+        assert teacher.page.locator(".crmsim-monitor-row-title").all_inner_texts() == ["FAQ / helpdesk",
+                                                                                      "Redress procedure"]
         teacher.step(3)
         teacher.wait_for(lambda: teacher.network(1)["week"] == 3, "the right network at week 3")
         left, right = teacher.network(0), teacher.network(1)
@@ -98,9 +124,12 @@ def test_a_teacher_runs_scenarios_live_offline_with_one_model_per_tab(tmp_path):
         teacher.page.locator("button.v-btn", has_text="▶").wait_for(timeout=5000)
         teacher.wait_for(lambda: teacher.network(0)["week"] == teacher.network(1)["week"], "the last week drawn")
         teacher.page.screenshot(path=str(shots / "teacher_page.png"))
+        teacher.choose("Colour citizens by", "lost this year (a failure left without redress)")
+        teacher.wait_for(lambda: teacher.page.get_by_text("never lost", exact=True).count() == 2, "the lost legends")
+        teacher.page.screenshot(path=str(shots / "teacher_page_lost.png"))
         context.close()
 
     assert requests.urls and requests.outside() == [] and failed == []
     assert server.remotes and server.remotes <= LOOPBACK, server.remotes
-    for shot in (shots / "teacher_page.png", tmp_path / "teacher_page_five_weeks.png"):
+    for shot in (shots / "teacher_page.png", shots / "teacher_page_lost.png", tmp_path / "teacher_page_five_weeks.png"):
         assert shot.stat().st_size > 10_000

@@ -142,6 +142,15 @@ class Teacher:
                 from None
         return {key: int(value) for key, value in data.items()}
 
+    def monitors(self, row: int = 0) -> dict[str, str]:
+        """The monitors of one scenario as a person reads them: metric -> "value | change"."""
+        cards = self.page.locator(".crmsim-monitor-row").nth(row).locator(".crmsim-monitor")
+        return {card.get_attribute("data-metric"): " | ".join(card.locator("div").all_inner_texts()[1:])
+                for card in cards.all()}
+
+    def monitors_week(self) -> int:
+        return int(self.page.locator(".crmsim-monitors").get_attribute("data-week"))
+
     def chart_legend(self, index: int = 0) -> list[str]:
         return self.page.locator("svg.crmsim-chart").nth(index).locator("text").all_text_contents()
 

@@ -12,9 +12,16 @@ adds what is crmsim's:
 - the lever and population sliders, generated from the parameter table
   (``crmsim.model.params``: range, unit and help text), starting at the
   chosen scenario's values, so no value is written twice;
-- the network, coloured by trust, knowledge, skill or last channel
-  (:mod:`~crmsim.viz.page_network`), and the live charts with their captions
-  (:mod:`~crmsim.viz.page_charts`).
+- the network, its communities apart and the least skilled first, coloured by
+  trust, knowledge, skill, skill quarter, loss or last channel
+  (:mod:`~crmsim.viz.page_network`), the live charts with their captions
+  (:mod:`~crmsim.viz.page_charts`), and above them four monitors, large live
+  numbers with their change since the policy started (:mod:`~crmsim.viz.page_monitors`).
+
+Mesa names its tab "Page 0" and offers no way to rename it
+(``mesa/visualization/solara_viz.py``, ``ComponentsView``: ``f"Page {index}"``).
+The page has one tab, so its bar is hidden, and the scenario's name is shown
+above the monitors and as the browser tab's title instead.
 
 Every browser tab runs its own ``Page``, so its own model: the model lives in
 the tab's state (``solara.use_reactive``), never in a module-level value, and
@@ -33,6 +40,7 @@ from crmsim.labels import colon, lever_label, param_help, value_text
 from crmsim.model.params import PARAMS, Param
 from crmsim.viz.classroom import CLASS_SIZE, Classroom
 from crmsim.viz.page_charts import CHART_COMPONENTS
+from crmsim.viz.page_monitors import Monitors
 from crmsim.viz.page_network import COLOURINGS, NETWORKS
 from crmsim.viz.page_scenarios import Entry, page_scenario
 from crmsim.viz.page_state import PageState, provide_page
@@ -40,6 +48,9 @@ from crmsim.viz.page_state import PageState, provide_page
 __all__ = ["Page", "Layout", "controls", "LEVERS", "PLAY_INTERVAL"]
 
 TITLE = "crmsim: mediation policies, live"
+
+# Mesa's tab bar ("Page 0", which Mesa lets no one rename) says nothing on a page with one tab.
+HIDE_MESA_TABS = ".v-tabs { display: none !important; }"
 
 # Mesa's play interval on opening (its own default): seven to nine weeks a second here. Any
 # interval its slider offers is safe: the page draws the newest week it has time for and skips
@@ -118,11 +129,19 @@ def Page():
     # The layout is keyed by the scenarios: choosing others remounts all of Mesa's controls, so its
     # sliders and Reset start from the new scenarios (Mesa keeps its parameters from its first render,
     # and its controls live in the layout's sidebar, which an inner key alone would not remount).
+    shown = _("{left} and {right}").format(left=entries[left].title, right=entries[right].title) if right \
+        else entries[left].title
     with solara.AppLayout(title=_(TITLE)).key(f"{left}|{right}"):
+        solara.Title(f"{shown} · crmsim")
+        solara.Style(HIDE_MESA_TABS)
         with solara.Sidebar():
             ScenarioCard(entries, left, right, colouring, show)
             with solara.Details(_("What the sliders do")):
                 LeverHelp(room)
+        solara.Text(shown, classes=["crmsim-page-title"], style={"font-size": "20px", "font-weight": "bold",
+                                                                  "padding": "8px 12px 0"})
+        with solara.Div(style={"padding": "4px 12px"}):
+            Monitors(room.value)
         SolaraViz(room, components=components, model_params=params, name=_(TITLE), play_interval=PLAY_INTERVAL)
 
 

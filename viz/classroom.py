@@ -17,9 +17,10 @@ Reset rebuilds the model; when the teacher changed only levers (or nothing),
 the world and seed are those of the last build, so the warmed-up model kept
 from it is branched again (:func:`warmed_run`) instead of warming up anew.
 
-It also keeps, per run, each citizen's last channel (the model keeps only
-the current week's), updated every week, so the page can colour by channel
-even when it skips weeks it has no time to draw.
+It also keeps, per run, what the page has seen of each citizen (:class:`Seen`):
+the last channel (the model keeps only the current week's) and the last week
+the citizen was lost, updated every week, so the page can colour by them even
+when it skips weeks it has no time to draw.
 
 >>> room = Classroom("scenarios/supply_front_office.toml", "scenarios/redress_procedure.toml", n_citizens=200)
 >>> room.step(); [run.policy_weeks for run in room.runs]
@@ -31,6 +32,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +43,7 @@ from crmsim.model.agents import Channel
 from crmsim.model.model import CrmModel
 from crmsim.model.scenario import Scenario, load_scenario
 
-__all__ = ["Classroom", "CLASS_SIZE", "FASTEST_WEEK", "warmed_run"]
+__all__ = ["Classroom", "CLASS_SIZE", "FASTEST_WEEK", "Seen", "warmed_run"]
 
 FASTEST_WEEK = 0.05  # seconds: the shortest a week lasts on the page, whatever Mesa's play interval
 
@@ -78,6 +80,29 @@ def warmed_run(spec: Scenario, rng: Any) -> CrmModel:
     return warm.branch(spec)
 
 
+@dataclass
+class Seen:
+    """What the page remembers of each citizen of one run, week after week (the model keeps only totals)."""
+
+    last_channel: np.ndarray  # the channel of the last request handled or given up (Channel.NONE: none yet)
+    lost_week: np.ndarray  # the last policy week a failure was left with no redress (-1: never)
+    lost_count: np.ndarray  # the model's count of such failures, when last seen
+
+    @classmethod
+    def start(cls, run: CrmModel) -> "Seen":
+        n = run.n_citizens
+        return cls(np.full(n, Channel.NONE, dtype=np.int8), np.full(n, -1, dtype=np.int32), run.citizens.lost.copy())
+
+    def update(self, run: CrmModel) -> None:
+        """After a week of ``run``: its channels and who was lost this week."""
+        week = run.week
+        self.last_channel[week.gave_up] = Channel.GIVE_UP
+        self.last_channel[week.served] = week.served_channel  # a request handled says more than one given up
+        lost = run.citizens.lost
+        self.lost_week[lost > self.lost_count] = run.policy_weeks
+        self.lost_count[:] = lost
+
+
 class Classroom(mesa.Model):
     """One scenario, or two in lockstep from the same seed; what the teacher's page shows.
 
@@ -106,7 +131,7 @@ class Classroom(mesa.Model):
             # Same world: fork the warmed-up model (identical to building it, without a second warm-up).
             same_world = right_spec.world() == first.spec.world()
             self.runs.append(first.branch(right_spec) if same_world else CrmModel(right_spec, rng=rng))
-        self.last_channel = [np.full(run.n_citizens, Channel.NONE, dtype=np.int8) for run in self.runs]
+        self.seen = [Seen.start(run) for run in self.runs]
         self.running = True
         self._last_week = -FASTEST_WEEK
 
@@ -116,14 +141,12 @@ class Classroom(mesa.Model):
         return self.runs[0].policy_weeks
 
     def step(self) -> None:
-        """One week in every run, then each citizen's last channel; at least FASTEST_WEEK after the last week."""
+        """One week in every run, then what the page sees of it; at least FASTEST_WEEK after the last week."""
         time.sleep(max(0.0, self._last_week + FASTEST_WEEK - time.monotonic()))
         self._last_week = time.monotonic()
-        for run, last in zip(self.runs, self.last_channel):
+        for run, seen in zip(self.runs, self.seen):
             run.step()
-            week = run.week
-            last[week.gave_up] = Channel.GIVE_UP
-            last[week.served] = week.served_channel  # a request handled this week says more than one given up
+            seen.update(run)
         self.running = all(run.running for run in self.runs)
 
 

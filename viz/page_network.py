@@ -1,8 +1,9 @@
-"""The network on the teacher's page: citizens coloured by trust, knowledge, skill or last channel.
+"""The network on the teacher's page: citizens coloured by trust, knowledge, skill, loss or last channel.
 
 Drawing a thousand nodes as a chart every week is what made Mesa's network
 view slow (0.3 updates a second: it laid the graph out again each frame). Here
-the positions are computed once per network (:func:`layout`, cached) and sent
+the positions are computed once per network (:func:`~crmsim.viz.page_layout.layout`:
+communities apart, cached) and sent
 once; each frame sends one byte per citizen, the index of its colour in the
 colouring's palette, and the browser repaints a canvas (``js/network.js``).
 
@@ -13,9 +14,6 @@ coloured by their users' average of the same quantity.
 
 from __future__ import annotations
 
-import hashlib
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable
 
@@ -29,11 +27,12 @@ from crmsim.i18n import _
 from crmsim.model.agents import Channel
 from crmsim.model.metrics import citizen_trust
 from crmsim.model.model import CrmModel
-from crmsim.viz.classroom import Classroom
+from crmsim.viz.classroom import Classroom, Seen
 from crmsim.viz.page_frames import JS, LatestFrame, use_frames
+from crmsim.viz.page_layout import layout
 from crmsim.viz.page_state import use_page
 
-__all__ = ["COLOURINGS", "Colouring", "NetworkWidget", "NETWORKS", "layout", "force_layout", "node_kinds"]
+__all__ = ["COLOURINGS", "Colouring", "NetworkWidget", "NETWORKS", "node_kinds"]
 
 STEPS = 32  # colours in a continuous palette: finer than the eye tells apart on a dot
 NEUTRAL = 255  # an administration's colour index when the colouring says nothing about it
@@ -44,24 +43,26 @@ class Colouring:
     """How citizens are coloured: a palette and, per citizen, an index into it.
 
     A continuous colouring maps a value in [0, 1] per citizen (``values``) onto
-    its palette, and ``legend`` names the two ends; a categorical one maps
-    each citizen's last channel, and ``legend`` names each colour. Texts are
-    English source strings, translated on display.
+    its palette, and ``legend`` names the two ends; a categorical one puts
+    each citizen in a category (``categories``, from the model and what the
+    page has seen of it), and ``legend`` names each colour. Texts are English
+    source strings, translated on display.
     """
 
     label: str
     palette: tuple[str, ...]
     legend: tuple[str, ...]
     values: Callable[[CrmModel], np.ndarray] | None = None
+    categories: Callable[[CrmModel, Seen], np.ndarray] | None = None
 
     @property
     def continuous(self) -> bool:
         return self.values is not None
 
-    def citizens(self, run: CrmModel, last_channel: np.ndarray) -> np.ndarray:
+    def citizens(self, run: CrmModel, seen: Seen) -> np.ndarray:
         """One palette index per citizen."""
         if not self.continuous:
-            return (last_channel.astype(np.int16) + 1).astype(np.uint8)  # Channel.NONE (-1) is colour 0
+            return self.categories(run, seen).astype(np.uint8)
         return _bucket(self.values(run))
 
     def administrations(self, run: CrmModel) -> np.ndarray:
@@ -92,91 +93,38 @@ _CHANNEL_NAMES = ("no request yet", "online", "online, with the FAQ", "online, w
                   "online, with the forum", "through a prescriber", "at the counter", "gave up")
 assert len(_CHANNEL_NAMES) == len(Channel.NAMES) + 1 == len(_CHANNEL_COLOURS)
 
+YEAR = 52  # weeks
+
+
+def last_channel(run: CrmModel, seen: Seen) -> np.ndarray:
+    return seen.last_channel.astype(np.int16) + 1  # Channel.NONE (-1) is colour 0
+
+
+def lost_this_year(run: CrmModel, seen: Seen) -> np.ndarray:
+    """0: never lost; 1: lost, but not in the last 52 weeks; 2: lost in the last 52 weeks."""
+    recent = (seen.lost_week >= 0) & (seen.lost_week > run.policy_weeks - YEAR)
+    return np.where(recent, 2, np.where(seen.lost_week >= 0, 1, 0))
+
+
+def skill_quartile(run: CrmModel, seen: Seen) -> np.ndarray:
+    """0 for the least skilled quarter of citizens ... 3 for the most skilled (as the metrics' quartiles)."""
+    skill = run.citizens.skill
+    return np.searchsorted(np.quantile(skill, [0.25, 0.5, 0.75]), skill, side="right")
+
+
 COLOURINGS: dict[str, Colouring] = {
     "trust": Colouring("trust", _palette("RdYlBu"), ("no trust", "full trust"), citizen_trust),
     "knowledge": Colouring("knowledge", _palette("viridis"), ("knows nothing of the procedures", "knows them well"),
                            lambda run: run.citizens.knowledge),
     "skill": Colouring("digital skill", _palette("cividis"), ("no digital skill", "at ease online"),
                        lambda run: run.citizens.skill),
-    "channel": Colouring("last channel", _CHANNEL_COLOURS, _CHANNEL_NAMES),
+    "quartile": Colouring("digital skill quarter", ("#D55E00", "#E69F00", "#56B4E9", "#0072B2"),
+                          ("least skilled quarter", "second quarter", "third quarter", "most skilled quarter"),
+                          categories=skill_quartile),
+    "lost": Colouring("lost this year (a failure left without redress)", ("#cfcfcf", "#E69F00", "#C0392B"),
+                      ("never lost", "lost over a year ago", "lost in the last 52 weeks"), categories=lost_this_year),
+    "channel": Colouring("last channel", _CHANNEL_COLOURS, _CHANNEL_NAMES, categories=last_channel),
 }
-
-
-# -- positions ---------------------------------------------------------------------------------
-_LAYOUTS: OrderedDict[bytes, np.ndarray] = OrderedDict()  # positions only: no model, nothing a tab could change
-_LAYOUTS_LOCK = threading.Lock()
-_KEEP = 16  # networks whose positions are kept: a reset with the same population and seed draws at once
-
-
-def layout(run: CrmModel) -> np.ndarray:
-    """Each node's position in the unit square (citizens, then prescribers), as float32 (x, y) rows.
-
-    Citizens are laid out by their own ties, so friends sit together, in a
-    disc. Prescribers follow dozens of citizens all over the network, so no
-    place among them is theirs: they sit on a ring around the disc, each on
-    the side where its citizens are on average, and their ties cross to them.
-    The same network always gets the same positions, so two scenarios run
-    side by side from one seed look alike, and a reset that keeps the
-    population redraws at once (from a cache).
-    """
-    n, n_pres = run.n_citizens, run.n_prescribers
-    u, v = run.edges
-    key = hashlib.blake2b(np.int64(n).tobytes() + u.tobytes() + v.tobytes(), digest_size=16).digest()
-    with _LAYOUTS_LOCK:
-        if key in _LAYOUTS:
-            _LAYOUTS.move_to_end(key)
-            return _LAYOUTS[key]
-    citizens = force_layout(n, *run.citizen_edges) - 0.5
-    citizens *= 0.4 / max(float(np.hypot(citizens[:, 0], citizens[:, 1]).max()), 1e-9)  # a disc of radius 0.4
-    ties = u >= n  # a prescriber's tie: (prescriber node, citizen)
-    follower, prescriber = v[ties], u[ties] - n
-    count = np.maximum(np.bincount(prescriber, minlength=n_pres), 1)
-    side = [np.bincount(prescriber, citizens[follower, axis], n_pres) / count for axis in (0, 1)]
-    order = np.argsort(np.arctan2(side[1], side[0]), kind="stable")
-    angle = np.empty(n_pres)
-    angle[order] = 2 * np.pi * np.arange(n_pres) / max(n_pres, 1)
-    prescribers = 0.47 * np.column_stack([np.cos(angle), np.sin(angle)])
-    positions = (np.concatenate([citizens, prescribers]) + 0.5).astype(np.float32)
-    with _LAYOUTS_LOCK:
-        _LAYOUTS[key] = positions
-        while len(_LAYOUTS) > _KEEP:
-            _LAYOUTS.popitem(last=False)
-    return positions
-
-
-def force_layout(n: int, u: np.ndarray, v: np.ndarray, *, iterations: int = 50, seed: int = 0) -> np.ndarray:
-    """Fruchterman and Reingold's layout (1991): ties pull, every pair pushes, the moves cool down.
-
-    Written over whole arrays in single precision: 0.3 s at a thousand nodes,
-    where networkx's ``spring_layout`` takes 4 s. A weak pull to the centre
-    keeps nodes without ties in view. Scaled so the longer side spans [0, 1].
-    """
-    rng = np.random.default_rng(seed)
-    x, y = rng.random(n, dtype=np.float32), rng.random(n, dtype=np.float32)
-    k = np.float32(1.0 / np.sqrt(n))  # the distance at which a tie's pull and a pair's push balance
-    gravity = np.float32(0.1 * np.sqrt(n))
-    step = np.float32(0.1)
-    cool = step / (iterations + 1)
-    for _ in range(iterations):
-        dx, dy = x[:, None] - x[None, :], y[:, None] - y[None, :]
-        push = dx * dx
-        push += dy * dy
-        np.maximum(push, np.float32(1e-9), out=push)
-        np.divide(k * k, push, out=push)
-        fx, fy = np.einsum("ij,ij->i", dx, push), np.einsum("ij,ij->i", dy, push)
-        ex, ey = x[u] - x[v], y[u] - y[v]
-        pull = np.sqrt(ex * ex + ey * ey) / k
-        fx -= np.bincount(u, ex * pull, n) - np.bincount(v, ex * pull, n) + gravity * (x - 0.5)
-        fy -= np.bincount(u, ey * pull, n) - np.bincount(v, ey * pull, n) + gravity * (y - 0.5)
-        length = np.maximum(np.hypot(fx, fy), 1e-9)
-        scale = np.minimum(length, step) / length
-        x += (fx * scale).astype(np.float32)
-        y += (fy * scale).astype(np.float32)
-        step -= cool
-    positions = np.column_stack([x, y])
-    low = positions.min(axis=0)
-    span = max(float((positions.max(axis=0) - low).max()), 1e-9)
-    return ((positions - low) / span).astype(np.float32)
 
 
 def node_kinds(run: CrmModel) -> np.ndarray:
@@ -209,8 +157,8 @@ def network_frame(room: Classroom, index: int, colouring: Colouring) -> Callable
     """What one frame of run ``index`` sends: the palette and each node's colour, read when it is sent."""
 
     def make() -> dict:
-        run, last = room.runs[index], room.last_channel[index]
-        return {"palette": list(colouring.palette), "colours": colouring.citizens(run, last).tobytes(),
+        run = room.runs[index]
+        return {"palette": list(colouring.palette), "colours": colouring.citizens(run, room.seen[index]).tobytes(),
                 "admin_colours": colouring.administrations(run).tobytes(), "week": run.policy_weeks,
                 "week_label": _("Week {week} of {weeks}").format(week=run.policy_weeks, weeks=run.spec.steps)}
 
