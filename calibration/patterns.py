@@ -26,10 +26,9 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from scipy import optimize, stats
 
-from crmsim.calibration.targets import _explain
 from crmsim.model.agents import beta_shape
 from crmsim.model.scenario import Scenario, ScenarioError, load_scenario
-from crmsim.model.text import one_line, read_toml
+from crmsim.model.text import explain_invalid, one_line, read_toml
 
 __all__ = ["PatternsError", "PatternsSpec", "load_patterns", "parse_patterns", "skill_mean_for", "PatternRuns",
            "run_chunk", "chunks", "summarise", "VERDICTS", "LEVEL"]
@@ -162,8 +161,7 @@ def parse_patterns(data: dict[str, Any], source: str = "<patterns>", base_dir: s
     try:
         spec = _File.model_validate(data)
     except ValidationError as err:
-        raise PatternsError(_explain(source, err).replace("calibration/targets.toml", "calibration/patterns.toml")) \
-            from None
+        raise PatternsError(explain_invalid(source, err, "calibration/patterns.toml")) from None
     try:
         base = load_scenario(Path(base_dir) / spec.scenario)
     except ScenarioError as err:

@@ -35,7 +35,7 @@ from crmsim.model.limits import MAX_STEPS
 from crmsim.model.metrics import INFO, QUANTITIES
 from crmsim.model.params import PARAMS, number
 from crmsim.model.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
-from crmsim.model.text import one_line, read_toml
+from crmsim.model.text import explain_invalid, one_line, read_toml
 
 __all__ = ["TargetsError", "Prior", "Target", "AbcSettings", "CalibrationSpec", "parse_targets", "load_targets"]
 
@@ -142,17 +142,7 @@ class CalibrationSpec:
 
 
 def _explain(source: str, err: ValidationError) -> str:
-    first = err.errors()[0]
-    where = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p))
-                    for i, p in enumerate(first["loc"])) or "(top level)"
-    message = first["msg"].removeprefix("Value error, ")
-    got = first.get("input")
-    text = message if first["type"] in ("value_error", "missing", "extra_forbidden") else f"got {got!r}: {message}"
-    if first["type"] == "extra_forbidden":
-        text = "unknown field"
-    elif first["type"] == "missing":
-        text = "missing; see calibration/targets.toml for an example of every field"
-    return one_line(f"{source}: {where}: {text}")
+    return explain_invalid(source, err, "calibration/targets.toml")
 
 
 def parse_targets(data: dict[str, Any], source: str = "<targets>", base_dir: str | Path = ".") -> CalibrationSpec:

@@ -47,9 +47,9 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from crmsim.calibration.fit import ScaledDistance, Simulator, simulator_for
-from crmsim.calibration.targets import CalibrationSpec, TargetsError, _explain, load_targets, parse_targets
+from crmsim.calibration.targets import CalibrationSpec, TargetsError, load_targets, parse_targets
 from crmsim.model.params import PARAMS
-from crmsim.model.text import one_line, read_toml
+from crmsim.model.text import explain_invalid, one_line, read_toml
 
 __all__ = ["WorldsError", "WorldsSpec", "parse_worlds", "load_worlds_spec", "draw_candidates", "CandidateChunk",
            "evaluate_chunk", "kept", "write_worlds", "read_worlds", "METADATA_KEY"]
@@ -127,8 +127,7 @@ def parse_worlds(data: dict[str, Any], source: str = "<worlds>", base_dir: str |
     try:
         spec = _File.model_validate(data)
     except ValidationError as err:
-        raise WorldsError(_explain(source, err).replace("calibration/targets.toml", "calibration/worlds.toml")) \
-            from None
+        raise WorldsError(explain_invalid(source, err, "calibration/worlds.toml")) from None
     try:
         calibration = (parse_targets(spec.targets, f"{source}: targets", base_dir) if isinstance(spec.targets, dict)
                        else load_targets(Path(base_dir) / spec.targets))

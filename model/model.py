@@ -321,6 +321,22 @@ class CrmModel(mesa.Model):
         twin._start_policy(scenario)
         return twin
 
+    def switch_policy(self, scenario: Scenario) -> None:
+        """Switch to ``scenario``'s policy now, mid-run: a new recorded period starts.
+
+        What citizens carry (trust, knowledge, skill, their ties and open
+        requests) carries over; the counts, costs and weekly series start
+        again from this week, so they describe the new policy alone. The
+        teacher's page plays a story's stages this way (``viz/story.py``).
+        Draws nothing from the random generator.
+
+        Raises ValueError if ``scenario`` differs in anything but the policy,
+        levers, prices, steps and name.
+        """
+        if scenario.world() != self.spec.world():
+            raise ValueError("a switch may change the policy, the levers, the prices and the steps only")
+        self._start_policy(scenario)
+
     # -- Mesa's agents -------------------------------------------------------------------
     # A Citizen agent is a view over one row of the citizen arrays, and the step never needs
     # one; a million of them take 3 s and 230 MB. So they are made the first time anyone asks

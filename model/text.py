@@ -8,7 +8,8 @@ from typing import Any
 
 from crmsim.model.limits import MAX_INPUT_BYTES
 
-__all__ = ["one_line", "read_toml", "positive_int", "bounded_int", "check_regular_file", "text_table"]
+__all__ = ["one_line", "read_toml", "positive_int", "bounded_int", "check_regular_file", "text_table",
+           "explain_invalid"]
 
 
 def one_line(text: object) -> str:
@@ -24,6 +25,30 @@ def one_line(text: object) -> str:
     if text.isprintable():
         return text
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+# What pydantic adds to a field's path for each member of a union ("policy.str", "weeks.list[int]"): not a field.
+_TYPE_TAGS = {"str", "int", "float", "bool"}
+_TYPE_PREFIXES = ("list[", "literal[", "function-", "dict[")
+
+
+def explain_invalid(source: str, err: "pydantic.ValidationError", example: str) -> str:
+    """Pydantic's first complaint about a file as one line: the file, the field's path, what is wrong.
+
+    ``example`` names a file that shows every field, for a missing one.
+    """
+    first = err.errors()[0]
+    loc = [p for p in first["loc"] if not (isinstance(p, str) and (p in _TYPE_TAGS or p.startswith(_TYPE_PREFIXES)))]
+    where = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p))
+                    for i, p in enumerate(loc)) or "(top level)"
+    message = first["msg"].removeprefix("Value error, ")
+    got = first.get("input")
+    text = message if first["type"] in ("value_error", "missing", "extra_forbidden") else f"got {got!r}: {message}"
+    if first["type"] == "extra_forbidden":
+        text = "unknown field"
+    elif first["type"] == "missing":
+        text = f"missing; see {example} for an example of every field"
+    return one_line(f"{source}: {where}: {text}")
 
 
 def check_regular_file(path: Path, what: str, error: type[Exception], max_bytes: int | None = None) -> None:

@@ -1,4 +1,4 @@
-"""Malformed calibration, worlds, patterns and frontier files, generated from the shipped ones.
+"""Malformed calibration, worlds, patterns, frontier and story files, generated from the shipped ones.
 
 Each shipped file is read, one field is broken (a value of the wrong type, a
 number outside its range, an unknown field, a required field removed, an entry
@@ -25,7 +25,10 @@ SOURCES = {
     "worlds": (ROOT / "calibration" / "worlds.toml", ("targets", "posterior")),
     "patterns": (ROOT / "calibration" / "patterns.toml", ("scenario",)),
     "frontier": (ROOT / "experiments" / "frontier.toml", ("scenario",)),
+    "story": (ROOT / "scenarios" / "stories" / "paper.toml", ()),
 }
+COMMANDS = {"targets": "calibrate", "worlds": "worlds", "patterns": "patterns", "frontier": "frontier",
+            "story": "viz --story"}
 
 
 def shipped(kind: str) -> dict[str, Any]:
@@ -34,6 +37,8 @@ def shipped(kind: str) -> dict[str, Any]:
     for field in file_fields:
         if field in data:
             data[field] = str((path.parent / data[field]).resolve())
+    for stage in data.get("stage", []) if kind == "story" else []:
+        stage["scenario"] = str((path.parent / stage["scenario"]).resolve())
     return data
 
 
@@ -142,7 +147,47 @@ def cases(kind: str) -> list[tuple[str, str, str]]:
             out.append((f"{kind}-{k}-unknown", to_toml(_set(data, (k, "colour"), "red")), f"{k}.colour"))
         if _is_tables(v):
             out.append((f"{kind}-{k}-unknown", to_toml(_set(data, (k, 0, "colour"), "red")), f"{k}[0].colour"))
-            out.append((f"{kind}-{k}-duplicate", to_toml(_set(data, (k,), [v[0], v[0], *v[1:]])), f"{k}["))
+            if kind != "story":  # a story may play a stage twice
+                out.append((f"{kind}-{k}-duplicate", to_toml(_set(data, (k,), [v[0], v[0], *v[1:]])), f"{k}["))
+    return out
+
+
+def story_cases() -> list[tuple[str, str, str]]:
+    """Story files out of range or inconsistent: weeks, population, stage counts, texts, scenarios, policies."""
+    data = shipped("story")
+    stage = data["stage"][1]
+    other_world = str(ROOT / "scenarios" / "small_town_network.toml")  # other citizens: a network from a file
+    changed = {
+        "weeks-zero": (("stage", 1, "weeks"), 0, "stage[1].weeks"),
+        "weeks-too-many": (("stage", 1, "weeks"), 521, "stage[1].weeks"),
+        "weeks-float": (("stage", 1, "weeks"), 2.5, "stage[1].weeks"),
+        "citizens-too-few": (("citizens",), 99, "citizens"),
+        "citizens-too-many": (("citizens",), 2001, "citizens"),
+        "no-stage": (("stage",), [], "stage"),
+        "thirteen-stages": (("stage",), [stage] * 13, "stage"),
+        "caption-empty": (("stage", 1, "caption"), "  ", "stage[1].caption"),
+        "caption-too-long": (("stage", 1, "caption"), "x" * 601, "stage[1].caption"),
+        "title-empty": (("title",), "", "title"),
+        "title-too-long": (("title",), "x" * 81, "title"),
+        "stage-title-too-long": (("stage", 1, "title"), "x" * 81, "stage[1].title"),
+        "stage-title-number": (("stage", 1, "title"), 3, "stage[1].title"),
+        "policy-unknown": (("stage", 2, "policy"), ["digital_first", "teleportation"], "stage[2]"),
+        "policy-empty-list": (("stage", 2, "policy"), [], "stage[2].policy"),
+        "policy-number": (("stage", 2, "policy"), 7, "stage[2].policy"),
+        "scenario-missing-file": (("stage", 1, "scenario"), str(ROOT / "scenarios" / "nowhere.toml"), "nowhere.toml"),
+        "scenario-a-folder": (("stage", 1, "scenario"), str(ROOT / "scenarios"), "stage[1].scenario"),
+        "scenario-empty": (("stage", 1, "scenario"), "", "stage[1].scenario"),
+        "scenario-other-world": (("stage", 1, "scenario"), other_world, "differs from stage[0]'s world"),
+        "scenario-not-a-scenario": (("stage", 1, "scenario"), str(ROOT / "experiments" / "frontier.toml"),
+                                    "stage[1].scenario"),
+        "description-number": (("description",), 1, "description"),
+    }
+    out = [(f"story-{name}", to_toml(_set(data, path, bad)), expect) for name, (path, bad, expect) in changed.items()]
+    for required in ("scenario", "weeks", "caption"):
+        out.append((f"story-stage-without-{required}", to_toml(_drop(data, ("stage", 1, required))),
+                    f"stage[1].{required}"))
+    out.append(("story-without-title", to_toml(_drop(data, ("title",))), "title"))
+    out.append(("story-stage-not-a-table", to_toml(_set(data, ("stage",), ["baseline"])), "stage[0]"))
     return out
 
 
@@ -180,6 +225,6 @@ def prior_range_cases() -> list[tuple[str, str, str]]:
 
 def all_cases() -> list[tuple[str, str, str, str]]:
     """Every generated case: (command, case name, text, words the error must contain)."""
-    commands = {"targets": "calibrate", "worlds": "worlds", "patterns": "patterns", "frontier": "frontier"}
-    out = [(commands[kind], *case) for kind in SOURCES for case in cases(kind)]
+    out = [(COMMANDS[kind], *case) for kind in SOURCES for case in cases(kind)]
+    out += [("viz --story", *case) for case in story_cases()]
     return out + [("calibrate", *case) for case in (*target_range_cases(), *prior_range_cases())]

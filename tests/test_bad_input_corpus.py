@@ -157,11 +157,11 @@ def test_a_malformed_network_file_is_refused_in_one_line(case, command, tmp_path
 
 
 @pytest.mark.parametrize("command, name, text, expect", FILE_CASES, ids=[c[1] for c in FILE_CASES])
-def test_a_malformed_calibration_worlds_patterns_or_frontier_file_is_refused_in_one_line(command, name, text, expect,
-                                                                                        tmp_path, workdir):
+def test_a_malformed_calibration_worlds_patterns_frontier_or_story_file_is_refused_in_one_line(
+        command, name, text, expect, tmp_path, workdir):
     path = tmp_path / f"{name.split('-')[0]}.toml"
     path.write_text(text, encoding="utf-8")
-    _assert_clean_refusal([command, str(path)], workdir, expect, [tmp_path, ROOT / "calibration"])
+    _assert_clean_refusal([*command.split(), str(path)], workdir, expect, [tmp_path, ROOT / "calibration"])
 
 
 @pytest.fixture

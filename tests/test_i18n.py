@@ -28,7 +28,8 @@ PO = LOCALE_DIR / "fr" / "LC_MESSAGES" / "crmsim.po"
 @pytest.fixture(scope="module")
 def catalogue():
     with PO.open("rb") as source:
-        return {m.id: m.string for m in read_po(source, locale="fr") if m.id}
+        # a plural's id is (singular, plural): it is looked up by its singular, as ngettext does
+        return {m.id[0] if isinstance(m.id, tuple) else m.id: m.string for m in read_po(source, locale="fr") if m.id}
 
 
 def test_the_catalogue_parses_with_each_text_once_and_translated(catalogue):

@@ -16,6 +16,7 @@ refreshes it.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from tests.browser import RequestLog, open_browser
@@ -133,3 +134,41 @@ def test_a_teacher_runs_scenarios_live_offline_with_one_model_per_tab(tmp_path):
     assert server.remotes and server.remotes <= LOOPBACK, server.remotes
     for shot in (shots / "teacher_page.png", shots / "teacher_page_lost.png", tmp_path / "teacher_page_five_weeks.png"):
         assert shot.stat().st_size > 10_000
+
+
+def test_the_paper_story_plays_its_three_stages_with_their_captions_then_stops(tmp_path):
+    shots = Path(os.environ.get("CRMSIM_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    with serve("--story", "paper") as server, open_browser() as browser:
+        context = browser.new_context(viewport=VIEWPORT)
+        teacher = Teacher(context.new_page(), server.url)
+        title = "Who is left behind when the administration goes digital?"
+        assert teacher.page.title() == f"{title} · crmsim" and teacher.titles() == [title]
+        opening = teacher.story()
+        assert opening["stage"] == "1" and opening["over"] == "0"
+        assert opening["text"].startswith("Stage 1 of 3: Calibrated baseline, week 0 of 26")
+        assert teacher.page.get_by_text("3. Digital first, with funded mediation (26 weeks)").is_visible()
+        assert not teacher.page.get_by_text("FAQ quality").count()  # no lever sliders: the stages set the policy
+
+        teacher.press("▶")
+        captions = {}
+        deadline = time.monotonic() + 120
+        while (banner := teacher.story())["over"] != "1":
+            captions[banner["stage"]] = banner["text"].splitlines()[-1]
+            assert time.monotonic() < deadline, f"the story did not end: {banner}"
+            time.sleep(0.1)
+        assert list(captions) == ["1", "2", "3"] and len(set(captions.values())) == 3
+        assert "Counters close" in captions["2"] and "funded" in captions["3"]
+        assert banner["stage"] == "3" and banner["week"] == "26" and "the story is over" in banner["text"]
+        # It has stopped: the week stays at the last one.
+        time.sleep(1.0)
+        assert teacher.week() == 26 and teacher.story()["week"] == "26"
+        assert teacher.monitors()["public_cost_per_citizen"].endswith("since week 1")
+        teacher.page.screenshot(path=str(shots / "teacher_story.png"))
+
+        # Reset plays it again from the first stage.
+        teacher.press("Reset")
+        teacher.wait_for(lambda: teacher.story()["stage"] == "1" and teacher.story()["over"] == "0",
+                         "the first stage again")
+        context.close()
+    assert (shots / "teacher_story.png").stat().st_size > 10_000

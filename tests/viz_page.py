@@ -115,6 +115,10 @@ class Teacher:
         page.wait_for_selector("canvas.crmsim-network", timeout=60_000)
         page.wait_for_selector("svg.crmsim-chart", timeout=60_000)
 
+    def story(self) -> dict[str, str]:
+        """The story's banner: the stage (1, 2, ...), its week, whether the story is over ("1"), and its text."""
+        return self.page.locator(".crmsim-story").evaluate("b => ({...b.dataset, text: b.innerText})")  # one moment
+
     # -- what the page shows ---------------------------------------------------------------------
     def week(self) -> int:
         """The week on the page's counter ("Week 5 of 52", drawn with the network it belongs to)."""

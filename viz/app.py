@@ -23,6 +23,10 @@ Mesa names its tab "Page 0" and offers no way to rename it
 The page has one tab, so its bar is hidden, and the scenario's name is shown
 above the monitors and as the browser tab's title instead.
 
+With ``crmsim viz --story paper`` the page plays a story instead
+(:mod:`~crmsim.viz.story`, :mod:`~crmsim.viz.page_story`): its stages in
+turn on one model, each with its caption, then stops.
+
 Every browser tab runs its own ``Page``, so its own model: the model lives in
 the tab's state (``solara.use_reactive``), never in a module-level value, and
 Reset (Mesa's) rebuilds it from the tab's current scenario and sliders.
@@ -44,6 +48,8 @@ from crmsim.viz.page_monitors import Monitors
 from crmsim.viz.page_network import COLOURINGS, NETWORKS
 from crmsim.viz.page_scenarios import Entry, page_scenario
 from crmsim.viz.page_state import PageState, provide_page
+from crmsim.viz.page_story import StoryBanner, StoryCard
+from crmsim.viz.story import Story, page_story
 
 __all__ = ["Page", "Layout", "controls", "LEVERS", "PLAY_INTERVAL"]
 
@@ -106,6 +112,13 @@ def controls(room: Classroom, left: Entry, right: Entry | None) -> dict:
 
 @solara.component
 def Page():
+    """One tab: a story if ``crmsim viz --story`` named one, else the scenarios."""
+    story = solara.use_memo(page_story, [])
+    return StoryPage(story) if story is not None else ScenarioPage()
+
+
+@solara.component
+def ScenarioPage():
     """One tab: its own scenarios, colouring and model, around Mesa's SolaraViz."""
     entries, opening = solara.use_memo(page_scenario, [])
     sides = solara.use_reactive((opening, None))
@@ -132,17 +145,49 @@ def Page():
     shown = _("{left} and {right}").format(left=entries[left].title, right=entries[right].title) if right \
         else entries[left].title
     with solara.AppLayout(title=_(TITLE)).key(f"{left}|{right}"):
-        solara.Title(f"{shown} · crmsim")
-        solara.Style(HIDE_MESA_TABS)
         with solara.Sidebar():
             ScenarioCard(entries, left, right, colouring, show)
             with solara.Details(_("What the sliders do")):
                 LeverHelp(room)
-        solara.Text(shown, classes=["crmsim-page-title"], style={"font-size": "20px", "font-weight": "bold",
-                                                                  "padding": "8px 12px 0"})
-        with solara.Div(style={"padding": "4px 12px"}):
+        with solara.Column(style={"padding": "8px 12px 4px"}, gap="8px"):
+            Heading(shown)
             Monitors(room.value)
         SolaraViz(room, components=components, model_params=params, name=_(TITLE), play_interval=PLAY_INTERVAL)
+
+
+@solara.component
+def StoryPage(story: Story):
+    """One tab playing a story: its stages in turn on one model, the banner and monitors above Mesa's SolaraViz.
+
+    No lever sliders: a story runs its stages as written. The population
+    slider stays, and Mesa's Reset plays the story again from its first stage.
+    """
+    colouring = solara.use_reactive("trust")
+    n_citizens = story.citizens or CLASS_SIZE
+    first = solara.use_memo(lambda: Classroom(story=story, n_citizens=n_citizens), [])
+    room = solara.use_reactive(first)
+    provide_page(PageState({}, ("", None), colouring, story_title=_(story.title)))
+    params = solara.use_memo(lambda: {"story": str(story.path), "n_citizens": _control(
+        PARAMS["n_citizens"], _(POPULATION), n_citizens)}, [])
+    components = solara.use_memo(lambda: [(NETWORKS[0], 0)] + [(c, 0) for c in CHART_COMPONENTS], [])
+    with solara.AppLayout(title=_(TITLE)):
+        with solara.Sidebar():
+            StoryCard(story)
+            with solara.Card(_("Network")):
+                ColouringPicker(colouring)
+        with solara.Column(style={"padding": "8px 12px 4px"}, gap="8px"):
+            Heading(_(story.title))
+            StoryBanner(room.value)
+            Monitors(room.value)
+        SolaraViz(room, components=components, model_params=params, name=_(TITLE), play_interval=PLAY_INTERVAL)
+
+
+@solara.component
+def Heading(text: str):
+    """The name of what is on show, above the monitors and as the browser tab's title (for Mesa's "Page 0")."""
+    solara.Title(f"{text} · crmsim")
+    solara.Style(HIDE_MESA_TABS)
+    solara.Text(text, classes=["crmsim-page-title"], style={"font-size": "20px", "font-weight": "bold"})
 
 
 @solara.component
@@ -166,8 +211,13 @@ def ScenarioCard(entries: dict[str, Entry], left: str, right: str | None, colour
             Note(entries[right].description)
             Note(_("Both start from the same citizens and the same seed. The sliders change the scenario on the "
                    "left; the one on the right runs as its file says."), colour="#555")
-        solara.v.Select(label=_("Colour citizens by"), v_model=colouring.value, on_v_model=colouring.set,
-                        items=[{"text": _(c.label), "value": key} for key, c in COLOURINGS.items()])
+        ColouringPicker(colouring)
+
+
+@solara.component
+def ColouringPicker(colouring: solara.Reactive[str]):
+    solara.v.Select(label=_("Colour citizens by"), v_model=colouring.value, on_v_model=colouring.set,
+                    items=[{"text": _(c.label), "value": key} for key, c in COLOURINGS.items()])
 
 
 @solara.component

@@ -42,6 +42,7 @@ import numpy as np
 from crmsim.model.agents import Channel
 from crmsim.model.model import CrmModel
 from crmsim.model.scenario import Scenario, load_scenario
+from crmsim.viz.story import Story, load_story
 
 __all__ = ["Classroom", "CLASS_SIZE", "FASTEST_WEEK", "Seen", "warmed_run"]
 
@@ -85,8 +86,9 @@ class Seen:
     """What the page remembers of each citizen of one run, week after week (the model keeps only totals)."""
 
     last_channel: np.ndarray  # the channel of the last request handled or given up (Channel.NONE: none yet)
-    lost_week: np.ndarray  # the last policy week a failure was left with no redress (-1: never)
+    lost_week: np.ndarray  # the last week seen (``weeks``) a failure was left with no redress (-1: never)
     lost_count: np.ndarray  # the model's count of such failures, when last seen
+    weeks: int = 0  # weeks seen: the page's own clock, which a story's switch of policy does not restart
 
     @classmethod
     def start(cls, run: CrmModel) -> "Seen":
@@ -98,8 +100,9 @@ class Seen:
         week = run.week
         self.last_channel[week.gave_up] = Channel.GIVE_UP
         self.last_channel[week.served] = week.served_channel  # a request handled says more than one given up
+        self.weeks += 1
         lost = run.citizens.lost
-        self.lost_week[lost > self.lost_count] = run.policy_weeks
+        self.lost_week[lost > self.lost_count] = self.weeks
         self.lost_count[:] = lost
 
 
@@ -109,6 +112,8 @@ class Classroom(mesa.Model):
     Args:
         left: the scenario (a file path or a validated scenario).
         right: a second scenario to compare with, or None.
+        story: a story (``viz/story.py``: a file path or a loaded story) to
+            play instead of ``left``: its stages in turn, on the same citizens.
         rng: seed; default: the left scenario's seed. Both runs use it.
         scenario: Mesa's parameter object, which SolaraViz passes on Reset;
             handed to the left run (see ``CrmModel``).
@@ -117,9 +122,16 @@ class Classroom(mesa.Model):
             one runs as its file says.
     """
 
-    def __init__(self, left: str | Path | Scenario, right: str | Path | Scenario | None = None, *,
-                 rng: Any = None, scenario: mesa.experimental.scenarios.Scenario | None = None,
-                 n_citizens: int = CLASS_SIZE, **levers: Any) -> None:
+    def __init__(self, left: str | Path | Scenario | None = None, right: str | Path | Scenario | None = None, *,
+                 story: str | Path | Story | None = None, rng: Any = None,
+                 scenario: mesa.experimental.scenarios.Scenario | None = None, n_citizens: int = CLASS_SIZE,
+                 **levers: Any) -> None:
+        self.story = load_story(story) if isinstance(story, (str, Path)) else story
+        self.stage = 0
+        if self.story is not None:
+            if right is not None or levers:
+                raise ValueError("a story runs its stages as written: no second scenario, no levers")
+            left = self.story.stages[0].spec
         left_spec = _spec(left).with_values({"n_citizens": n_citizens})
         if rng is None:
             rng = scenario.rng if scenario is not None and scenario.rng is not None else left_spec.seed
@@ -141,12 +153,22 @@ class Classroom(mesa.Model):
         return self.runs[0].policy_weeks
 
     def step(self) -> None:
-        """One week in every run, then what the page sees of it; at least FASTEST_WEEK after the last week."""
+        """One week in every run, then what the page sees of it; at least FASTEST_WEEK after the last week.
+
+        In a story, the week that ends a stage switches the policy to the
+        next stage's (``CrmModel.switch_policy``); the last stage's last week
+        stops the page.
+        """
         time.sleep(max(0.0, self._last_week + FASTEST_WEEK - time.monotonic()))
         self._last_week = time.monotonic()
         for run, seen in zip(self.runs, self.seen):
             run.step()
             seen.update(run)
+        if self.story is not None and not self.runs[0].running and self.stage + 1 < len(self.story.stages):
+            self.stage += 1
+            run = self.runs[0]
+            run.switch_policy(self.story.stages[self.stage].spec.with_values({"n_citizens": run.n_citizens}))
+            self.seen[0].lost_count[:] = run.citizens.lost  # the model's counts start again
         self.running = all(run.running for run in self.runs)
 
 

@@ -102,7 +102,7 @@ def last_channel(run: CrmModel, seen: Seen) -> np.ndarray:
 
 def lost_this_year(run: CrmModel, seen: Seen) -> np.ndarray:
     """0: never lost; 1: lost, but not in the last 52 weeks; 2: lost in the last 52 weeks."""
-    recent = (seen.lost_week >= 0) & (seen.lost_week > run.policy_weeks - YEAR)
+    recent = (seen.lost_week >= 0) & (seen.lost_week > seen.weeks - YEAR)
     return np.where(recent, 2, np.where(seen.lost_week >= 0, 1, 0))
 
 

@@ -18,10 +18,12 @@ from pathlib import Path
 
 from crmsim.model.scenario import Scenario, ScenarioError, load_scenario
 
-__all__ = ["Entry", "catalogue", "page_scenario", "default_folder", "SCENARIO_VARIABLE", "BASELINE"]
+__all__ = ["Entry", "catalogue", "page_scenario", "default_folder", "SCENARIO_VARIABLE", "STORY_VARIABLE", "BASELINE"]
 
-# `crmsim viz SCENARIO` hands the scenario to the page (a separate module loaded by the server) through this.
+# `crmsim viz SCENARIO` and `crmsim viz --story S` hand their file to the page (a separate module loaded
+# by the server) through these.
 SCENARIO_VARIABLE = "CRMSIM_VIZ_SCENARIO"
+STORY_VARIABLE = "CRMSIM_VIZ_STORY"
 BASELINE = "calibrated_baseline"  # what the page opens on when no scenario is named (the calibrated default)
 _SHIPPED = Path(__file__).resolve().parents[1] / "scenarios"  # beside the package in a source checkout
 

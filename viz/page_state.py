@@ -1,4 +1,4 @@
-"""What one browser tab has chosen: the scenarios on show and the colouring of the network.
+"""What one browser tab has chosen: the scenarios (or the story) on show and the colouring of the network.
 
 Each tab's ``Page`` makes its own :class:`PageState` and provides it to the
 components below it (Mesa's SolaraViz hands its components the model only).
@@ -24,9 +24,10 @@ class PageState:
     entries: dict[str, Entry]
     sides: tuple[str, str | None]
     colouring: solara.Reactive[str]
+    story_title: str | None = None  # a story on show: its title names the run
 
     def title(self, index: int) -> str:
-        return self.entries[self.sides[index]].title
+        return self.story_title if self.story_title is not None else self.entries[self.sides[index]].title
 
 
 _PAGE = solara.create_context(None)

@@ -56,9 +56,14 @@ change a lever, press play, and watch trust, knowledge and redress move across
 the network. The page runs on this machine and needs no internet. Stop it
 with Ctrl-C.
 
+Or play a story: stages on the same citizens, each a policy for a fixed
+number of weeks with a caption, one after another, then stop.
+
 examples:
   crmsim viz
   crmsim viz scenarios/redress_procedure.toml --port 8800
+  crmsim viz --story paper                # the baseline, digital first, then funded mediation
+  crmsim viz --story my_story.toml        # your own (copy scenarios/stories/paper.toml)
 """
 
 
@@ -69,6 +74,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("scenario", nargs="?", metavar="SCENARIO.toml",
                    help="scenario to open on, among the others of its folder (default: the baseline, "
                         "scenarios/supply_front_office.toml)")
+    p.add_argument("--story", metavar="NAME_OR_FILE",
+                   help="play a story instead: a shipped one by name (paper) or a story file")
     p.add_argument("--port", type=bounded_int(1, 65535), default=DEFAULT_PORT, metavar="P",
                    help=f"port to serve on (default: {DEFAULT_PORT})")
     p.add_argument("--host", default="127.0.0.1", metavar="ADDRESS",
@@ -126,9 +133,15 @@ def viz(args: argparse.Namespace) -> int:
     """Serve the page until Ctrl-C (exit 130) or SIGTERM (exit 143); return 2 for bad input."""
     from crmsim.i18n import LANGUAGE_VARIABLE, current
     from crmsim.model.scenario import load_scenario
-    from crmsim.viz.page_scenarios import SCENARIO_VARIABLE, catalogue, default_folder
+    from crmsim.viz.page_scenarios import SCENARIO_VARIABLE, STORY_VARIABLE, catalogue, default_folder
+    from crmsim.viz.story import load_story, story_path
 
-    if args.scenario is not None:
+    if args.story is not None:
+        if args.scenario is not None:
+            return _fail(f"give a scenario or a story, not both (got {args.scenario} and --story {args.story})")
+        story = load_story(story_path(args.story))  # a bad file: one line naming it and its field, exit 2
+        os.environ[STORY_VARIABLE] = str(story.path.resolve())
+    elif args.scenario is not None:
         load_scenario(args.scenario)  # a bad file: one line naming it, exit 2 (crmsim.cli)
         os.environ[SCENARIO_VARIABLE] = str(Path(args.scenario).resolve())
     elif not catalogue(default_folder()):
