@@ -6,8 +6,10 @@ recorded) so that the runs of every test here take seconds.
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -145,6 +147,47 @@ def test_running_again_reuses_the_saved_runs_and_an_edited_file_needs_fresh(file
     refused = _crmsim(*args)
     assert refused.returncode == 2 and "--fresh" in refused.stderr and "Traceback" not in refused.stderr
     assert _crmsim(*args, "--fresh").returncode == 0
+
+
+def test_a_comparison_stopped_by_sigterm_and_run_again_equals_one_never_stopped(files, tmp_path):
+    from crmsim.experiments.store import ResultStore
+
+    def args(out: Path) -> list[str]:
+        return [sys.executable, "-m", "crmsim", "compare", str(files["base"]), str(files["redress"]), "--reps", "8",
+                "--steps", "8", "--sequential", "--chunk-size", "1", "--quiet", "--out", str(out)]
+
+    whole = subprocess.run(args(tmp_path / "whole"), cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert whole.returncode == 0, whole.stderr
+    (whole_folder,) = (tmp_path / "whole").iterdir()
+    stopped = subprocess.Popen(args(tmp_path / "stopped"), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    try:
+        store = ResultStore(tmp_path / "stopped" / whole_folder.name)
+        deadline = time.monotonic() + 120
+        while len(store.part_files()) < 3:
+            assert stopped.poll() is None, f"ended ({stopped.returncode}) too early: {stopped.stderr.read()}"
+            assert time.monotonic() < deadline, "timed out waiting for 3 runs"
+            time.sleep(0.05)
+        stopped.send_signal(signal.SIGTERM)
+        _, stderr = stopped.communicate(timeout=60)
+    finally:
+        if stopped.poll() is None:
+            stopped.kill()
+    assert stopped.returncode == 143, stderr
+    assert "run the same command again to continue" in stderr and "--resume" not in stderr
+    assert 3 <= len(store.done_run_ids()) < 16
+    with store.lock():  # released: the next run can take it at once
+        pass
+
+    again = subprocess.run(args(tmp_path / "stopped"), cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr
+    resumed, uninterrupted = load_results(store.root), load_results(whole_folder)
+    for table in ("final", "series"):
+        order = ["run_id", "step", "metric"]
+        pd.testing.assert_frame_equal(
+            getattr(resumed, table).sort_values(order, kind="stable").reset_index(drop=True),
+            getattr(uninterrupted, table).sort_values(order, kind="stable").reset_index(drop=True))
+    assert (store.root / "compare.csv").read_text() == (whole_folder / "compare.csv").read_text()
 
 
 @pytest.mark.parametrize(("args", "needle"), [
