@@ -34,6 +34,7 @@ last generation, with their weights, are the posterior.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -48,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from crmsim.calibration.targets import CalibrationSpec
+from crmsim.experiments.interrupt import interrupts_held
 from crmsim.experiments.store import atomic_write
 from crmsim.model.metrics import QUANTITIES
 from crmsim.model.model import CrmModel
@@ -273,12 +275,14 @@ def calibrate(spec: CalibrationSpec, out: str | Path, sampler: Any, *, resume: b
         seeded = draws if isinstance(sampler, pyabc.sampler.SingleCoreSampler) else None
         db = f"sqlite:///{db_path.resolve()}"
         with _quiet_pyabc(), _code_version_as_git_hash():
-            if resume:
-                abc.load(db, 1)
-            else:
-                abc.new(db, spec.observed, meta_info={"targets_file": spec.source, "calibration": spec.name})
-                atomic_write(folder / INPUTS, lambda p: p.write_text(json.dumps(inputs_of(spec), indent=1),
-                                                                     encoding="utf-8"))
+            with interrupts_held():
+                if resume:
+                    abc.load(db, 1)
+                else:
+                    abc.new(db, spec.observed, meta_info={"targets_file": spec.source, "calibration": spec.name})
+                    atomic_write(folder / INPUTS, lambda p: p.write_text(json.dumps(inputs_of(spec), indent=1),
+                                                                         encoding="utf-8"))
+                abc.history = HeldHistory(abc.history)
             _run_generations(abc, spec, seeded, on_generation)
         _write_outputs(spec, folder, abc.history, on_predictive)
     except BaseException:
@@ -292,6 +296,36 @@ def calibrate(spec: CalibrationSpec, out: str | Path, sampler: Any, *, resume: b
             # The lock file goes too: a finished, stopped or refused calibration leaves no lock behind.
             lock_path.unlink(missing_ok=True)
     return folder
+
+
+class HeldHistory:
+    """pyabc's History, each of its calls shielded from Ctrl-C and SIGTERM until it returns.
+
+    pyabc writes its database inside these calls (even a read may create
+    tables); an interrupt raised halfway leaves the sqlite file locked, and
+    the way out then fails with a traceback. Held, the interrupt stops the
+    calibration as soon as the call returns: during the model runs, where the
+    time goes, it stops at once.
+    """
+
+    def __init__(self, history: Any) -> None:
+        object.__setattr__(self, "_history", history)
+
+    def __getattr__(self, name: str) -> Any:
+        with interrupts_held():  # a property may query the database too (max_t, total_nr_simulations)
+            value = getattr(self._history, name)
+        if not callable(value):
+            return value
+
+        @functools.wraps(value)
+        def held(*args: Any, **kwargs: Any) -> Any:
+            with interrupts_held():
+                return value(*args, **kwargs)
+
+        return held
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._history, name, value)
 
 
 def _run_generations(abc: Any, spec: CalibrationSpec, draws: Any,

@@ -108,3 +108,21 @@ def test_sigterm_to_the_sweep_stops_it_like_ctrl_c(backend, tmp_path, reaper):
     assert manifest["finished"] is None
     done = store.done_run_ids()  # the parts are whole and belong to the sweep
     assert 3 <= len(done) < 40 and session["runs_done"] == len(done)
+
+
+def test_an_interrupt_inside_a_held_block_waits_for_its_end_then_stops():
+    import os
+
+    from crmsim.experiments.interrupt import Terminated, interrupts_held, sigterm_as_interrupt
+
+    for signum, stopped in ((signal.SIGTERM, Terminated), (signal.SIGINT, KeyboardInterrupt)):
+        finished = []
+        with pytest.raises(stopped), sigterm_as_interrupt():
+            with interrupts_held():
+                os.kill(os.getpid(), signum)
+                time.sleep(0.05)  # the handler has run by now: it must have held the interrupt back
+                with interrupts_held():  # nested: still held
+                    finished.append("inner")
+                finished.append("outer")
+        assert finished == ["inner", "outer"], signum
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
