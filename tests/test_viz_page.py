@@ -19,10 +19,14 @@ import os
 import time
 from pathlib import Path
 
+from babel.messages.pofile import read_po
+
+from crmsim.i18n import LOCALE_DIR
 from tests.browser import RequestLog, open_browser
 from tests.viz_page import LOOPBACK, Teacher, serve
 
 VIEWPORT = {"width": 1400, "height": 1000}
+PO = LOCALE_DIR / "fr" / "LC_MESSAGES" / "crmsim.po"
 
 
 def test_a_teacher_runs_scenarios_live_offline_with_one_model_per_tab(tmp_path):
@@ -172,3 +176,25 @@ def test_the_paper_story_plays_its_three_stages_with_their_captions_then_stops(t
                          "the first stage again")
         context.close()
     assert (shots / "teacher_story.png").stat().st_size > 10_000
+
+
+def test_the_french_page_and_story_have_no_english_label_of_ours_left():
+    """Every text of crmsim's own that French translates differently must be gone from the French page.
+
+    Texts of several words: a single English word may well be part of a scenario file's own description.
+    Mesa's own controls ("Controls", "Play Interval (ms)", "Reset") are Mesa's, in English: not checked.
+    """
+    with PO.open("rb") as source:
+        english = [m.id for m in read_po(source, locale="fr")
+                   if isinstance(m.id, str) and " " in m.id.strip() and "{" not in m.id and m.string != m.id]
+    for args in ((), ("--story", "paper")):
+        with serve(*args, lang="fr") as server, open_browser() as browser:
+            teacher = Teacher(browser.new_context(viewport=VIEWPORT).new_page(), server.url)
+            teacher.step(2)
+            teacher.wait_for(lambda: teacher.monitors_week() == 2, "the monitors at week 2")
+            text = teacher.page.inner_text("body")
+            assert "Confiance moyenne" in text and "depuis la semaine 0" in text, text[:2000]
+            if args:
+                assert teacher.story()["text"].startswith("Étape 1 sur 3"), teacher.story()
+            left = [label for label in english if label in text]
+            assert left == [], left

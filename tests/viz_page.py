@@ -59,12 +59,15 @@ class Server:
 
 
 @contextlib.contextmanager
-def serve(*args: str, stop: int = signal.SIGTERM, expect: int = 143, timeout: float = 90) -> Iterator[Server]:
-    """``crmsim viz ARGS --port <free>``, until the block ends; then ``stop``: it must exit ``expect`` within 30 s."""
+def serve(*args: str, lang: str | None = None, stop: int = signal.SIGTERM, expect: int = 143,
+          timeout: float = 90) -> Iterator[Server]:
+    """``crmsim [--lang L] viz ARGS --port <free>``, until the block ends; then ``stop``: it must exit ``expect``
+    within 30 s."""
     port = free_port()
     log = Path(tempfile.mkstemp(prefix="crmsim-viz-", suffix=".log")[1])
     with log.open("w") as sink:
-        process = subprocess.Popen([sys.executable, "-m", "crmsim", "viz", *args, "--port", str(port)],
+        language = ["--lang", lang] if lang else []
+        process = subprocess.Popen([sys.executable, "-m", "crmsim", *language, "viz", *args, "--port", str(port)],
                                    stdout=subprocess.PIPE, stderr=sink, text=True, cwd=ROOT,
                                    env={**os.environ, "PYTHONUNBUFFERED": "1"})
     server = Server(f"http://127.0.0.1:{port}/", process, log)
