@@ -63,7 +63,7 @@ examples:
   crmsim viz
   crmsim viz scenarios/redress_procedure.toml --port 8800
   crmsim viz --story paper                # the baseline, digital first, then funded mediation
-  crmsim viz --story my_story.toml        # your own (copy scenarios/stories/paper.toml)
+  crmsim viz --story scenarios/stories/mine.toml   # your own: a copy of paper.toml, edited
 """
 
 

@@ -161,7 +161,7 @@ def story_path(name: str) -> Path:
         return stories / f"{name}.toml"
     known = ", ".join(sorted(p.stem for p in stories.glob("*.toml"))) or "none shipped"
     raise StoryError(one_line(f"--story {name}: no such story; allowed: {known}, or a story file's path "
-                              f"(my_story.toml)"))
+                              f"(scenarios/stories/mine.toml)"))
 
 
 def page_story() -> Story | None:
