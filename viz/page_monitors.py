@@ -72,11 +72,14 @@ def monitor_cards(records: list[dict[str, float]]) -> list[dict[str, str]]:
     """One card per monitored metric, from one run's weekly records: label, value, change since it was defined."""
     cards = []
     for metric in MONITORED:
-        series = [(week, record[metric]) for week, record in enumerate(records) if math.isfinite(record[metric])]
+        # The first and the last defined weeks, found from each end: each frame reads two records, not every week.
+        defined = lambda weeks: next(((w, records[w][metric]) for w in weeks  # noqa: E731
+                                      if math.isfinite(records[w][metric])), None)
+        start, last = defined(range(len(records))), defined(range(len(records) - 1, -1, -1))
         card = {"metric": metric, "label": _(INFO[metric].label), "value": "–", "change": _("not measured yet"),
                 "tone": "same"}
-        if series:
-            (first_week, first), (_week, now) = series[0], series[-1]
+        if start is not None:
+            (first_week, first), (_week, now) = start, last
             card["value"] = _value(metric, now)
             card["change"] = _("{change} since week {week}").format(change=_change(metric, now - first),
                                                                     week=first_week)
