@@ -50,6 +50,7 @@ import pandas as pd
 
 from crmsim.calibration.targets import CalibrationSpec
 from crmsim.experiments.interrupt import interrupts_held
+from crmsim.experiments.provenance import STAMP_KEY, model_stamp, stamp_change
 from crmsim.experiments.store import atomic_write
 from crmsim.model.metrics import QUANTITIES
 from crmsim.model.model import CrmModel
@@ -71,6 +72,7 @@ class NothingFitted(CalibrationError):
 
 
 INPUTS = "inputs.json"  # what a calibration was started with, so that a resume with edited inputs is refused
+FRESH_HINT = "add --fresh to calibrate again from the start, or calibrate into another --out"
 
 
 def inputs_of(spec: CalibrationSpec) -> dict[str, Any]:
@@ -82,6 +84,34 @@ def inputs_of(spec: CalibrationSpec) -> dict[str, Any]:
         "target": [t.model_dump(exclude={"source", "comparable"}) for t in spec.targets],
         "scenario": spec.base.model_dump(mode="json", exclude_none=True),
         "steps": spec.steps, "seed": spec.seed, "abc.population_size": spec.abc.population_size}))
+
+
+def inputs_digest(spec: CalibrationSpec) -> str:
+    """A short hash of :func:`inputs_of`: which calibration a posterior or a refit came from."""
+    return hashlib.sha256(json.dumps(inputs_of(spec), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def inputs_change(spec: CalibrationSpec, folder: Path) -> str | None:
+    """Why the calibration saved in ``folder`` is not ``spec``'s with today's model (one phrase), or None.
+
+    Reads ``folder``'s inputs.json: the model that ran it first, then the first input that differs.
+    """
+    try:
+        then = json.loads((folder / INPUTS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return f"{folder / INPUTS} is missing or damaged, so whether it was run with these inputs cannot be told"
+    if not isinstance(then, dict):
+        return f"{folder / INPUTS} is not a table of inputs"
+    model = stamp_change(then.pop(STAMP_KEY, None), model_stamp())
+    if model is not None:
+        return f"it was run by another model: {model}"
+    changed = _first_change(then, inputs_of(spec))
+    return f"{changed} changed since it was run" if changed else None
+
+
+def _write_inputs(spec: CalibrationSpec, folder: Path) -> None:
+    inputs = {**inputs_of(spec), STAMP_KEY: model_stamp()}
+    atomic_write(folder / INPUTS, lambda p: p.write_text(json.dumps(inputs, indent=1), encoding="utf-8"))
 
 
 def _first_change(then: Any, now: Any, where: str = "") -> str | None:
@@ -109,15 +139,10 @@ def _check_can_start(spec: CalibrationSpec, folder: Path, resume: bool) -> None:
         raise CalibrationError(f"{folder}: already holds a calibration; add --resume to go on with it, or "
                                f"calibrate into another --out")
     if resume:
-        try:
-            then = json.loads((folder / INPUTS).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            raise CalibrationError(f"{folder / INPUTS}: missing or damaged, so whether {spec.source} changed "
-                                   f"cannot be told; calibrate into another --out") from None
-        changed = _first_change(then, inputs_of(spec))
+        changed = inputs_change(spec, folder)
         if changed:
-            raise CalibrationError(f"{spec.source}: {changed}: changed since this calibration started in {folder}; "
-                                   f"resume with the file as it was, or calibrate into another --out")
+            raise CalibrationError(f"{spec.source}: cannot resume the calibration in {folder}: {changed}; "
+                                   f"{FRESH_HINT}")
 
 
 def seed_of(values: dict[str, float], salt: int = 0) -> int:
@@ -280,8 +305,7 @@ def calibrate(spec: CalibrationSpec, out: str | Path, sampler: Any, *, resume: b
                     abc.load(db, 1)
                 else:
                     abc.new(db, spec.observed, meta_info={"targets_file": spec.source, "calibration": spec.name})
-                    atomic_write(folder / INPUTS, lambda p: p.write_text(json.dumps(inputs_of(spec), indent=1),
-                                                                         encoding="utf-8"))
+                    _write_inputs(spec, folder)
                 abc.history = HeldHistory(abc.history)
             _run_generations(abc, spec, seeded, on_generation)
         _write_outputs(spec, folder, abc.history, on_predictive)

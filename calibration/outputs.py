@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmsim.calibration.fit import (PREDICTIVE_HIGH, PREDICTIVE_LOW, seed_of, simulator_for,
+from crmsim.calibration.fit import (PREDICTIVE_HIGH, PREDICTIVE_LOW, inputs_digest, seed_of, simulator_for,
                                     weighted_quantile)
+from crmsim.calibration.posterior_file import write_posterior
 from crmsim.calibration.targets import CalibrationSpec
 from crmsim.experiments.store import atomic_write, code_version, now
 from crmsim.model.params import PARAMS
@@ -166,7 +167,8 @@ def write_outputs(spec: CalibrationSpec, folder: Path, history: Any, post: pd.Da
     predicted = predictive(spec, post, on_run)
     fits = fit_table(spec, predicted)
     table = shrinkage(spec, post)
-    atomic_write(folder / "posterior.parquet", lambda p: post.to_parquet(p, index=False))
+    write_posterior(folder / "posterior.parquet", post, {p.name: (p.low, p.high) for p in spec.priors},
+                    targets_file=spec.source, calibration=spec.name, inputs=inputs_digest(spec))
     atomic_write(folder / "generations.csv", lambda p: gens.to_csv(p, index=False))
     atomic_write(folder / "predictive.parquet", lambda p: predicted.to_parquet(p, index=False))
     atomic_write(folder / "fit.csv", lambda p: fits.to_csv(p, index=False))

@@ -48,6 +48,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from crmsim.calibration.fit import ScaledDistance, Simulator, simulator_for
 from crmsim.calibration.targets import CalibrationSpec, TargetsError, load_targets, parse_targets
+from crmsim.experiments.provenance import STAMP_KEY, model_stamp, stamp_change
 from crmsim.model.params import PARAMS
 from crmsim.model.text import explain_invalid, one_line, read_toml
 
@@ -157,21 +158,17 @@ def load_worlds_spec(path: str | Path) -> WorldsSpec:
 
 
 def _read_posterior(spec: WorldsSpec) -> pd.DataFrame:
+    """The posterior the worlds draw from, checked (its own provenance, and the calibration's parameters)."""
+    from crmsim.calibration.posterior_file import PosteriorError, read_posterior
+
     try:
-        table = pd.read_parquet(spec.posterior)
-    except FileNotFoundError:
-        raise WorldsError(f"{spec.posterior}: no such file; allowed: the posterior.parquet a calibration writes "
-                          f"(crmsim calibrate {spec.calibration.source})") from None
-    except (OSError, ValueError) as err:
-        raise WorldsError(one_line(f"{spec.posterior}: not a readable Parquet file ({err})")) from None
-    missing = [c for c in (*spec.fitted, "weight") if c not in table.columns]
-    if missing or table.empty:
-        raise WorldsError(f"{spec.posterior}: lacks {', '.join(missing) or 'rows'}; allowed: a posterior of the "
-                          f"calibration {spec.calibration.source} (columns {', '.join(spec.fitted)}, weight)")
-    weights = table["weight"].to_numpy(float)
-    if not np.all(np.isfinite(weights)) or np.any(weights < 0) or weights.sum() <= 0:
-        raise WorldsError(f"{spec.posterior}: weight: not a set of non-negative weights with a positive sum")
-    return table
+        posterior = read_posterior(spec.posterior)
+    except PosteriorError as err:
+        raise WorldsError(f"{err} (crmsim calibrate {spec.calibration.source})") from None
+    if sorted(posterior.parameters) != sorted(spec.fitted):
+        raise WorldsError(f"{spec.posterior}: fits {', '.join(posterior.parameters)}; allowed: a posterior of the "
+                          f"calibration {spec.calibration.source} (it fits {', '.join(spec.fitted)})")
+    return posterior.table
 
 
 def draw_candidates(spec: WorldsSpec) -> pd.DataFrame:
@@ -261,6 +258,7 @@ def write_worlds(path: Path, spec: WorldsSpec, evaluated: pd.DataFrame, seconds:
         "worlds_file": spec.source, "name": spec.name, "identity": spec.identity(),
         "targets_file": spec.calibration.source, "posterior": str(spec.posterior),
         "posterior_sha256": _fingerprint(spec.posterior), "fitted": list(spec.fitted),
+        "priors": {p.name: [p.low, p.high] for p in spec.calibration.priors}, STAMP_KEY: model_stamp(),
         "assumptions": {a: list(PARAMS[a].believed) for a in spec.assumptions},
         "candidates": int(len(evaluated)), "kept": int(len(worlds)), "seeds": spec.seeds, "seed": spec.seed,
         "epsilon": spec.epsilon, "rule": "every target within its tolerance, and the scaled distance within epsilon",
@@ -274,11 +272,48 @@ def write_worlds(path: Path, spec: WorldsSpec, evaluated: pd.DataFrame, seconds:
     return worlds
 
 
-def read_worlds(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The worlds table and its provenance (WorldsError: one line, e.g. a file ``crmsim worlds`` did not write)."""
+def _provenance_problem(provenance: Any) -> str | None:
+    """Why a worlds file's provenance cannot be used ('field: problem'), or None."""
+    if not isinstance(provenance, dict):
+        return "not a table of fields"
+    fitted, assumptions, priors = (provenance.get(k) for k in ("fitted", "assumptions", "priors"))
+    if not isinstance(fitted, list) or not fitted or not all(isinstance(f, str) for f in fitted):
+        return "fitted: missing or empty; allowed: the calibration's fitted parameters, drawn from its posterior"
+    if not isinstance(assumptions, dict) or not all(
+            isinstance(b, list) and len(b) == 2 and all(isinstance(x, (int, float)) for x in b) and b[0] <= b[1]
+            for b in assumptions.values()):
+        return "assumptions: allowed: a table of parameter -> [low, high]"
+    if not isinstance(priors, dict) or sorted(priors) != sorted(fitted) or not all(
+            isinstance(b, list) and len(b) == 2 and all(isinstance(x, (int, float)) for x in b) and b[0] < b[1]
+            for b in priors.values()):
+        return "priors: allowed: each fitted parameter -> [low, high], its prior"
+    for name in [*fitted, *assumptions]:
+        param = PARAMS.get(name)
+        if param is None:
+            return f"{name}: not a parameter of model/params.py"
+        if param.section == "levers":
+            return f"{name}: a policy lever; allowed: fitted parameters and assumptions (a world keeps every policy)"
+    if set(fitted) & set(assumptions):
+        return f"{sorted(set(fitted) & set(assumptions))[0]}: both fitted and an assumption"
+    if not isinstance(provenance.get(STAMP_KEY), dict):
+        return f"{STAMP_KEY}: missing (the model that drew the worlds)"
+    return None
+
+
+def read_worlds(path: str | Path, *, check_model: bool = True) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The worlds table and its provenance, checked before any world is used (WorldsError: one line).
+
+    Checked: a file ``crmsim worlds`` wrote (provenance readable and whole, no
+    policy lever among the parameters), drawn by today's model (unless
+    ``check_model`` is false), world numbers 0, 1, ... each once, every value
+    inside the range its provenance records (priors for the fitted, believed
+    ranges for the assumptions), and the posterior it names unchanged if it is
+    at hand.
+    """
     import pyarrow.parquet as pq
 
     path = Path(path)
+    redraw = "re-draw it with: crmsim worlds calibration/worlds.toml"
     try:
         table = pq.read_table(path)
     except FileNotFoundError:
@@ -288,9 +323,34 @@ def read_worlds(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     raw = (table.schema.metadata or {}).get(METADATA_KEY)
     if raw is None:
         raise WorldsError(f"{path}: has no worlds provenance; allowed: a file written by crmsim worlds")
-    provenance = json.loads(raw)
+    try:
+        provenance = json.loads(raw)
+    except ValueError:
+        provenance = None
+    problem = _provenance_problem(provenance)
+    if problem is not None:
+        raise WorldsError(f"{path}: provenance: {problem}; {redraw}")
+    if check_model:
+        changed = stamp_change(provenance[STAMP_KEY], model_stamp())
+        if changed is not None:
+            raise WorldsError(f"{path}: drawn by another model ({changed}); {redraw}")
     frame = table.to_pandas()
-    unknown = [c for c in [*provenance["fitted"], *provenance["assumptions"]] if c not in PARAMS]
-    if unknown or "world" not in frame.columns:
-        raise WorldsError(f"{path}: sets unknown parameters {unknown}; allowed: the parameters of model/params.py")
-    return frame, provenance
+    ranges = {**provenance["priors"], **provenance["assumptions"]}
+    for column in ("world", *ranges):
+        if column not in frame.columns:
+            raise WorldsError(f"{path}: column {column}: missing; {redraw}")
+    worlds = pd.to_numeric(frame["world"], errors="coerce").to_numpy(float)
+    if not np.array_equal(np.sort(worlds), np.arange(len(frame))):
+        raise WorldsError(f"{path}: world: got {sorted(frame['world'].tolist())[:6]}; allowed: the numbers 0 to "
+                          f"{len(frame) - 1}, each once")
+    for name, (low, high) in ranges.items():
+        values = pd.to_numeric(frame[name], errors="coerce").to_numpy(float)
+        outside = ~np.isfinite(values) | (values < low) | (values > high)
+        if outside.any():
+            row = frame.iloc[int(np.flatnonzero(outside)[0])]
+            raise WorldsError(f"{path}: world {row['world']}: {name} = {row[name]!r}; allowed: a number from "
+                              f"{low:g} to {high:g} (the range recorded when the worlds were drawn)")
+    posterior = Path(str(provenance.get("posterior", "")))
+    if posterior.is_file() and _fingerprint(posterior) != provenance.get("posterior_sha256"):
+        raise WorldsError(f"{path}: drawn from another posterior than {posterior} holds now; {redraw}")
+    return frame.sort_values("world").reset_index(drop=True), provenance

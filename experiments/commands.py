@@ -33,6 +33,8 @@ from crmsim.model.text import bounded_int, one_line, positive_int
 
 __all__ = ["register", "sweep", "compare", "report", "rerun", "verdict_table", "cost_table"]
 
+WORLDS_FILE = "calibration/worlds.parquet"  # compare --worlds reads it unless --worlds-file names another
+
 
 def _fail(message: str, code: int = 2) -> int:
     print(f"crmsim: error: {one_line(message)}", file=sys.stderr)
@@ -56,6 +58,9 @@ def register(subparsers: Any) -> None:
                     "chunk to results/<experiment>/ as it completes.")
     p.add_argument("experiment", metavar="EXP.toml", help="experiment file, e.g. experiments/paper_question.toml")
     p.add_argument("--resume", action="store_true", help="finish a sweep that stopped: skip the runs already saved")
+    p.add_argument("--fresh", action="store_true",
+                   help="discard the runs saved in this sweep's folder and run them all again (e.g. after the "
+                        "model changed)")
     _engine_options(p)
     p.add_argument("--out", default="results", metavar="DIR", help="results root (default: results/)")
     p.add_argument("--quiet", action="store_true",
@@ -93,8 +98,8 @@ def register(subparsers: Any) -> None:
                         "how many each verdict holds, e.g. --worlds 20")
     p.add_argument("--world-reps", type=bounded_int(2, 100_000), default=10, metavar="N",
                    help="paired runs per scenario in each world (default: 10)")
-    p.add_argument("--worlds-file", default="calibration/worlds.parquet", metavar="FILE",
-                   help="the plausible worlds (default: calibration/worlds.parquet)")
+    p.add_argument("--worlds-file", metavar="FILE",
+                   help="the plausible worlds, with --worlds (default: calibration/worlds.parquet)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(handler=compare, resume=False)
 
@@ -159,12 +164,32 @@ def _evaluator(args: argparse.Namespace) -> tuple[Any, str | None]:
 def sweep(args: argparse.Namespace) -> int:
     """Handler of ``sweep``."""
     from crmsim.experiments.spec import SpecError, load_experiment
+    from crmsim.experiments.store import ResultStore
 
     try:
         experiment = load_experiment(args.experiment)
     except SpecError as err:
         return _fail(str(err))
+    if args.fresh:
+        if args.resume:
+            return _fail("--fresh: not with --resume; allowed: one of the two (--fresh discards the saved runs)")
+        problem = _discard_saved(ResultStore(Path(args.out) / experiment.name))
+        if problem is not None:
+            return _fail(problem)
     return _run_experiment(args, experiment)
+
+
+def _discard_saved(store: Any) -> str | None:
+    """--fresh: remove a folder's saved runs (under its lock); why it could not, in one line, or None."""
+    from crmsim.experiments.store import StoreError
+
+    if not store.exists() and not store.part_files():
+        return None
+    try:
+        store.discard_all()
+    except StoreError as err:
+        return str(err)
+    return None
 
 
 def _run_experiment(args: argparse.Namespace, experiment: Any) -> int:
@@ -267,24 +292,24 @@ def compare(args: argparse.Namespace) -> int:
     except SpecError as err:
         return _fail(str(err).removeprefix("crmsim compare: "))
     store = ResultStore(Path(args.out) / experiment.name)
-    if store.exists():
-        if args.fresh:
-            try:
-                store.discard_all()
-            except StoreError as err:
-                return _fail(str(err))
-        else:
-            args.resume = True  # the same files, reps and seed: the runs already saved are reused
+    if args.fresh:
+        problem = _discard_saved(store)
+        if problem is not None:
+            return _fail(problem)
+    elif store.exists():
+        args.resume = True  # the same files, reps and seed: the runs already saved are reused, if today's model made them
     args.continue_hint = "run the same command again to continue"  # compare resumes by itself
     worlds = None
+    if args.worlds_file is not None and not args.worlds:
+        return _fail(f"--worlds-file: given without --worlds; allowed: with --worlds N, e.g. --worlds 20 "
+                     f"--worlds-file {args.worlds_file}")
     if args.worlds:
+        args.worlds_file = args.worlds_file or WORLDS_FILE
         try:
             worlds = _read_worlds(args)
         except ValueError as err:
             return _fail(str(err))
     code = _run_experiment(args, experiment)
-    if code == 2 and store.exists() and not args.fresh:
-        print(f"crmsim: hint: to replace the earlier comparison in {store.root}/, add --fresh", file=sys.stderr)
     if code != 0:
         return code
     across = None
@@ -296,15 +321,25 @@ def compare(args: argparse.Namespace) -> int:
 
 
 def _read_worlds(args: argparse.Namespace) -> list[tuple[int, dict[str, float]]]:
-    """The worlds --worlds asks for (ValueError: one line, e.g. a missing worlds file)."""
+    """The worlds --worlds asks for, each already set on every file, so a bad value stops the command before any
+    run (ValueError: one line, e.g. a missing worlds file)."""
     from crmsim.calibration.worlds import WorldsError, read_worlds
+    from crmsim.experiments.compare import comparison_experiment
+    from crmsim.experiments.spec import SpecError
     from crmsim.experiments.worlds_compare import world_values
 
     try:
         table, provenance = read_worlds(args.worlds_file)
     except WorldsError as err:
         raise ValueError(f"--worlds-file: {err}") from None
-    return world_values(table, provenance, args.worlds)
+    worlds = world_values(table, provenance, args.worlds)
+    for world, values in worlds:
+        try:
+            comparison_experiment(args.scenarios, args.world_reps, args.steps, args.seed, values, "check")
+        except SpecError as err:
+            raise ValueError(f"--worlds-file: {args.worlds_file}: world {world}: "
+                             f"{str(err).removeprefix('crmsim compare: ')}") from None
+    return worlds
 
 
 def _compare_in_worlds(args: argparse.Namespace, root: Path, worlds: list[tuple[int, dict[str, float]]]
@@ -330,11 +365,10 @@ def _compare_in_worlds(args: argparse.Namespace, root: Path, worlds: list[tuple[
             return _fail(f"world {world}: {str(err).removeprefix('crmsim compare: ')}"), None
         sub = copy.copy(args)
         sub.out, sub.resume = str(folder), ResultStore(folder / name).exists() and not args.fresh
-        if args.fresh and ResultStore(folder / name).exists():
-            try:
-                ResultStore(folder / name).discard_all()
-            except StoreError as err:
-                return _fail(str(err)), None
+        if args.fresh:
+            problem = _discard_saved(ResultStore(folder / name))
+            if problem is not None:
+                return _fail(problem), None
         _say(args, f"world {world} ({i + 1} of {len(worlds)})")
         code = _run_experiment(sub, experiment)
         if code != 0:

@@ -48,6 +48,7 @@ from crmsim.experiments.design import Design
 from crmsim.experiments.evaluators.base import Evaluator
 from crmsim.experiments.execute import SCENARIO_FACTOR, Chunk, RunTask, run_chunk
 from crmsim.experiments.seeds import SCHEME, replicate_seed
+from crmsim.experiments.provenance import STAMP_KEY, first_value_change, model_stamp, resolved_values, stamp_change
 from crmsim.experiments.spec import Experiment
 from crmsim.experiments.store import ResultStore, StoreError, code_version, now, package_versions
 from crmsim.model.scenario import changes_world
@@ -236,10 +237,15 @@ def work_shares(experiment: Experiment, sizes: list[int]) -> list[float]:
 
 
 def _fingerprint(experiment: Experiment) -> dict[str, Any]:
+    """What defines the sweep's rows: the spec, the scenarios as written, the model that runs them
+    (:func:`~experiments.provenance.model_stamp`) and every value they resolve to, defaults and policy levers
+    included (so a policy's levers edited in the code are noticed although no file changed)."""
     spec = experiment.spec.model_dump(mode="json", exclude={"description"})
-    fingerprint = {"spec": spec, "base_scenario": _dump(experiment.base)}
+    fingerprint = {"spec": spec, "base_scenario": _dump(experiment.base), STAMP_KEY: model_stamp(),
+                   "resolved": {"base": resolved_values(experiment.base)}}
     if experiment.scenarios:  # vary.scenario: the files' contents, so an edited file is noticed
         fingerprint["scenarios"] = {label: _dump(s) for label, s in experiment.scenarios.items()}
+        fingerprint["resolved"].update({label: resolved_values(s) for label, s in experiment.scenarios.items()})
     return fingerprint
 
 
@@ -267,6 +273,8 @@ def _new_manifest(experiment: Experiment) -> dict[str, Any]:
         "spec": fingerprint["spec"],
         "base_scenario": fingerprint["base_scenario"],
         "scenarios": fingerprint.get("scenarios", {}),
+        STAMP_KEY: fingerprint[STAMP_KEY],
+        "resolved": fingerprint["resolved"],
         "factors": [f.to_dict() for f in experiment.factors],
         "paths": experiment.paths,
         "design": experiment.spec.design.model_dump(mode="json"),
@@ -291,16 +299,30 @@ def _check_same(store: ResultStore, manifest: dict[str, Any], experiment: Experi
                          f"finish it with the code that started it (version {manifest.get('code_version')}), "
                          f"or sweep into another --out")
     fingerprint = _fingerprint(experiment)
+    model = stamp_change(manifest.get(STAMP_KEY), fingerprint[STAMP_KEY])
+    if model is not None:
+        raise StoreError(f"{store.root}: these runs were made by another model: {model}; {FRESH_HINT}")
     for key in ("spec", "base_scenario", "scenarios"):
         if manifest.get(key, {}) != fingerprint.get(key, {}):
             what = {"spec": "experiment file", "base_scenario": "base scenario", "scenarios": "scenario files"}[key]
             raise StoreError(f"{store.root}: the {what} changed since this sweep started ({experiment.source}); "
-                             f"finish it with the old file, or sweep into another --out")
+                             f"{FRESH_HINT}")
+    then = manifest.get("resolved", {})
+    for label, values in fingerprint["resolved"].items():
+        changed = first_value_change(then.get(label) if isinstance(then, dict) else None, values)
+        if changed is not None:
+            where = "the base scenario" if label == "base" else label
+            raise StoreError(f"{store.root}: a value {where} runs with changed in the model's code, not in a file: "
+                             f"{changed}; {FRESH_HINT}")
     stored = store.read_design(manifest)
     fresh = design_frame(experiment.design)
     if list(stored.columns) != list(fresh.columns) or not stored.astype(object).equals(fresh.astype(object)):
         raise StoreError(f"{store.root}: the design differs from the stored design.parquet (another SALib "
                          f"version?); sweep into another --out")
+
+
+# What a refused resume says to do: --fresh starts the runs again (compare and sweep), another --out keeps them.
+FRESH_HINT = "add --fresh to run them again with today's model, or use another --out to keep them"
 
 
 def _warn(message: str) -> None:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from crmsim.calibration.posterior_file import write_posterior
 from crmsim.calibration.worlds import (CandidateChunk, WorldsError, draw_candidates, evaluate_chunk,
                                        load_worlds_spec, parse_worlds, read_worlds)
 from crmsim.cli import main
@@ -31,7 +32,8 @@ def _tiny(tmp_path: Path, candidates: int = 6) -> Path:
         'source = "test"\ncomparable = "shares"\n'
         '[[target]]\nname = "online"\nquantity = "online_users"\nvalue = 0.69\ntolerance = 0.2\n'
         'source = "test"\ncomparable = "shares"\n', encoding="utf-8")
-    pd.DataFrame({"trust_disposition": [0.55, 0.62], "weight": [0.5, 0.5]}).to_parquet(tmp_path / "post.parquet")
+    write_posterior(tmp_path / "post.parquet", pd.DataFrame({"trust_disposition": [0.55, 0.62], "weight": [0.5, 0.5]}),
+                    {"trust_disposition": (0.3, 0.8)}, targets_file="targets.toml", calibration="tiny", inputs="test")
     (tmp_path / "worlds.toml").write_text(
         f'name = "tiny_worlds"\ntargets = "targets.toml"\nposterior = "post.parquet"\ncandidates = {candidates}\n'
         f'seeds = 2\nseed = 5\nassumptions = ["trust_gain", "trust_loss", "expected_wait_weeks"]\n',
