@@ -23,6 +23,7 @@ every 10% of the runs or 30 s (``experiments.progress``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -192,8 +193,40 @@ def _discard_saved(store: Any) -> str | None:
     return None
 
 
+class _Engine:
+    """One evaluator for every experiment of a command (compare --worlds runs one per world): started when a
+    first run needs it, so a command whose runs are all saved starts no worker; stopped once at the end, and at
+    once (``abort``) when a run raised or was interrupted."""
+
+    def __init__(self, evaluator: Any) -> None:
+        self.evaluator, self.running = evaluator, False
+
+    @contextlib.contextmanager
+    def use(self) -> Any:
+        if not self.running:
+            self.evaluator.start()
+            self.running = True
+        try:
+            yield self.evaluator
+        except BaseException:
+            self.close(abort=True)
+            raise
+
+    def close(self, abort: bool = False) -> None:
+        if self.running:
+            self.running = False
+            self.evaluator.close(abort=abort)
+
+
 def _run_experiment(args: argparse.Namespace, experiment: Any) -> int:
     """Run an experiment's unsaved runs on the engine the options ask for; Ctrl-C and SIGTERM stop it cleanly."""
+    return _run_experiments(args, [(args, experiment, None)])
+
+
+def _run_experiments(args: argparse.Namespace, jobs: list[tuple[argparse.Namespace, Any, str | None]]) -> int:
+    """Run each ``(options, experiment, announcement)`` in turn on one engine (the one ``args`` asks for), saying
+    the announcement first if any; stop at the first that does not finish, with its exit code. Ctrl-C and SIGTERM
+    stop it cleanly, saying what was kept."""
     from crmsim.experiments.interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, sigterm_as_interrupt
 
     try:
@@ -202,10 +235,18 @@ def _run_experiment(args: argparse.Namespace, experiment: Any) -> int:
         return _fail(str(err))
     if warning is not None:
         _warn(warning)
-    root = Path(args.out) / experiment.name
+    engine = _Engine(evaluator)
+    root = Path(args.out)
     with sigterm_as_interrupt():
         try:
-            return _sweep(args, experiment, evaluator)
+            for options, experiment, announcement in jobs:
+                root = Path(options.out) / experiment.name
+                if announcement:
+                    _say(args, announcement)
+                code = _sweep(options, experiment, engine)
+                if code != 0:
+                    return code
+            return 0
         except KeyboardInterrupt as err:
             from crmsim.experiments.store import ResultStore
 
@@ -216,9 +257,11 @@ def _run_experiment(args: argparse.Namespace, experiment: Any) -> int:
             else:
                 print(f"\n{what} before any run was saved; nothing was kept", file=sys.stderr)
             return EXIT_TERMINATED if isinstance(err, Terminated) else EXIT_INTERRUPTED
+        finally:
+            engine.close()
 
 
-def _sweep(args: argparse.Namespace, experiment: Any, evaluator: Any) -> int:
+def _sweep(args: argparse.Namespace, experiment: Any, engine: _Engine) -> int:
     from crmsim.experiments.evaluators.base import EvaluatorError
     from crmsim.experiments.execute import RunError
     from crmsim.experiments.progress import progress_for
@@ -246,7 +289,7 @@ def _sweep(args: argparse.Namespace, experiment: Any, evaluator: Any) -> int:
         _say(args, f"{experiment.name}: all {done} runs are already saved in {Path(args.out) / experiment.name}/")
         return 0
     try:
-        with evaluator:
+        with engine.use() as evaluator:
             _say(args, f"{experiment.name}: {experiment.n_runs} runs ({experiment.n_points} design points x "
                        f"{experiment.spec.replications} replications) on {evaluator.describe()}")
             result = run_sweep(experiment, args.out, evaluator, resume=args.resume, chunk_size=args.chunk_size,
@@ -291,95 +334,81 @@ def compare(args: argparse.Namespace) -> int:
         return _fail(str(err))
     except SpecError as err:
         return _fail(str(err).removeprefix("crmsim compare: "))
-    store = ResultStore(Path(args.out) / experiment.name)
-    if args.fresh:
-        problem = _discard_saved(store)
-        if problem is not None:
-            return _fail(problem)
-    elif store.exists():
-        args.resume = True  # the same files, reps and seed: the runs already saved are reused, if today's model made them
-    args.continue_hint = "run the same command again to continue"  # compare resumes by itself
-    worlds = None
     if args.worlds_file is not None and not args.worlds:
         return _fail(f"--worlds-file: given without --worlds; allowed: with --worlds N, e.g. --worlds 20 "
                      f"--worlds-file {args.worlds_file}")
-    if args.worlds:
+    store = ResultStore(Path(args.out) / experiment.name)
+    jobs = [(args, experiment, None)]
+    worlds: list[tuple[int, dict[str, float], Any]] = []
+    if args.worlds:  # every world read and set on every file before anything is run or discarded
         args.worlds_file = args.worlds_file or WORLDS_FILE
         try:
-            worlds = _read_worlds(args)
+            worlds = _world_experiments(args, store.root / "worlds")
         except ValueError as err:
             return _fail(str(err))
-    code = _run_experiment(args, experiment)
+        _say(args, f"in {len(worlds)} plausible worlds ({args.worlds_file}), {args.world_reps} paired runs each")
+        for i, (world, _, sub) in enumerate(worlds):
+            jobs.append((sub, sub.experiment, f"world {world} ({i + 1} of {len(worlds)})"))
+    for options, job, _ in jobs:
+        job_store = ResultStore(Path(options.out) / job.name)
+        if args.fresh:
+            problem = _discard_saved(job_store)
+            if problem is not None:
+                return _fail(problem)
+        else:  # the same files, reps and seed: the runs already saved are reused, if today's model made them
+            options.resume = job_store.exists()
+    args.continue_hint = "run the same command again to continue"  # compare resumes by itself
+    code = _run_experiments(args, jobs)
     if code != 0:
         return code
     across = None
-    if worlds is not None:
-        code, across = _compare_in_worlds(args, store.root, worlds)
-        if code != 0:
-            return code
+    if worlds:
+        try:
+            across = _across_worlds(worlds)
+        except StoreError as err:
+            return _fail(str(err))
     return _write_comparison(args, store.root, across)
 
 
-def _read_worlds(args: argparse.Namespace) -> list[tuple[int, dict[str, float]]]:
-    """The worlds --worlds asks for, each already set on every file, so a bad value stops the command before any
-    run (ValueError: one line, e.g. a missing worlds file)."""
+def _world_experiments(args: argparse.Namespace, folder: Path) -> list[tuple[int, dict[str, float], Any]]:
+    """The worlds --worlds asks for, as ``(world, values, options)``: ``options.experiment`` is the files' comparison
+    with the world's values set, saved under ``folder``. Every world is checked here, so a bad value stops the
+    command before any run (ValueError: one line, e.g. a missing worlds file)."""
+    import copy
+
     from crmsim.calibration.worlds import WorldsError, read_worlds
     from crmsim.experiments.compare import comparison_experiment
     from crmsim.experiments.spec import SpecError
-    from crmsim.experiments.worlds_compare import world_values
+    from crmsim.experiments.worlds_compare import world_folder, world_values
 
     try:
         table, provenance = read_worlds(args.worlds_file)
     except WorldsError as err:
         raise ValueError(f"--worlds-file: {err}") from None
-    worlds = world_values(table, provenance, args.worlds)
-    for world, values in worlds:
+    out = []
+    for world, values in world_values(table, provenance, args.worlds):
         try:
-            comparison_experiment(args.scenarios, args.world_reps, args.steps, args.seed, values, "check")
+            experiment = comparison_experiment(args.scenarios, args.world_reps, args.steps, args.seed, values,
+                                               world_folder(world, values))
         except SpecError as err:
             raise ValueError(f"--worlds-file: {args.worlds_file}: world {world}: "
                              f"{str(err).removeprefix('crmsim compare: ')}") from None
-    return worlds
+        options = copy.copy(args)
+        options.out, options.experiment = str(folder), experiment
+        out.append((world, values, options))
+    return out
 
 
-def _compare_in_worlds(args: argparse.Namespace, root: Path, worlds: list[tuple[int, dict[str, float]]]
-                       ) -> tuple[int, Any]:
-    """Run the files in every world (each its own saved comparison under root/worlds/); return the shares."""
-    import copy
-
+def _across_worlds(worlds: list[tuple[int, dict[str, float], Any]]) -> tuple[Any, Any]:
+    """Each verdict's shares across the worlds, and what it depends on, read from every world's saved comparison."""
     import pandas as pd
 
-    from crmsim.experiments.compare import HEADLINE_TABLE, comparison_experiment
-    from crmsim.experiments.spec import SpecError
-    from crmsim.experiments.store import ResultStore, StoreError
-    from crmsim.experiments.worlds_compare import across_worlds, dependence, load_world_diffs, world_folder
+    from crmsim.experiments.compare import HEADLINE_TABLE
+    from crmsim.experiments.worlds_compare import across_worlds, dependence, load_world_diffs
 
-    folder = root / "worlds"
-    roots = []
-    _say(args, f"in {len(worlds)} plausible worlds ({args.worlds_file}), {args.world_reps} paired runs each")
-    for i, (world, values) in enumerate(worlds):
-        name = world_folder(world, values)
-        try:
-            experiment = comparison_experiment(args.scenarios, args.world_reps, args.steps, args.seed, values, name)
-        except SpecError as err:
-            return _fail(f"world {world}: {str(err).removeprefix('crmsim compare: ')}"), None
-        sub = copy.copy(args)
-        sub.out, sub.resume = str(folder), ResultStore(folder / name).exists() and not args.fresh
-        if args.fresh:
-            problem = _discard_saved(ResultStore(folder / name))
-            if problem is not None:
-                return _fail(problem), None
-        _say(args, f"world {world} ({i + 1} of {len(worlds)})")
-        code = _run_experiment(sub, experiment)
-        if code != 0:
-            return code, None
-        roots.append((world, folder / name))
-    try:
-        diffs = load_world_diffs(roots)
-    except StoreError as err:
-        return _fail(str(err)), None
-    values = pd.DataFrame([v for _, v in worlds], index=[w for w, _ in worlds])
-    return 0, (across_worlds(diffs), dependence(diffs, values, (*HEADLINE_TABLE, "public_cost_per_citizen")))
+    diffs = load_world_diffs([(world, Path(options.out) / options.experiment.name) for world, _, options in worlds])
+    values = pd.DataFrame([v for _, v, _ in worlds], index=[w for w, _, _ in worlds])
+    return across_worlds(diffs), dependence(diffs, values, (*HEADLINE_TABLE, "public_cost_per_citizen"))
 
 
 def _write_comparison(args: argparse.Namespace, root: Path, across: tuple[Any, Any] | None = None) -> int:
