@@ -18,8 +18,10 @@ POLICIES := faq public_qa community_forum personal_space single_front_office fun
 run: $(STAMP)
 	$(VENV)/bin/crmsim compare scenarios/calibrated_baseline.toml $(POLICIES:%=scenarios/%.toml) --reps 30
 
+# One pytest worker per core (pytest-xdist; worksteal: an idle worker takes queued tests from a busy one), and
+# the 15 slowest tests at the end, so that a test that grows is seen.
 test: $(STAMP) $(CHROMIUM)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist worksteal --durations=15
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_step.py

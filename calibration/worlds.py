@@ -102,14 +102,16 @@ class WorldsSpec:
         return self.fitted + self.assumptions
 
     def identity(self) -> str:
-        """A fingerprint of what decides the candidates and their verdicts (so a resumed run is the same run)."""
+        """A fingerprint of what decides the candidates and their verdicts, the model that checks them included
+        (so a resumed run is the same run)."""
         base = {k: v for k, v in self.calibration.base.flat().items() if k not in self.fitted}  # worlds set these
         text = json.dumps({"calibration": base, "targets": [t.model_dump() for t in
                            self.calibration.targets], "steps": self.calibration.steps, "fitted": self.fitted,
                            "assumptions": self.assumptions, "believed": [PARAMS[a].believed for a in
                                                                          self.assumptions],
                            "posterior": _fingerprint(self.posterior), "candidates": self.candidates,
-                           "seeds": self.seeds, "seed": self.seed, "epsilon": self.epsilon}, sort_keys=True,
+                           "seeds": self.seeds, "seed": self.seed, "epsilon": self.epsilon,
+                           STAMP_KEY: model_stamp()}, sort_keys=True,
                           default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -60,7 +60,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-# A sweep long enough to be interrupted: 4 points x 10 replicates = 40 runs of ~0.1 s.
+# A sweep long enough to be interrupted: 4 points x 10 replicates = 40 runs of about 0.1 s (500 citizens, a year's
+# warm-up, a year recorded), so a kill once 5 or 6 parts are saved lands midway whatever the engine.
 SLOW_SWEEP = """
 name = "slow"
 scenario = "{baseline}"
@@ -68,7 +69,8 @@ steps = 52
 replications = 10
 seed = 11
 [set]
-population.n_citizens = 1000
+warmup = 52
+population.n_citizens = 500
 [vary]
 levers.faq_quality = [0.0, 0.3, 0.6, 0.9]
 [outputs]
@@ -95,3 +97,20 @@ levers.faq_quality = [0.0, 0.9]
 every_step = "all"
 at_end = ["trust_mean", "knowledge_mean", "knowledge_gini", "take_up"]
 """
+
+
+def crmsim_in_process(*args: str) -> subprocess.CompletedProcess:
+    """``crmsim ARGS`` in this process (``crmsim.cli.main``), its output captured as a process's would be.
+
+    For tests of what a command does and says: the same code path without the seconds a fresh interpreter
+    spends importing pandas, Dask or pyabc. Signals and exit-at-any-cost behaviour need a real process.
+    """
+    import contextlib
+    import io
+
+    from crmsim.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in args])
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())

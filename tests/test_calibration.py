@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -17,6 +18,7 @@ from scipy import stats
 
 from crmsim.calibration.fit import ScaledDistance, Simulator, seed_of, simulator_for, weighted_quantile
 from crmsim.calibration.targets import TargetsError, load_targets, parse_targets
+from tests.experiments_util import crmsim_in_process as _in_process
 from crmsim.model import CrmModel
 from crmsim.model.metrics import QUANTITIES
 from crmsim.model.scenario import load_scenario
@@ -30,8 +32,26 @@ SMALL = {"warmup": 40, "population": {"n_citizens": 300, "n_prescribers": 6}}
 
 
 def _crmsim(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """``crmsim ARGS`` in its own process: for what only a process shows (signals, a fresh interpreter)."""
     return subprocess.run([sys.executable, "-m", "crmsim", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def tiny_calibrated(tmp_path_factory) -> Path:
+    """One generation of the tiny calibration, run once: tests that only resume or refuse start from a copy."""
+    folder = tmp_path_factory.mktemp("tiny_calibrated")
+    proc = _in_process("calibrate", str(_tiny(folder, 1)), "--workers", "1", "--out", str(folder / "out"))
+    assert proc.returncode == 0, proc.stderr
+    return folder
+
+
+def _copy_of(calibrated: Path, tmp_path: Path) -> Path:
+    """A copy of the tiny calibration (its files and its folder of results) in ``tmp_path``; its output folder."""
+    shutil.copytree(calibrated, tmp_path, dirs_exist_ok=True)
+    inputs = tmp_path / "out" / "tiny" / "inputs.json"  # the base scenario's path moved with the copy
+    inputs.write_text(inputs.read_text().replace(str(calibrated), str(tmp_path)))
+    return tmp_path / "out"
 
 
 # --- the targets file ------------------------------------------------------------------------------------------
@@ -85,7 +105,7 @@ def test_calibrate_refuses_a_bad_file_and_bad_options_in_one_line(tmp_path):
     for args, needle in [([str(bad)], "nowhere.toml"), ([str(TARGETS), "--dask", "http://x:1"], "--dask"),
                          ([str(TARGETS), "--workers", "0"], "--workers"),
                          ([str(TARGETS), "--resume", "--out", str(tmp_path)], "--resume")]:
-        proc = _crmsim("calibrate", *args)
+        proc = _in_process("calibrate", *args)
         assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and needle in proc.stderr, proc.stderr
         assert "Traceback" not in proc.stderr
 
@@ -220,7 +240,7 @@ def test_calibrate_prints_a_line_per_generation_writes_its_outputs_and_resumes(t
     page = (folder / "report.html").read_text()
     assert "Plotly.newPlot" in page and '<script src="http' not in page  # offline
 
-    again = _crmsim("calibrate", str(_tiny(tmp_path, 2)), "--out", str(out))
+    again = _in_process("calibrate", str(_tiny(tmp_path, 2)), "--out", str(out))
     assert again.returncode == 2 and "--resume" in again.stderr  # not silently overwritten
 
     resumed = _crmsim("calibrate", str(_tiny(tmp_path, 4)), "--resume", "--workers", "2", "--out", str(out))
@@ -263,6 +283,20 @@ def test_the_calibrated_baseline_meets_every_target_over_20_seeds():
             target.name, round(x.mean(), 4), (round(low, 4), round(high, 4)), target.value, target.tolerance)
 
 
+def test_the_shipped_posterior_was_fitted_by_todays_model_to_todays_targets():
+    """calibration/posterior.parquet (the plausible worlds draw from it) must be re-fitted when the model changes."""
+    from crmsim.calibration.fit import inputs_digest
+    from crmsim.calibration.posterior_file import read_posterior
+    from crmsim.experiments.provenance import model_stamp, stamp_change
+
+    posterior = read_posterior(ROOT / "calibration" / "posterior.parquet")
+    stamp = posterior.provenance["model"]
+    assert stamp == model_stamp(), (
+        f"calibration/posterior.parquet was fitted by another model ({stamp_change(stamp, model_stamp())}); "
+        f"re-fit it: crmsim calibrate calibration/targets.toml, then copy its posterior.parquet here")
+    assert posterior.provenance["inputs"] == inputs_digest(load_targets(TARGETS)), "fitted to other targets"
+
+
 def test_the_parameter_defaults_are_the_calibrated_values():
     """One source of truth: every scenario starts from the calibrated baseline's fitted values."""
     from crmsim.model.params import PARAMS
@@ -284,8 +318,8 @@ def test_leave_one_out_refits_without_each_target_and_a_target_nothing_else_cons
     targets = tmp_path / "two.toml"
     targets.write_text(text.replace("predictive_draws = 3", "predictive_draws = 12"))
     out = tmp_path / "out"
-    proc = _crmsim("calibrate", str(targets), "--leave-one-out", "--workers", "2", "--particles", "16",
-                   "--out", str(out))
+    proc = _in_process("calibrate", str(targets), "--leave-one-out", "--workers", "1", "--particles", "16",
+                       "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     assert "refit without non_take_up" in proc.stdout and "refit without online_users" in proc.stdout
     table = pd.read_csv(out / "tiny_leave_one_out" / "leave_one_out.csv").set_index("left_out")
@@ -294,8 +328,8 @@ def test_leave_one_out_refits_without_each_target_and_a_target_nothing_else_cons
     online = table.loc["online_users"]
     assert online.predicted_high - online.predicted_low > 2 * online.tolerance  # the prior's spread, not a fit
     assert online.miss_in_tolerances == pytest.approx((online.predicted_median - 0.5) / 0.05)
-    again = _crmsim("calibrate", str(targets), "--leave-one-out", "--workers", "2", "--particles", "16",
-                    "--out", str(out))
+    again = _in_process("calibrate", str(targets), "--leave-one-out", "--workers", "1", "--particles", "16",
+                        "--out", str(out))
     assert again.returncode == 0 and "refit without" not in again.stdout  # finished refits are read, not rerun
 
 
@@ -305,23 +339,22 @@ def test_leave_one_out_refits_without_each_target_and_a_target_nothing_else_cons
     (lambda text: text.replace("value = 0.2", "value = 0.25"), "target"),
     (lambda text: text.replace("steps = 8", "steps = 9"), "steps"),
 ])
-def test_a_resume_with_edited_inputs_is_refused_in_one_line_and_leaves_no_lock(tmp_path, edit, field):
-    out = tmp_path / "out"
-    assert _crmsim("calibrate", str(_tiny(tmp_path, 1)), "--workers", "1", "--out", str(out)).returncode == 0
+def test_a_resume_with_edited_inputs_is_refused_in_one_line_and_leaves_no_lock(tmp_path, tiny_calibrated, edit,
+                                                                               field):
+    out = _copy_of(tiny_calibrated, tmp_path)
     path = _tiny(tmp_path, 2)
     path.write_text(edit(path.read_text()))
-    proc = _crmsim("calibrate", str(path), "--resume", "--workers", "1", "--out", str(out))
+    proc = _in_process("calibrate", str(path), "--resume", "--workers", "1", "--out", str(out))
     assert proc.returncode == 2 and field in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert _generations(out / "tiny") == 1 and not list((out / "tiny").glob("*.lock"))
 
 
-def test_a_resume_onto_an_edited_base_scenario_is_refused(tmp_path):
-    out = tmp_path / "out"
-    assert _crmsim("calibrate", str(_tiny(tmp_path, 1)), "--workers", "1", "--out", str(out)).returncode == 0
+def test_a_resume_onto_an_edited_base_scenario_is_refused(tmp_path, tiny_calibrated):
+    out = _copy_of(tiny_calibrated, tmp_path)
     path = _tiny(tmp_path, 2)
     (tmp_path / "small.toml").write_text('warmup = 12\n[population]\nn_citizens = 120\nn_prescribers = 2\n')
-    proc = _crmsim("calibrate", str(path), "--resume", "--workers", "1", "--out", str(out))
+    proc = _in_process("calibrate", str(path), "--resume", "--workers", "1", "--out", str(out))
     assert proc.returncode == 2 and "scenario" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
 
 
@@ -331,7 +364,7 @@ def test_a_calibration_where_no_run_defines_a_target_says_so_exits_4_and_writes_
     path.write_text(path.read_text().replace('name = "non_take_up"', 'name = "mean_rating"')
                     .replace('quantity = "non_take_up"', 'quantity = "published_score"')
                     .replace("value = 0.2", "value = 0.6"))
-    proc = _crmsim("calibrate", str(path), "--workers", "1", "--out", str(tmp_path / "out"))
+    proc = _in_process("calibrate", str(path), "--workers", "1", "--out", str(tmp_path / "out"))
     assert proc.returncode == 4 and "mean_rating has no value" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
     assert not (tmp_path / "out" / "tiny" / "calibrated_baseline.toml").exists()
 
@@ -340,7 +373,7 @@ def test_a_calibration_where_no_run_defines_a_target_says_so_exits_4_and_writes_
 def test_a_target_figure_outside_its_quantitys_range_is_refused(tmp_path, value):
     path = _tiny(tmp_path, 1)
     path.write_text(path.read_text().replace("value = 0.2", f"value = {value}"))
-    proc = _crmsim("calibrate", str(path), "--out", str(tmp_path / "out"))
+    proc = _in_process("calibrate", str(path), "--out", str(tmp_path / "out"))
     assert proc.returncode == 2 and "target[0].value" in proc.stderr and "0 to 1" in proc.stderr, proc.stderr
     assert not (tmp_path / "out").exists()
 
@@ -349,7 +382,7 @@ def test_an_out_folder_that_is_a_file_or_cannot_be_made_is_one_line(tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("")
     for out in (blocker, blocker / "below"):
-        proc = _crmsim("calibrate", str(_tiny(tmp_path, 1)), "--out", str(out))
+        proc = _in_process("calibrate", str(_tiny(tmp_path, 1)), "--out", str(out))
         assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1 and str(blocker) in proc.stderr
 
@@ -357,7 +390,7 @@ def test_an_out_folder_that_is_a_file_or_cannot_be_made_is_one_line(tmp_path):
 def test_a_calibration_stopped_by_sigterm_and_resumed_equals_one_never_stopped(tmp_path):
     # On one core the proposals come from the calibration's own Generator, one per generation (calibration.draws).
     path = _tiny(tmp_path, 3)
-    whole = _crmsim("calibrate", str(path), "--workers", "1", "--out", str(tmp_path / "whole"))
+    whole = _in_process("calibrate", str(path), "--workers", "1", "--out", str(tmp_path / "whole"))
     assert whole.returncode == 0, whole.stderr
     cut = tmp_path / "cut"
     proc = subprocess.Popen([sys.executable, "-m", "crmsim", "calibrate", str(path), "--workers", "1", "--out",
@@ -369,7 +402,7 @@ def test_a_calibration_stopped_by_sigterm_and_resumed_equals_one_never_stopped(t
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 143 and "--resume" in err and "Traceback" not in err, err
     assert 1 <= _generations(cut / "tiny") < 3 and not (cut / "tiny" / ".lock").exists()
-    resumed = _crmsim("calibrate", str(path), "--workers", "1", "--resume", "--out", str(cut))
+    resumed = _in_process("calibrate", str(path), "--workers", "1", "--resume", "--out", str(cut))
     assert resumed.returncode == 0, resumed.stderr
     for name in ("posterior.parquet", "fit.csv", "generations.csv", "predictive.parquet"):
         assert (cut / "tiny" / name).read_bytes() == (tmp_path / "whole" / "tiny" / name).read_bytes(), name

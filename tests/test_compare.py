@@ -21,14 +21,10 @@ from crmsim.experiments.compare import OVERALL, analyse, comparison_experiment
 from crmsim.i18n import _, language, percent
 from crmsim.model.metrics import INFO
 from tests.browser import RequestLog, open_browser, text_problems
+from tests.experiments_util import crmsim_in_process
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = 'warmup = 40\nsteps = 26\nseed = 11\n[population]\nn_citizens = 500\nn_prescribers = 8\n'
-
-
-def _crmsim(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "crmsim", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=600)
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +41,8 @@ def files(tmp_path_factory) -> dict[str, Path]:
 def compared(files, tmp_path_factory) -> Path:
     """base against redress, 10 paired runs each, through the command (English), then its results folder."""
     out = tmp_path_factory.mktemp("compare")
-    proc = _crmsim("--lang", "en", "compare", str(files["base"]), str(files["redress"]), "--reps", "10",
-                   "--out", str(out))
+    proc = crmsim_in_process("--lang", "en", "compare", str(files["base"]), str(files["redress"]), "--reps", "10",
+                             "--sequential", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     (folder,) = out.iterdir()
     (folder / "stdout.txt").write_text(proc.stdout)
@@ -55,7 +51,8 @@ def compared(files, tmp_path_factory) -> Path:
 
 def test_a_scenario_compared_with_itself_differs_by_exactly_nothing(files, tmp_path):
     out = tmp_path / "out"
-    proc = _crmsim("compare", str(files["base"]), str(files["base"]), "--reps", "4", "--out", str(out))
+    proc = crmsim_in_process("compare", str(files["base"]), str(files["base"]), "--reps", "4", "--sequential",
+                             "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     comparison = analyse(load_results(next(out.iterdir())))
     assert comparison.labels == ["base", "base-2"]
@@ -137,16 +134,18 @@ def test_the_comparison_says_what_each_scenario_costs_in_the_terminal_and_the_cs
 
 def test_running_again_reuses_the_saved_runs_and_an_edited_file_needs_fresh(files, tmp_path):
     out = tmp_path / "out"
-    args = ("compare", str(files["base"]), str(files["redress"]), "--reps", "2", "--steps", "4", "--out", str(out))
-    assert _crmsim(*args).returncode == 0
-    again = _crmsim(*args)
+    args = ("compare", str(files["base"]), str(files["redress"]), "--reps", "2", "--steps", "4", "--sequential",
+            "--out", str(out))
+    assert crmsim_in_process(*args).returncode == 0
+    again = crmsim_in_process(*args)
     assert again.returncode == 0 and "already saved" in again.stdout
     edited = tmp_path / "redress.toml"
     edited.write_text(files["redress"].read_text().replace("seed = 11", "seed = 11\n[levers]\nfaq_quality = 0.5"))
-    args = ("compare", str(files["base"]), str(edited), "--reps", "2", "--steps", "4", "--out", str(out))
-    refused = _crmsim(*args)
+    args = ("compare", str(files["base"]), str(edited), "--reps", "2", "--steps", "4", "--sequential",
+            "--out", str(out))
+    refused = crmsim_in_process(*args)
     assert refused.returncode == 2 and "--fresh" in refused.stderr and "Traceback" not in refused.stderr
-    assert _crmsim(*args, "--fresh").returncode == 0
+    assert crmsim_in_process(*args, "--fresh").returncode == 0
 
 
 def test_a_comparison_stopped_by_sigterm_and_run_again_equals_one_never_stopped(files, tmp_path):
@@ -196,7 +195,7 @@ def test_a_comparison_stopped_by_sigterm_and_run_again_equals_one_never_stopped(
     (["scenarios/faq.toml", "scenarios/faq.toml", "--reps", "1"], "--reps"),
 ])
 def test_bad_comparisons_are_refused_in_one_line(args, needle):
-    proc = _crmsim("compare", *args, "--out", "/tmp/crmsim-never-written")
+    proc = crmsim_in_process("compare", *args, "--out", "/tmp/crmsim-never-written")
     assert proc.returncode == 2 and needle in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
     assert not Path("/tmp/crmsim-never-written").exists()
 
@@ -205,12 +204,12 @@ def test_an_experiment_may_vary_whole_scenario_files(files, tmp_path):
     experiment = tmp_path / "exp.toml"
     experiment.write_text(f'name = "files"\nreplications = 2\nsteps = 4\n[vary]\n'
                           f'scenario = ["{files["base"]}", "{files["redress"]}"]\n')
-    assert _crmsim("validate", str(experiment)).returncode == 0
-    proc = _crmsim("sweep", str(experiment), "--out", str(tmp_path / "out"), "--sequential")
+    assert crmsim_in_process("validate", str(experiment)).returncode == 0
+    proc = crmsim_in_process("sweep", str(experiment), "--out", str(tmp_path / "out"), "--sequential")
     assert proc.returncode == 0, proc.stderr
     results = load_results(tmp_path / "out" / "files")
     assert sorted(results.final["scenario"].unique()) == ["base", "redress"]
-    rerun = _crmsim("rerun", str(tmp_path / "out" / "files"), "3")
+    rerun = crmsim_in_process("rerun", str(tmp_path / "out" / "files"), "3")
     assert rerun.returncode == 0 and "identical" in rerun.stdout
 
 
@@ -232,8 +231,8 @@ def test_compare_html_renders_offline_with_no_overlapping_labels(compared, tmp_p
 
 
 def test_a_french_comparison_has_no_english_label_left(compared, tmp_path):
-    proc = _crmsim("--lang", "fr", "compare", *load_results(compared).manifest["spec"]["vary"]["scenario"],
-                   "--reps", "10", "--out", str(compared.parent))
+    proc = crmsim_in_process("--lang", "fr", "compare", *load_results(compared).manifest["spec"]["vary"]["scenario"],
+                             "--reps", "10", "--sequential", "--out", str(compared.parent))
     assert proc.returncode == 0, proc.stderr
     page = (compared / "compare.html").read_text()
     assert '<html lang="fr">' in page and "Verdicts" in page and "Qui gagne et qui perd" in page

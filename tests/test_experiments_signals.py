@@ -23,7 +23,8 @@ from crmsim.experiments.store import ResultStore
 from tests.experiments_util import PYTHON, ROOT, SLOW_SWEEP, env, write_experiment
 
 # 40 runs of 4000 citizens (about 0.3 s each): long enough to be stopped midway.
-SLOWER = SLOW_SWEEP.replace("population.n_citizens = 1000", "population.n_citizens = 4000")
+SLOWER = SLOW_SWEEP.replace("warmup = 52", "warmup = 208").replace("population.n_citizens = 500",
+                                                                  "population.n_citizens = 4000")
 WORKERS = str(min(2, available_cores()))  # more would be lowered, with a warning on stderr
 BACKENDS = {"processes": ["--workers", WORKERS], "dask": ["--dask", "local", "--workers", WORKERS]}
 
