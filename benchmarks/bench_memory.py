@@ -9,7 +9,7 @@ Run from the repository root::
 
 Each case (citizens, mean degree, topology) is built in a fresh Python process
 (this script with a hidden ``--worker`` flag): ``CrmModel`` with ``warmup =
-0`` and ``n_prescribers = N // 500`` (the step benchmark's setup), then
+0`` and 2 prescribers per 1000 citizens (the step benchmark's setup), then
 ``--steps`` steps. Memory is read from Linux's ``/proc/self/status``:
 ``VmRSS`` (resident now) and ``VmHWM`` (the resident peak), which writing 5 to
 ``/proc/self/clear_refs`` resets; so the peak of the build and the peak during
@@ -83,7 +83,7 @@ def scenario_at(n: int, degree: int, topology: str):
     from crmsim.model.params import PARAMS
 
     size = n if n <= PARAMS["n_citizens"].high else 1000
-    scenario = parse_scenario({"warmup": 0, "population": {"n_citizens": size, "n_prescribers": n // 500},
+    scenario = parse_scenario({"warmup": 0, "population": {"n_citizens": size, "prescribers_per_1000": 2},
                                "network": {"topology": topology, "mean_degree": degree}}, "<benchmark>")
     if size != n:
         scenario = scenario.model_copy(update={"population": scenario.population.model_copy(

@@ -19,7 +19,7 @@ back at each size, and the table keeps the median over rounds: this machine's
 speed drifts by a fifth from minute to minute.
 
 crmsim: ``CrmModel(parse_scenario({...}), rng=1)`` with ``n_citizens = N``,
-``n_prescribers = N // 500`` (2 per 1000 citizens), ``warmup = 0`` and every
+``prescribers_per_1000 = 2``, ``warmup = 0`` and every
 other value at its default (the default network). The warm-up is left out of
 the build time because it is made of the very steps timed here: a run's
 warm-up costs ``warmup`` times the step cost (208 weeks by default), without
@@ -128,7 +128,7 @@ def _crmsim_scenario(n: int):
     from crmsim.model.params import PARAMS
 
     size = n if n <= PARAMS["n_citizens"].high else int(PARAMS["n_citizens"].low)
-    scenario = parse_scenario({"warmup": 0, "population": {"n_citizens": size, "n_prescribers": n // 500}},
+    scenario = parse_scenario({"warmup": 0, "population": {"n_citizens": size, "prescribers_per_1000": 2}},
                               "<benchmark>")
     if size != n:
         scenario = scenario.model_copy(update={"population": scenario.population.model_copy(
@@ -538,7 +538,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "quick": bool(args.quick),
         "seed": args.seed,
-        "crmsim_setup": "CrmModel(parse_scenario({'warmup': 0, 'population': {'n_citizens': N, 'n_prescribers': N // 500}}), "
+        "crmsim_setup": "CrmModel(parse_scenario({'warmup': 0, 'population': {'n_citizens': N, 'prescribers_per_1000': 2}}), "
                         "rng=seed)",
         "virus_setup": f"VirusOnNetwork(num_nodes=N, avg_node_degree={VIRUS_DEGREE}) with fast_gnp_random_graph "
                        "and Network(layout=None)",

@@ -23,7 +23,7 @@ Examples
 >>> import tempfile
 >>> from crmsim.experiments.spec import parse_experiment
 >>> from crmsim.experiments.evaluators import SequentialEvaluator
->>> exp = parse_experiment({"name": "tiny", "scenario": {"population": {"n_citizens": 50, "n_prescribers": 2}},
+>>> exp = parse_experiment({"name": "tiny", "scenario": {"population": {"n_citizens": 50, "prescribers_per_1000": 40}},
 ...                         "steps": 2, "vary": {"faq_quality": [0.0, 0.5]}})
 >>> with SequentialEvaluator() as ev:
 ...     result = run_sweep(exp, tempfile.mkdtemp(), ev)
@@ -181,7 +181,7 @@ def plan_chunks(experiment: Experiment, done: set[int], workers: int, chunk_size
     order, so the time left estimated from the first ones holds for the rest.
 
     >>> from crmsim.experiments.spec import parse_experiment
-    >>> exp = parse_experiment({"name": "x", "scenario": {"population": {"n_citizens": 50, "n_prescribers": 2}},
+    >>> exp = parse_experiment({"name": "x", "scenario": {"population": {"n_citizens": 50, "prescribers_per_1000": 40}},
     ...                         "steps": 2, "replications": 2, "vary": {"faq_quality": [0.0, 0.5, 0.9]}})
     >>> plan_chunks(exp, set(), workers=1)   # 2 groups of 3 runs: split to reach 4 chunks
     [[0, 2], [4], [1, 3], [5]]

@@ -25,7 +25,7 @@ average over the transient itself.
 Examples
 --------
 >>> from crmsim.model.scenario import parse_scenario
->>> s = parse_scenario({"population": {"n_citizens": 100, "n_prescribers": 2}})
+>>> s = parse_scenario({"population": {"n_citizens": 100, "prescribers_per_1000": 20}})
 >>> rows = settling(s, years=2, replications=2, tail_years=1)
 >>> [r.metric for r in rows] == list(STEADY_METRICS)
 True

@@ -31,7 +31,10 @@ from crmsim.model.administrations import Mission
 if TYPE_CHECKING:
     from crmsim.model.model import CrmModel
 
-__all__ = ["Channel", "CitizenArrays", "Citizen", "Prescriber", "Administration", "beta_draws", "beta_shape"]
+__all__ = ["NEVER", "Channel", "CitizenArrays", "Citizen", "Prescriber", "Administration", "beta_draws", "beta_shape"]
+
+
+NEVER = -(2**30)  # the week of something that never happened (a citizen's ``last_*`` weeks)
 
 
 class Channel:
@@ -83,8 +86,8 @@ class CitizenArrays:
     (``pending_event``: those a life event created); ``request`` marks the needs
     the request in hand covers (one administration, or several at a single
     front office), ``request_lead`` the administration whose counter serves it
-    (-1: no request). Counters and ``ever_*`` flags count since the policy
-    started (after the warm-up).
+    (-1: no request). Counters count since the model was built (the agents show
+    them); metrics read the model's yearly tallies and the ``last_*`` weeks.
     """
 
     skill: np.ndarray
@@ -111,11 +114,12 @@ class CitizenArrays:
     redress_tries: np.ndarray
     redress_wins: np.ndarray
     lost: np.ndarray  # failures left with no redress try
-    ever_online: np.ndarray
-    ever_filed: np.ndarray
-    ever_lost: np.ndarray
-    ever_heard: np.ndarray  # voice collected and visibly acted on: the model's "having a say"
-    hours: np.ndarray  # the citizen's own hours on requests since the policy started (model.costs)
+    # The last week (Mesa's ``model.steps``) each thing happened to a citizen, NEVER if it never did: what a
+    # survey's "in the last 12 months" reads (metrics: a week within the last 52).
+    last_online: np.ndarray  # a request handled online
+    last_filed: np.ndarray  # a redress case filed
+    last_lost: np.ndarray  # a failure left with no redress try
+    last_heard: np.ndarray  # voice collected and visibly acted on: the model's "having a say"
 
     # Views of ``opinions``, so that one sparse product spreads both. Properties, not
     # stored views: a copied model (``copy.deepcopy``) must not keep views of the original.
@@ -167,21 +171,14 @@ class CitizenArrays:
             request_since=minus_one(),
         )
         citizens = cls(**state, **{name: np.zeros(n, dtype=np.int32) for name in cls.COUNTERS},
-                       **{name: np.zeros(n, dtype=bool) for name in cls.FLAGS}, hours=np.zeros(n))
+                       **{name: np.full(n, NEVER, dtype=np.int32) for name in cls.LAST})
         return citizens
 
     COUNTERS = ("needs", "successes", "failures", "gave_up", "redress_tries", "redress_wins", "lost")
-    FLAGS = ("ever_online", "ever_filed", "ever_lost", "ever_heard")
-    TOTALS = ("hours",)
-
-    def reset_counts(self) -> None:
-        """Zero the counters and flags: the recorded period (the policy) starts now."""
-        for name in self.COUNTERS + self.FLAGS + self.TOTALS:
-            getattr(self, name)[:] = 0
+    LAST = ("last_online", "last_filed", "last_lost", "last_heard")
 
 
-assert set(CitizenArrays.COUNTERS + CitizenArrays.FLAGS + CitizenArrays.TOTALS) <= {
-    f.name for f in fields(CitizenArrays)}
+assert set(CitizenArrays.COUNTERS + CitizenArrays.LAST) <= {f.name for f in fields(CitizenArrays)}
 
 
 class _Row:
@@ -314,4 +311,5 @@ class Administration(mesa.Agent):
         model.counter_credit[self.column] -= p.fix_staff_cost * model.counter_capacity[self.column]
         self.voice = 0.0
         self.adaptations += 1
+        model.tally.fixes_by_admin[self.column] += 1
         self.visible_fix = bool(model.rng.random() < p.transparency)

@@ -1,9 +1,14 @@
-"""What a policy costs: public euros by item, and citizens' own hours, since the policy started.
+"""What a policy costs: public euros by item, and citizens' own hours, over the last 52 weeks.
 
 The paper's trade-off (New Public Management copies Customer Relationship
 Management to cut the cost of a contact) needs a price on what each policy
 does. Prices are parameters (the ``costs`` section of ``model.params``, euros
 at 2023 prices, each with its source); they change no behaviour.
+
+Each week's euros are priced when the week closes (:func:`week_euros`, into
+the week's tally) and summed over the last 52 weeks like every other count
+(``model.ledger``), so a cost per citizen a year is the last year's, read the
+same at any week of a run.
 
 Public money, by item (:data:`ITEMS`):
 
@@ -28,14 +33,14 @@ Public money, by item (:data:`ITEMS`):
 Every item but ``devices`` is also counted by administration
 (:func:`by_administration`); devices serve all and are shown apart.
 
-Citizens' hours are counted apart (``CitizenArrays.hours``: each request's
-hours by channel, and each week waiting in the counter queue), never added to
-euros.
+Citizens' hours are counted apart (the tally's ``hours_by_quartile``: each
+request's hours by channel, and each week waiting in the counter queue), never
+added to euros.
 
 Examples
 --------
 >>> from crmsim.model.model import CrmModel
->>> m = CrmModel(n_citizens=200, n_prescribers=4, warmup=4, steps=4)
+>>> m = CrmModel(n_citizens=200, prescribers_per_1000=20, warmup=4, steps=4)
 >>> _ = m.run()
 >>> items = spending(m)
 >>> round(sum(items.values()), 6) == round(total_public(m), 6)
@@ -51,7 +56,7 @@ import numpy as np
 if TYPE_CHECKING:
     from crmsim.model.model import CrmModel
 
-__all__ = ["ITEMS", "DEVICES", "by_administration", "spending", "administration_total", "total_public", "per_citizen_year", "WEEKS_PER_YEAR", "PER"]
+__all__ = ["ITEMS", "DEVICES", "week_euros", "by_administration", "spending", "administration_total", "total_public", "per_citizen_year", "WEEKS_PER_YEAR", "PER"]
 
 ITEMS = ("counters", "phone", "online", "prescribers", "redress", "devices", "fixes")
 # Each device's yearly price at full setting, and the lever that scales it.
@@ -62,8 +67,31 @@ WEEKS_PER_YEAR = 52
 PER = 1000  # device, fix and data-protection prices are per 1000 citizens
 
 
+def week_euros(model: "CrmModel") -> np.ndarray:
+    """This week's public euros, by item (rows, :data:`ITEMS`) and administration (columns; the last column is
+    the devices every administration shares), from the week's tally and today's prices and levers."""
+    p, t = model.p, model.tally
+    thousands = model.n_citizens / PER
+    n_admins = len(model.administrations)
+    euros = np.zeros((len(ITEMS), n_admins + 1))
+    fix_contacts = t.fixes_by_admin * p.fix_staff_cost * model.counter_capacity
+    staff_contacts = np.maximum(0.0, model.counter_capacity - fix_contacts)
+    staff_price = (1 - p.phone_share) * p.cost_counter_contact + p.phone_share * p.cost_phone_contact
+    data_protection = bool(p.data_protection_redress) * p.cost_data_protection * thousands / WEEKS_PER_YEAR / n_admins
+    row = {item: i for i, item in enumerate(ITEMS)}
+    euros[row["counters"], :n_admins] = staff_contacts * (1 - p.phone_share) * p.cost_counter_contact
+    euros[row["phone"], :n_admins] = staff_contacts * p.phone_share * p.cost_phone_contact
+    euros[row["online"], :n_admins] = t.online_by_admin * p.cost_online_contact
+    euros[row["prescribers"], :n_admins] = t.funded_by_admin * p.cost_assisted_request
+    euros[row["redress"], :n_admins] = t.decided_by_admin * p.cost_redress_case + data_protection
+    euros[row["devices"], n_admins] = sum(getattr(p, price) * getattr(p, lever)
+                                          for price, lever in DEVICES.items()) * thousands / WEEKS_PER_YEAR
+    euros[row["fixes"], :n_admins] = fix_contacts * staff_price + t.fixes_by_admin * p.cost_fix * thousands
+    return euros
+
+
 def by_administration(model: "CrmModel", memo: dict | None = None) -> dict[str, np.ndarray]:
-    """Public euros spent since the policy started, by item and administration.
+    """Public euros spent over the last 52 weeks, by item and administration.
 
     Each item is an array over ``model.administrations``, except ``devices``,
     which serve every administration and are a single shared figure (an array
@@ -72,46 +100,30 @@ def by_administration(model: "CrmModel", memo: dict | None = None) -> dict[str, 
     """
     if memo is not None and "spending" in memo:
         return memo["spending"]
-    p, t, weeks = model.p, model.tally, model.policy_weeks
-    thousands = model.n_citizens / PER
-    fixes = np.array([a.adaptations for a in model.administrations], dtype=np.float64)
-    fix_contacts = fixes * p.fix_staff_cost * model.counter_capacity
-    staff_contacts = np.maximum(0.0, model.counter_capacity * weeks - fix_contacts)
-    staff_price = (1 - p.phone_share) * p.cost_counter_contact + p.phone_share * p.cost_phone_contact
-    years = weeks / WEEKS_PER_YEAR
-    n_admins = len(model.administrations)
-    data_protection = bool(p.data_protection_redress) * p.cost_data_protection * thousands * years / n_admins
-    devices = sum(getattr(p, price) * getattr(p, lever) for price, lever in DEVICES.items()) * thousands * years
-    items = {
-        "counters": staff_contacts * (1 - p.phone_share) * p.cost_counter_contact,
-        "phone": staff_contacts * p.phone_share * p.cost_phone_contact,
-        "online": t.online_by_admin * p.cost_online_contact,
-        "prescribers": t.funded_by_admin * p.cost_assisted_request,
-        "redress": t.decided_by_admin * p.cost_redress_case + data_protection,
-        "devices": np.array([devices]),
-        "fixes": fix_contacts * staff_price + fixes * p.cost_fix * thousands,
-    }
+    euros = model.year.euros
+    items = {item: (euros[i, -1:] if item == "devices" else euros[i, :-1]) for i, item in enumerate(ITEMS)}
     if memo is not None:
         memo["spending"] = items
     return items
 
 
 def spending(model: "CrmModel", memo: dict | None = None) -> dict[str, float]:
-    """Public euros spent since the policy started, by item (:data:`ITEMS`), every administration."""
+    """Public euros spent over the last 52 weeks, by item (:data:`ITEMS`), every administration."""
     return {item: float(euros.sum()) for item, euros in by_administration(model, memo).items()}
 
 
 def administration_total(model: "CrmModel", admin: int, memo: dict | None = None) -> float:
-    """Public euros one administration spent since the policy started (shared devices not included)."""
+    """Public euros one administration spent over the last 52 weeks (shared devices not included)."""
     return float(sum(euros[admin] for item, euros in by_administration(model, memo).items() if item != "devices"))
 
 
 def total_public(model: "CrmModel", memo: dict | None = None) -> float:
-    """Public euros spent since the policy started, every item."""
+    """Public euros spent over the last 52 weeks, every item."""
     return float(sum(spending(model, memo).values()))
 
 
 def per_citizen_year(model: "CrmModel", euros: float) -> float:
-    """Euros since the policy started as euros per citizen per year (NaN before the first policy week)."""
-    weeks = model.policy_weeks
+    """Euros over the last 52 weeks as euros per citizen per year (scaled up when fewer weeks have passed;
+    NaN before the first week)."""
+    weeks = model.ledger.weeks
     return euros * WEEKS_PER_YEAR / (weeks * model.n_citizens) if weeks else float("nan")

@@ -4,9 +4,14 @@ The model's per-step record, the command line, the browser charts and the
 sweeps all use these same functions (``METRICS``). Each takes the model and,
 optionally, a ``memo`` dict that lets the metrics of one collection share work
 (the trust metrics read one per-citizen trust vector): :func:`measure`
-passes a fresh one each time, so nothing is ever stale. Rates and shares of
-citizens count since the policy started (after the warm-up); a rate whose
-denominator is zero is NaN, never 0.
+passes a fresh one each time, so nothing is ever stale.
+
+Rates, counts and costs are yearly: they read the last 52 weeks
+(``model.year``), and shares of citizens count those something happened to in
+the last 52 weeks, as surveys ask "in the last 12 months". The window runs on
+from the model's first week, through the warm-up and across a policy switch,
+so an unchanged policy gives a flat series and nothing restarts at the
+switch. A rate whose denominator is zero is NaN, never 0.
 
 Citizen-level trust is the mean of a citizen's trust in the administrations
 they deal with (their roles). Skill quartiles are fixed at the start (skill is
@@ -32,6 +37,7 @@ import numpy as np
 
 from crmsim.model import costs
 from crmsim.model.administrations import MISSIONS
+from crmsim.model.phases.state import WINDOW
 
 if TYPE_CHECKING:
     from crmsim.model.model import CrmModel
@@ -124,71 +130,78 @@ def knowledge_skill_gap(model: "CrmModel", memo: dict | None = None) -> float:
     return _skill_gap(model, model.citizens.knowledge)
 
 
+def within_year(model: "CrmModel", last: np.ndarray) -> np.ndarray:
+    """Whether each citizen's ``last_*`` week falls within the last 52 weeks (this one included)."""
+    return last > model.steps - WINDOW
+
+
 def take_up(model: "CrmModel", memo: dict | None = None) -> float:
-    """Needs met / needs arisen."""
-    return rate(model.tally.met, model.tally.needs)
+    """Needs met / needs arisen, over the last 52 weeks."""
+    return rate(model.year.met, model.year.needs)
 
 
 def non_take_up(model: "CrmModel", memo: dict | None = None) -> float:
-    """Needs given up / needs arisen."""
-    return rate(model.tally.gave_up, model.tally.needs)
+    """Needs given up / needs arisen, over the last 52 weeks."""
+    return rate(model.year.gave_up, model.year.needs)
 
 
 def non_take_up_bottom(model: "CrmModel", memo: dict | None = None) -> float:
-    """Needs given up / needs arisen, among the bottom quartile of digital skill."""
-    return rate(model.tally.bottom_gave_up, model.tally.bottom_needs)
+    """Needs given up / needs arisen among the bottom quartile of digital skill, over the last 52 weeks."""
+    return rate(model.year.bottom_gave_up, model.year.bottom_needs)
 
 
 def event_take_up(model: "CrmModel", memo: dict | None = None) -> float:
-    """Needs met / needs arisen, among needs a life event created (moving house, a birth ...)."""
-    return rate(model.tally.event_met, model.tally.event_needs)
+    """Needs met / needs arisen among needs a life event created (moving house, a birth ...), over the last 52 weeks."""
+    return rate(model.year.event_met, model.year.event_needs)
 
 
 def redress_attempt_rate(model: "CrmModel", memo: dict | None = None) -> float:
-    """Redress tries / failed needs."""
-    return rate(model.tally.redress_tries, model.tally.failures)
+    """Redress tries / failed needs, over the last 52 weeks."""
+    return rate(model.year.redress_tries, model.year.failures)
 
 
 def redress_success(model: "CrmModel", memo: dict | None = None) -> float:
-    """Redress cases won / cases closed (heard, or lapsed at the deadline); cases still waiting are left out."""
-    t = model.tally
+    """Redress cases won / cases closed (heard, or lapsed at the deadline) over the last 52 weeks; cases still
+    waiting are left out."""
+    t = model.year
     return rate(t.redress_wins, t.redress_decided + t.redress_lapsed)
 
 
 def lost_users(model: "CrmModel", memo: dict | None = None) -> float:
-    """Share of citizens left at least once with a failed need and no redress try."""
-    return float(model.citizens.ever_lost.mean())
+    """Share of citizens left, in the last 52 weeks, with a failed need and no redress try."""
+    return float(within_year(model, model.citizens.last_lost).mean())
 
 
 def redress_on_time(model: "CrmModel", memo: dict | None = None) -> float:
-    """Redress cases heard within the deadline / cases closed (the others lapsed unheard)."""
-    t = model.tally
+    """Redress cases heard within the deadline / cases closed (the others lapsed unheard), over the last 52 weeks."""
+    t = model.year
     return rate(t.redress_decided, t.redress_decided + t.redress_lapsed)
 
 
 def complainants(model: "CrmModel", memo: dict | None = None) -> float:
-    """Share of citizens who filed at least one redress case."""
-    return float(model.citizens.ever_filed.mean())
+    """Share of citizens who filed a redress case in the last 52 weeks."""
+    return float(within_year(model, model.citizens.last_filed).mean())
 
 
 def staff_per_need_met(model: "CrmModel", memo: dict | None = None) -> float:
-    """Counter and phone contacts per need met (a cost)."""
-    return rate(model.tally.staff_contacts, model.tally.met)
+    """Counter and phone contacts per need met (a cost), over the last 52 weeks."""
+    return rate(model.year.staff_contacts, model.year.met)
 
 
 def online_share(model: "CrmModel", memo: dict | None = None) -> float:
-    """Requests handled through online channels / requests handled."""
-    return rate(model.tally.online_contacts, model.tally.contacts)
+    """Requests handled through online channels / requests handled, over the last 52 weeks."""
+    return rate(model.year.online_contacts, model.year.contacts)
 
 
 def online_users(model: "CrmModel", memo: dict | None = None) -> float:
-    """Share of citizens who had at least one request handled online."""
-    return float(model.citizens.ever_online.mean())
+    """Share of citizens with a request handled online in the last 52 weeks (Eurostat: "in the last 12 months")."""
+    return float(within_year(model, model.citizens.last_online).mean())
 
 
 def adaptations(model: "CrmModel", memo: dict | None = None) -> float:
-    """Fixes made by administrations since the start."""
-    return float(sum(a.adaptations for a in model.administrations))
+    """Fixes made by administrations over the last 52 weeks, scaled to a year while fewer weeks have passed."""
+    weeks = model.ledger.weeks
+    return float(model.year.fixes_by_admin.sum()) * WINDOW / weeks if weeks else float("nan")
 
 
 def published_score(model: "CrmModel", memo: dict | None = None) -> float:
@@ -231,9 +244,8 @@ def _knowledge_by_quartile(model: "CrmModel", memo: dict | None) -> np.ndarray:
 
 
 def _take_up_by_quartile(model: "CrmModel", memo: dict | None) -> np.ndarray:
-    c = model.citizens
-    return _memo(memo, "take_up_q",
-                 lambda: _ratio(_quartile_sums(model, c.successes), _quartile_sums(model, c.needs)))
+    year = model.year
+    return _memo(memo, "take_up_q", lambda: _ratio(year.met_by_quartile, year.needs_by_quartile))
 
 
 def _by_quartile(table: Callable[["CrmModel", dict | None], np.ndarray], q: int) -> Callable[..., float]:
@@ -285,8 +297,8 @@ def public_cost_per_citizen(model: "CrmModel", memo: dict | None = None) -> floa
 
 
 def public_cost_per_need_met(model: "CrmModel", memo: dict | None = None) -> float:
-    """Public euros spent for each need met."""
-    return rate(costs.total_public(model, memo), model.tally.met)
+    """Public euros spent for each need met, over the last 52 weeks."""
+    return rate(costs.total_public(model, memo), model.year.met)
 
 
 def _item_cost(item: str) -> Callable[..., float]:
@@ -306,18 +318,18 @@ def _admin_cost(mission: str) -> Callable[..., float]:
 
 def bottom_needs_acted_on(model: "CrmModel", memo: dict | None = None) -> float:
     """Needs of the least skilled quarter acted on (not given up), per citizen per year: what a cost buys."""
-    t = model.tally
+    t = model.year
     return costs.per_citizen_year(model, t.bottom_needs - t.bottom_gave_up)
 
 
 def hours_per_need_met(model: "CrmModel", memo: dict | None = None) -> float:
-    """Citizens' own hours on requests for each need met (counted apart from euros)."""
-    return rate(model.citizens.hours.sum(), model.tally.met)
+    """Citizens' own hours on requests for each need met (counted apart from euros), over the last 52 weeks."""
+    return rate(model.year.hours_by_quartile.sum(), model.year.met)
 
 
 def _hours_by_quartile(model: "CrmModel", memo: dict | None) -> np.ndarray:
-    c = model.citizens
-    return _memo(memo, "hours_q", lambda: _ratio(_quartile_sums(model, c.hours), _quartile_sums(model, c.successes)))
+    year = model.year
+    return _memo(memo, "hours_q", lambda: _ratio(year.hours_by_quartile, year.met_by_quartile))
 
 
 COST_METRICS: dict[str, Callable[..., float]] = {
@@ -341,7 +353,7 @@ def means_tested_non_take_up(model: "CrmModel", memo: dict | None = None) -> flo
     non-take-up of means-tested benefits; not a metric of every run.
     """
     column = [a.name for a in model.administrations].index(MEANS_TESTED)
-    return rate(model.tally.gave_up_by_admin[column], model.tally.needs_by_admin[column])
+    return rate(model.year.gave_up_by_admin[column], model.year.needs_by_admin[column])
 
 
 @dataclass(frozen=True)
@@ -410,19 +422,19 @@ INFO: dict[str, MetricInfo] = {
     "redress_success": MetricInfo("Redress success", "share of cases", "higher",
                                   "Share of closed redress cases the citizen won."),
     "lost_users": MetricInfo("Lost users", "share of citizens", "lower",
-                             "Share of citizens left with a failed request and no redress."),
+                             "Share of citizens left, in the last 12 months, with a failed request and no redress."),
     "redress_on_time": MetricInfo("Redress heard on time", "share of cases", "higher",
                                   "Share of closed redress cases heard before the deadline."),
     "complainants": MetricInfo("Citizens who filed redress", "share of citizens", "none",
-                               "Share of citizens who filed at least one redress case."),
+                               "Share of citizens who filed a redress case in the last 12 months."),
     "staff_per_need_met": MetricInfo("Staff contacts per need met", "contacts", "lower",
                                      "Counter and phone contacts for each need met (a cost)."),
     "online_share": MetricInfo("Requests handled online", "share of requests", "none",
                                "Share of requests handled through online channels."),
     "online_users": MetricInfo("Online users", "share of citizens", "none",
-                               "Share of citizens with at least one request handled online."),
-    "adaptations": MetricInfo("Fixes by administrations", "count", "none",
-                              "Fixes the administrations made to their services since the start."),
+                               "Share of citizens with a request handled online in the last 12 months."),
+    "adaptations": MetricInfo("Fixes by administrations", "fixes per year", "none",
+                              "Fixes the administrations made to their services in the last year."),
     "published_score": MetricInfo("Published score", "score 0-1", "none",
                                   "Mean rating citizens gave the administrations (with ratings and reviews)."),
     "rated_success": MetricInfo("Success behind the score", "score 0-1", "none",

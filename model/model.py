@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from crmsim.model import costs
 from crmsim.model import network as nets
 from crmsim.model.agents import Administration, Channel, Citizen, CitizenArrays, Prescriber, PrescriberArrays
 from crmsim.model.metrics import METRICS, measure
@@ -40,6 +41,7 @@ from crmsim.model.phases import (
     RatingBoard,
     Tally,
     Week,
+    YearLedger,
     arise_needs,
     choose_channels,
     collect_voice_and_adapt,
@@ -50,6 +52,7 @@ from crmsim.model.phases import (
     update_trust,
 )
 from crmsim.model.scenario import Scenario, parse_scenario
+from crmsim.model.sizing import prescriber_count
 
 __all__ = ["CrmModel"]
 
@@ -97,7 +100,8 @@ class CrmModel(mesa.Model):
         self.p = SimpleNamespace(**spec.warmup_flat())
         self.week = Week()
         self.last_week = Week()
-        self.tally = Tally.for_admins(len(self.spec.missions()))
+        self.tally = self._new_tally()  # what this week counts; the ledger keeps the last 52 weeks of them
+        self.ledger = YearLedger(self.tally)
         self.cases = Cases()
         self.records: list[dict[str, float]] = []
         self.policy_on = False  # false during the warm-up
@@ -141,7 +145,7 @@ class CrmModel(mesa.Model):
             u, v, _ = nets.community_edges(n, p.mean_degree, p.n_communities, p.homophily, c.skill, rng)
         elif p.topology == "complete":
             u, v = nets.complete_edges(n)
-        self.n_prescribers = n_pres = p.n_prescribers
+        self.n_prescribers = n_pres = prescriber_count(p.prescribers_per_1000, n)
         informal = np.zeros(n_pres, dtype=bool)
         informal[rng.permutation(n_pres)[:int(round(p.informal_share * n_pres))]] = True
         self.citizen_edges = (u, v)
@@ -267,38 +271,29 @@ class CrmModel(mesa.Model):
         return (np.concatenate([self.citizen_edges[0], pu[active]]),
                 np.concatenate([self.citizen_edges[1], pv[active]]))
 
+    def _new_tally(self) -> Tally:
+        return Tally.for_admins(len(self.spec.missions()), len(costs.ITEMS))
+
+    @property
+    def year(self) -> Tally:
+        """What the last 52 weeks counted (every rate metric reads it): continuous since the model's first week,
+        through the warm-up and across a policy switch."""
+        return self.ledger.year()
+
     def _start_policy(self, scenario: Scenario) -> None:
-        """Switch the scenario's levers on and start the recorded series (row 0: the state now)."""
+        """Switch the scenario's levers on and start the recorded series (row 0: the state now).
+
+        Nothing restarts: yearly rates go on reading the last 52 weeks, which
+        are, for a year, partly weeks of the policy before.
+        """
         self.spec = scenario
         self.p = SimpleNamespace(**scenario.flat())
         self._apply_levers()
-        self.citizens.reset_counts()
-        self.tally = self._open_needs()
-        for admin in self.administrations:
-            admin.adaptations = 0
         self.policy_on, self.policy_weeks, self.recording = True, 0, True
         self.records = [measure(self)]
         self._collector = mesa.DataCollector(model_reporters=REPORTERS)
         self._policy_start = self.time  # Mesa's time of row 0
         self._stop_when_done()
-
-    def _open_needs(self) -> Tally:
-        """A tally that counts the needs still open (waiting, in a request, or in a redress case) as arisen.
-
-        So over the recorded period needs = met + given up + failed and lost +
-        still open, although some needs arose during the warm-up.
-        """
-        c, cases = self.citizens, self.cases
-        open_needs = c.pending | c.request
-        per_citizen = open_needs.sum(axis=1)
-        np.add.at(per_citizen, cases.citizen, 1)
-        c.needs[:] = per_citizen
-        open_event = (c.pending_event | c.request_event).sum()
-        tally = Tally.for_admins(len(self.administrations), needs=int(per_citizen.sum()),
-                                 event_needs=int(open_event + cases.event.sum()),
-                                 bottom_needs=int(per_citizen[self.bottom_quartile].sum()))
-        tally.needs_by_admin += open_needs.sum(axis=0) + np.bincount(cases.admin, minlength=len(self.administrations))
-        return tally
 
     def branch(self, scenario: Scenario, *, copy_model: bool = True) -> "CrmModel":
         """A copy of this freshly warmed-up model with ``scenario``'s policy switched on instead.
@@ -325,10 +320,11 @@ class CrmModel(mesa.Model):
         """Switch to ``scenario``'s policy now, mid-run: a new recorded period starts.
 
         What citizens carry (trust, knowledge, skill, their ties and open
-        requests) carries over; the counts, costs and weekly series start
-        again from this week, so they describe the new policy alone. The
-        teacher's page plays a story's stages this way (``viz/story.py``).
-        Draws nothing from the random generator.
+        requests) carries over, and so do the yearly rates: they read the last
+        52 weeks, the policy before included until a year has passed. The
+        recorded series starts again from this week. The teacher's page plays
+        a story's stages this way (``viz/story.py``). Draws nothing from the
+        random generator.
 
         Raises ValueError if ``scenario`` differs in anything but the policy,
         levers, prices, steps and name.
@@ -401,6 +397,7 @@ class CrmModel(mesa.Model):
     def step(self) -> None:
         """One week, in the order of the paper."""
         self.last_week, self.week = self.week, Week()
+        self.tally = self._new_tally()
         arise_needs(self)  # 1. needs arise per role and from life events
         choose_channels(self)  # 2. act or give up; online, help device, prescriber or counter
         resolve_requests(self)  # 3. success or failure
@@ -409,6 +406,8 @@ class CrmModel(mesa.Model):
         update_trust(self)  # 6. memory, experience, procedure, publication
         diffuse(self)  # 7. pages; knowledge and trust along ties
         collect_voice_and_adapt(self)  # 8. collective voice, administrations adapt
+        self.tally.euros = costs.week_euros(self)
+        self.ledger.close(self.tally)
         if self.policy_on:
             self.policy_weeks += 1
             if self.recording:

@@ -110,8 +110,10 @@ _ALL = [
        "and this is not used); the most this machine's memory allows is checked before a run", "people", 1000, 10,
        30_000_000, source="upper bound: about 520 bytes a citizen at mean degree 6 (benchmarks/bench_memory.py), "
                           "so 30 million fit in 16 GB"),
-    _p("n_prescribers", "population", "number of prescribers, both kinds (informal: informed peers, associations; "
-       "institutional: social workers, public writers, one-stop help desks)", "agents", 20, 0, 100_000),
+    _p("prescribers_per_1000", "population", "prescribers per 1000 citizens, both kinds (informal: informed peers, "
+       "associations; institutional: social workers, public writers, one-stop help desks); the model has this many "
+       "for every 1000 of its citizens, rounded, so a larger population keeps the same world", "per 1000 citizens",
+       20.0, 0.0, 1000.0),
     _p("informal_share", "population", "share of prescribers that are informal (informed peers, associations); the "
        "others are institutional", "0..1", 0.5, 0.0, 1.0),
     _p("prescriber_ties", "population", "citizens tied to each prescriber, unless funded (prescribers are hubs)",

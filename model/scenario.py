@@ -169,11 +169,32 @@ class Scenario(BaseModel):
         return parse_scenario(data, source)
 
 
+# Fields that once meant something else: a file that still names one is refused with the field that replaced it,
+# never silently read with another meaning.
+RENAMED: dict[str, tuple[str, str]] = {
+    "population.n_prescribers": ("population.prescribers_per_1000",
+                                 "prescribers are now counted per 1000 citizens, so that a larger population keeps the "
+                                 "same world: 20 prescribers among 1000 citizens is prescribers_per_1000 = 20"),
+}
+
+
+def _renamed(path: str) -> str | None:
+    """The one-line explanation for a field that was replaced, given its dotted path or bare name, or None."""
+    full = next((old for old in RENAMED if path in (old, old.rsplit(".", 1)[1])), None)
+    if full is None:
+        return None
+    new, why = RENAMED[full]
+    return f"{full}: replaced by {new} ({why})"
+
+
 def field_path(key: str) -> list[str]:
     """Turn a bare parameter name or a dotted path into a path of keys.
 
     Raises ScenarioError for a name that is neither.
     """
+    renamed = _renamed(key)
+    if renamed is not None:
+        raise ScenarioError(renamed)
     if key in PARAMS:
         return [PARAMS[key].section, key]
     path = key.split(".")
@@ -276,6 +297,10 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
     """Validate a scenario given as a dict; ``source`` names it in errors."""
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: (top level): expected a table of fields")
+    for old in RENAMED:
+        section, name = old.split(".")
+        if isinstance(data.get(section), dict) and name in data[section]:
+            raise ScenarioError(f"{source}: {_renamed(old)}")
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:

@@ -12,7 +12,7 @@ while the network is wired at build time (the adjacency matrix and the
 influence matrix, both in CSR form, exist together for a moment), or during a
 step (a step's temporaries over the resident state). Measured by
 ``benchmarks/bench_memory.py`` (``CrmModel`` with ``warmup = 0`` and
-``n_prescribers = N // 500``, then 3 steps; Linux's ``VmHWM``, reset between
+2 prescribers per 1000 citizens, then 3 steps; Linux's ``VmHWM``, reset between
 the build and the steps; this machine: numpy 2.5, scipy 1.18, glibc 2.36), in
 MiB over the memory of a Python process that has imported crmsim (153 MiB)::
 
@@ -68,7 +68,7 @@ from crmsim.model.params import PARAMS
 __all__ = ["estimate_bytes", "physical_memory_bytes", "BASE_BYTES", "SIZE_FIELDS", "memory_problem"]
 
 # The parameters the estimate reads: an experiment that varies one of them is checked at its largest.
-SIZE_FIELDS = ("n_citizens", "mean_degree", "n_prescribers", "prescriber_ties", "funded_ties")
+SIZE_FIELDS = ("n_citizens", "mean_degree", "prescribers_per_1000", "prescriber_ties", "funded_ties")
 
 # A Python process with crmsim imported, before any model: 153 MiB measured in one virtual environment,
 # 193 MiB in a fresh one with the same packages (shared libraries mapped differently); the larger is covered.
@@ -83,6 +83,15 @@ RESIDENT_PER_CITIZEN, RESIDENT_PER_TIE, RESIDENT_PER_DRAW = 240, 40, 24
 # the heap, which keeps some freed memory resident (seen: up to 70 MiB, when many arrays are
 # a little under 32 MiB); it shows below a few million citizens.
 HEAP_PER_CITIZEN, HEAP_MAX = 160, 96 * 2**20
+
+
+def prescriber_count(per_1000: float, n_citizens: int) -> int:
+    """How many prescribers a model of ``n_citizens`` has at ``per_1000`` per 1000 citizens (rounded).
+
+    >>> prescriber_count(20, 1000), prescriber_count(20, 100_000), prescriber_count(20, 120)
+    (20, 2000, 2)
+    """
+    return int(round(per_1000 * n_citizens / 1000))
 
 
 def estimate_bytes(n_citizens: int, mean_degree: float, n_prescribers: int, *,
@@ -121,12 +130,13 @@ def memory_problem(values: dict, *, mean_degree: float | None = None, available:
     lower, the estimate and the machine's memory, for a one-line error.
     ``copies=2`` for a sweep worker, which keeps a warmed model while a branch runs.
 
-    >>> memory_problem({"n_citizens": 1000, "mean_degree": 6, "n_prescribers": 20, "prescriber_ties": 25,
+    >>> memory_problem({"n_citizens": 1000, "mean_degree": 6, "prescribers_per_1000": 20, "prescriber_ties": 25,
     ...                 "funded_ties": 75, "topology": "communities"}) is None
     True
     """
     degree = values["mean_degree"] if mean_degree is None else mean_degree
-    need = estimate_bytes(values["n_citizens"], degree, values["n_prescribers"],
+    need = estimate_bytes(values["n_citizens"], degree, prescriber_count(values["prescribers_per_1000"],
+                                                                         values["n_citizens"]),
                           prescriber_ties=values["prescriber_ties"], funded_ties=values["funded_ties"],
                           topology=values["topology"], copies=copies)
     have = physical_memory_bytes() if available is None else available

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from crmsim.model.agents import Channel
-from crmsim.model.metrics import QUANTITIES, TRUSTING, citizen_trust, rate
+from crmsim.model.metrics import QUANTITIES, TRUSTING, citizen_trust, rate, within_year
 
 if TYPE_CHECKING:
     from crmsim.model.model import CrmModel
@@ -30,7 +30,7 @@ def _share_in(flags: np.ndarray, members: np.ndarray) -> float:
 
 def online_users_least_over_most_skilled(model: "CrmModel", memo: dict | None = None) -> float:
     """Share of the least skilled quarter with a request handled online / the same share in the most skilled."""
-    used, quartile = model.citizens.ever_online, model.skill_quartile
+    used, quartile = within_year(model, model.citizens.last_online), model.skill_quartile
     return rate(_share_in(used, quartile == 0), _share_in(used, quartile == 3))
 
 
@@ -40,24 +40,24 @@ def trust_share_heard_over_unheard(model: "CrmModel", memo: dict | None = None) 
     The model's counterpart of "feeling one has a say" (OECD Trust Survey);
     NaN when no one, or everyone, was heard.
     """
-    trusting, heard = citizen_trust(model, memo) >= TRUSTING, model.citizens.ever_heard
+    trusting, heard = citizen_trust(model, memo) >= TRUSTING, within_year(model, model.citizens.last_heard)
     return rate(_share_in(trusting, heard), _share_in(trusting, ~heard))
 
 
 def heard_share(model: "CrmModel", memo: dict | None = None) -> float:
-    """Share of citizens whose voice was collected and visibly acted on since the policy started."""
-    return float(model.citizens.ever_heard.mean())
+    """Share of citizens whose voice was collected and visibly acted on in the last 52 weeks."""
+    return float(within_year(model, model.citizens.last_heard).mean())
 
 
 def institutional_help_per_citizen_year(model: "CrmModel", memo: dict | None = None) -> float:
     """Requests an institutional prescriber (social worker, help desk, public writer) helped with, per citizen a year."""
-    years = model.policy_weeks / WEEKS_PER_YEAR
-    return rate(model.tally.institutional_help_by_quartile.sum(), model.n_citizens * years)
+    years = model.ledger.weeks / WEEKS_PER_YEAR
+    return rate(model.year.institutional_help_by_quartile.sum(), model.n_citizens * years)
 
 
 def institutional_help_least_skilled_half(model: "CrmModel", memo: dict | None = None) -> float:
     """Share of the requests institutional prescribers helped with that came from the less skilled half."""
-    by_quartile = model.tally.institutional_help_by_quartile
+    by_quartile = model.year.institutional_help_by_quartile
     return rate(by_quartile[:2].sum(), by_quartile.sum())
 
 

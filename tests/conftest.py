@@ -19,5 +19,5 @@ def scenario(**sections):
 
 @pytest.fixture
 def small():
-    """A small default scenario (300 citizens)."""
-    return scenario(population={"n_citizens": 300, "n_prescribers": 6})
+    """A small default scenario (300 citizens, 6 prescribers)."""
+    return scenario(population={"n_citizens": 300, "prescribers_per_1000": 20})

@@ -90,7 +90,7 @@ seed = 5
 [set]
 warmup = 5
 population.n_citizens = 150
-population.n_prescribers = 3
+population.prescribers_per_1000 = 20
 [vary]
 levers.faq_quality = [0.0, 0.9]
 [outputs]

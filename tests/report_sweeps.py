@@ -25,7 +25,7 @@ seed = 4
 [set]
 warmup = 5
 population.n_citizens = 100
-population.n_prescribers = 2
+population.prescribers_per_1000 = 20
 """
 
 GRID = f"""name = "grid"

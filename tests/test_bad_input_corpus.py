@@ -138,7 +138,7 @@ def test_a_malformed_scenario_is_refused_in_one_line(case, command, tmp_path, wo
 @pytest.mark.parametrize("command", ["validate", "sweep"])
 def test_a_malformed_experiment_is_refused_in_one_line_and_starts_nothing(case, command, tmp_path, workdir):
     base = tmp_path / "base.toml"
-    base.write_text('name = "base"\nsteps = 2\nwarmup = 2\n[population]\nn_citizens = 50\nn_prescribers = 2\n')
+    base.write_text('name = "base"\nsteps = 2\nwarmup = 2\n[population]\nn_citizens = 50\nprescribers_per_1000 = 40\n')
     path = tmp_path / "experiment.toml"
     path.write_text(case["content"].format(scenario=base), encoding="utf-8")
     _assert_clean_refusal([command, str(path)], workdir, case["expect"], [tmp_path])

@@ -28,7 +28,7 @@ TARGETS = ROOT / "calibration" / "targets.toml"
 CALIBRATED = ROOT / "scenarios" / "calibrated_baseline.toml"
 
 # A small world for the fits run here: 300 citizens, a short warm-up and half a year read.
-SMALL = {"warmup": 40, "population": {"n_citizens": 300, "n_prescribers": 6}}
+SMALL = {"warmup": 40, "population": {"n_citizens": 300, "prescribers_per_1000": 20}}
 
 
 def _crmsim(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -212,7 +212,7 @@ TINY = textwrap.dedent("""
 
 def _tiny(folder: Path, generations: int) -> Path:
     scenario = folder / "small.toml"
-    scenario.write_text('warmup = 10\n[population]\nn_citizens = 120\nn_prescribers = 2\n')
+    scenario.write_text('warmup = 10\n[population]\nn_citizens = 120\nprescribers_per_1000 = 16.7\n')
     path = folder / "tiny.toml"
     path.write_text(TINY.format(scenario=scenario, generations=generations))
     return path
@@ -314,7 +314,7 @@ def test_leave_one_out_refits_without_each_target_and_a_target_nothing_else_cons
         '[[target]]', '[[parameter]]\nname = "online_intercept"\nlow = -4.0\nhigh = 2.0\n[[target]]', 1)
     text += ('[[target]]\nname = "online_users"\nquantity = "online_users"\nvalue = 0.5\ntolerance = 0.05\n'
              'source = "a test"\ncomparable = "itself"\n')
-    (tmp_path / "small.toml").write_text('warmup = 10\n[population]\nn_citizens = 120\nn_prescribers = 2\n')
+    (tmp_path / "small.toml").write_text('warmup = 10\n[population]\nn_citizens = 120\nprescribers_per_1000 = 16.7\n')
     targets = tmp_path / "two.toml"
     targets.write_text(text.replace("predictive_draws = 3", "predictive_draws = 12"))
     out = tmp_path / "out"
@@ -353,7 +353,7 @@ def test_a_resume_with_edited_inputs_is_refused_in_one_line_and_leaves_no_lock(t
 def test_a_resume_onto_an_edited_base_scenario_is_refused(tmp_path, tiny_calibrated):
     out = _copy_of(tiny_calibrated, tmp_path)
     path = _tiny(tmp_path, 2)
-    (tmp_path / "small.toml").write_text('warmup = 12\n[population]\nn_citizens = 120\nn_prescribers = 2\n')
+    (tmp_path / "small.toml").write_text('warmup = 12\n[population]\nn_citizens = 120\nprescribers_per_1000 = 16.7\n')
     proc = _in_process("calibrate", str(path), "--resume", "--workers", "1", "--out", str(out))
     assert proc.returncode == 2 and "scenario" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
 

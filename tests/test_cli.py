@@ -577,7 +577,7 @@ def test_warmup_measures_each_state_metric_and_recommends_a_warm_up(tmp_path: Pa
     from crmsim.experiments.warmup import STEADY_METRICS
 
     small = tmp_path / "small.toml"
-    small.write_text('name = "small"\n[population]\nn_citizens = 150\nn_prescribers = 3\n')
+    small.write_text('name = "small"\n[population]\nn_citizens = 150\nprescribers_per_1000 = 20\n')
     code, out, err = call("warmup", str(small), "--years", "4", "--reps", "2")
     assert code == 0, err
     assert out.splitlines()[0].startswith("scenario small")

@@ -24,7 +24,7 @@ from tests.browser import RequestLog, open_browser, text_problems
 from tests.experiments_util import crmsim_in_process
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = 'warmup = 40\nsteps = 26\nseed = 11\n[population]\nn_citizens = 500\nn_prescribers = 8\n'
+SMALL = 'warmup = 40\nsteps = 26\nseed = 11\n[population]\nn_citizens = 500\nprescribers_per_1000 = 16\n'
 
 
 @pytest.fixture(scope="module")

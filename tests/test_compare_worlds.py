@@ -17,7 +17,7 @@ from crmsim.cli import main
 from crmsim.experiments.worlds_compare import across_worlds, mixture_interval
 
 SMALL = ('steps = 26\nwarmup = 52\nseed = 3\npolicy = "supply_front_office"\n'
-         '[population]\nn_citizens = 500\nn_prescribers = 10\n')
+         '[population]\nn_citizens = 500\nprescribers_per_1000 = 20\n')
 
 
 def _worlds_file(path: Path, values: dict[str, list[float]]) -> Path:

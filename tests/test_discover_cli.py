@@ -28,7 +28,7 @@ seed = 4
 [set]
 warmup = 20
 population.n_citizens = 150
-population.n_prescribers = 3
+population.prescribers_per_1000 = 20
 [design]
 kind = "latin_hypercube"
 samples = 40
@@ -210,7 +210,7 @@ def test_and_or_not_may_be_written_as_pandas_writes_them(sweep, capsys):
 
 def test_a_folder_written_by_compare_is_refused_in_one_line(tmp_path, capsys):
     small = tmp_path / "small.toml"
-    small.write_text('steps = 2\nwarmup = 2\n[population]\nn_citizens = 60\nn_prescribers = 2\n')
+    small.write_text('steps = 2\nwarmup = 2\n[population]\nn_citizens = 60\nprescribers_per_1000 = 33.4\n')
     faq = tmp_path / "faq.toml"
     faq.write_text('policy = "faq"\n' + small.read_text())
     assert main(["compare", str(small), str(faq), "--reps", "2", "--quiet", "--sequential",

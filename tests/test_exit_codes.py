@@ -13,7 +13,7 @@ from tests.experiments_util import free_port
 from tests.test_calibration import _tiny
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = 'warmup = 2\nsteps = 2\nseed = 1\n[population]\nn_citizens = 100\nn_prescribers = 2\n'
+SMALL = 'warmup = 2\nsteps = 2\nseed = 1\n[population]\nn_citizens = 100\nprescribers_per_1000 = 20\n'
 
 
 @pytest.fixture

@@ -316,7 +316,7 @@ steps = 5
 seed = 3
 [set]
 population.n_citizens = 100
-population.n_prescribers = 2
+population.prescribers_per_1000 = 20
 [design]
 {design}
 [vary]

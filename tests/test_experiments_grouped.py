@@ -29,7 +29,7 @@ from tests.experiments_util import BASELINE, PYTHON, ROOT, env, sorted_rows, wri
 # Two worlds (population sizes) x three policies x three replicates, with a short warm-up: 18 runs.
 WORLDS = {
     "name": "worlds", "scenario": str(BASELINE), "steps": 6, "replications": 3, "seed": 5,
-    "set": {"warmup": 20, "population": {"n_prescribers": 3}},
+    "set": {"warmup": 20, "population": {"prescribers_per_1000": 20}},
     "vary": {"policy": ["supply_front_office", "faq", "full_mediation"], "population": {"n_citizens": [120, 160]}},
     "outputs": {"every_step": ["trust_mean", "take_up"], "at_end": "all"},
 }

@@ -32,7 +32,7 @@ steps = 2
 [set]
 warmup = 2
 population.n_citizens = 100
-population.n_prescribers = 2
+population.prescribers_per_1000 = 20
 [vary]
 levers.faq_quality = [0.0, 0.5]
 """
@@ -259,7 +259,7 @@ steps = 2
 [set]
 warmup = 2
 network.topology = "file"
-population.n_prescribers = 2
+population.prescribers_per_1000 = 40
 [vary]
 network_file = ["nets/town.edgelist", "nets/ring.edgelist"]
 """

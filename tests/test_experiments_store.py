@@ -37,7 +37,7 @@ seed = 3
 [set]
 warmup = 2
 population.n_citizens = 100
-population.n_prescribers = 2
+population.prescribers_per_1000 = 20
 [vary]
 levers.faq_quality = [0.0, 0.4, 0.8]
 [outputs]

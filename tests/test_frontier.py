@@ -36,7 +36,7 @@ BASE = str(ROOT / "scenarios" / "calibrated_baseline.toml")
 def toy(evaluations: int = 60, **search: object) -> dict:
     """A frontier file as a dict: two levers, two objectives, a small fast world."""
     return {"name": "toy", "scenario": BASE, "steps": 8, "replications": 2, "seed": 7,
-            "set": {"population.n_citizens": 300, "population.n_prescribers": 6, "warmup": 8},
+            "set": {"population.n_citizens": 300, "population.prescribers_per_1000": 20, "warmup": 8},
             "vary": {"levers.counter_staff": {"low": 0.2, "high": 2.0},
                      "levers.funded_prescribers": {"low": 0.0, "high": 1.0}},
             "search": {"evaluations": evaluations, "population": 16, "snapshot_every": 32,

@@ -38,7 +38,7 @@ def test_binary_knowledge_on_a_complete_graph_follows_the_bass_curve():
     p, q, weeks = 0.005, 0.1, 100
     s = scenario(
         warmup=0,
-        population={"n_citizens": 1500, "n_prescribers": 0, "knowledge_mean": 0.0, "skill_spread": 0.0},
+        population={"n_citizens": 1500, "prescribers_per_1000": 0, "knowledge_mean": 0.0, "skill_spread": 0.0},
         network={"topology": "complete"},
         behaviour={**QUIET, "knowledge_model": "binary", "broadcast": p, "word_of_mouth": q},
         administrations=NO_NEEDS,
@@ -53,7 +53,7 @@ def test_binary_knowledge_on_a_complete_graph_follows_the_bass_curve():
 def trust_only(topology, **network):
     return scenario(
         warmup=0,
-        population={"n_citizens": 400, "n_prescribers": 0},
+        population={"n_citizens": 400, "prescribers_per_1000": 0},
         network={"topology": topology, **network},
         behaviour={**QUIET, **AVERAGING_ONLY, "trust_spread": 0.5},
         levers=NOTHING_PUBLISHED,
@@ -63,7 +63,7 @@ def trust_only(topology, **network):
 
 
 def test_trust_averaging_alone_reaches_consensus_on_a_connected_graph():
-    s = trust_only("small_world", rewire=0.1).with_values({"n_prescribers": 5})
+    s = trust_only("small_world", rewire=0.1).with_values({"prescribers_per_1000": 12.5})
     m = CrmModel(s, rng=1)
     assert nx.is_connected(m.graph)
     start = m.citizens.trust.std(axis=0)
@@ -90,8 +90,8 @@ def test_perfect_quality_gives_no_failure_no_redress_try_and_nan_success():
                  levers={"redress_visibility": 1.0, "redress_capacity": 10.0})
     m = CrmModel(s, rng=3)
     table = m.run(30)
-    assert m.tally.needs > 100  # requests were made
-    assert m.tally.failures == 0 and m.tally.redress_tries == 0
+    assert m.year.needs > 100  # requests were made
+    assert m.year.failures == 0 and m.year.redress_tries == 0
     assert math.isnan(table["redress_success"].iloc[-1])
     assert math.isnan(table["redress_attempt_rate"].iloc[-1])
 

@@ -192,7 +192,7 @@ def test_a_poll_hears_the_whole_public_even_when_nothing_fails():
     silent = CrmModel(scenario(warmup=0, administrations=perfect, levers={"voice_collection": 0.0,
                                                                           "responsiveness": 1.0}), rng=1)
     polled.run(52), silent.run(52)
-    assert polled.tally.failures == 0
+    assert polled.year.failures == 0
     assert polled.final_metrics()["adaptations"] > 0 and silent.final_metrics()["adaptations"] == 0
 
 

@@ -37,7 +37,7 @@ MEASURE = textwrap.dedent("""
 
     base = high_water()
     n, degree = int(sys.argv[1]), int(sys.argv[2])
-    model = CrmModel(parse_scenario({"warmup": 0, "population": {"n_citizens": n, "n_prescribers": n // 500},
+    model = CrmModel(parse_scenario({"warmup": 0, "population": {"n_citizens": n, "prescribers_per_1000": 2},
                                      "network": {"mean_degree": degree}}, "<test>"), rng=1)
     for _ in range(3):
         model.step()

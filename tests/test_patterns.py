@@ -84,7 +84,7 @@ def _file(tmp_path, **changes):
         """)
     for old, new in changes.items():
         text = text.replace(old, new)
-    (tmp_path / "small.toml").write_text('warmup = 4\nsteps = 8\n[population]\nn_citizens = 150\nn_prescribers = 4\n')
+    (tmp_path / "small.toml").write_text('warmup = 4\nsteps = 8\n[population]\nn_citizens = 150\nprescribers_per_1000 = 26.7\n')
     path = tmp_path / "patterns.toml"
     path.write_text(text)
     return path

@@ -108,7 +108,7 @@ def read_by_all_or_by_the_skilled():
     only in who reads.
     """
     def world(gradient: float):
-        return scenario(warmup=52, population={"n_citizens": 3000, "n_prescribers": 60},
+        return scenario(warmup=52, population={"n_citizens": 3000, "prescribers_per_1000": 20},
                         levers={**RATINGS_ON, "responsiveness": 0.0},
                         behaviour={"rating_trust_weight": 1.0, "rating_read_skill_gradient": gradient})
     return finals(world(0.0), seeds=range(24)), finals(world(10.0), seeds=range(24))

@@ -83,7 +83,7 @@ def test_file_runs_ten_steps(path: Path):
         assert ((values >= 0) & (values <= 1)).all(), f"{column} leaves [0, 1]"
     assert np.isfinite(later["trust_skill_gap"]).all() and np.isfinite(later["knowledge_skill_gap"]).all()
     assert (later["staff_per_need_met"].dropna() >= 0).all()
-    assert (np.diff(series["adaptations"]) >= 0).all()
+    assert (series["adaptations"] >= 0).all()  # fixes in the last 52 weeks: a yearly count, never below 0
     final = model.final_metrics()
     assert final.keys() == METRICS.keys()
     assert math.isclose(final["trust_mean"], series["trust_mean"].iloc[-1])

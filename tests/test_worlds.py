@@ -25,7 +25,7 @@ def _tiny(tmp_path: Path, candidates: int = 6) -> Path:
     """A worlds file on a small fast world: 300 citizens, short warm-up, two targets, a two-particle posterior."""
     (tmp_path / "base.toml").write_text(
         'name = "tiny"\npolicy = "supply_front_office"\nsteps = 8\nwarmup = 20\n'
-        '[population]\nn_citizens = 300\nn_prescribers = 6\n', encoding="utf-8")
+        '[population]\nn_citizens = 300\nprescribers_per_1000 = 20\n', encoding="utf-8")
     (tmp_path / "targets.toml").write_text(
         'name = "tiny"\nscenario = "base.toml"\nsteps = 8\n'
         '[[parameter]]\nname = "trust_disposition"\nlow = 0.3\nhigh = 0.8\n'

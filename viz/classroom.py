@@ -18,9 +18,9 @@ the world and seed are those of the last build, so the warmed-up model kept
 from it is branched again (:func:`warmed_run`) instead of warming up anew.
 
 It also keeps, per run, what the page has seen of each citizen (:class:`Seen`):
-the last channel (the model keeps only the current week's) and the last week
-the citizen was lost, updated every week, so the page can colour by them even
-when it skips weeks it has no time to draw.
+the last channel (the model keeps only the current week's), updated every
+week, so the page can colour by it even when it skips weeks it has no time to
+draw.
 
 >>> room = Classroom("scenarios/supply_front_office.toml", "scenarios/redress_procedure.toml", n_citizens=200)
 >>> room.step(); [run.policy_weeks for run in room.runs]
@@ -86,24 +86,18 @@ class Seen:
     """What the page remembers of each citizen of one run, week after week (the model keeps only totals)."""
 
     last_channel: np.ndarray  # the channel of the last request handled or given up (Channel.NONE: none yet)
-    lost_week: np.ndarray  # the last week seen (``weeks``) a failure was left with no redress (-1: never)
-    lost_count: np.ndarray  # the model's count of such failures, when last seen
     weeks: int = 0  # weeks seen: the page's own clock, which a story's switch of policy does not restart
 
     @classmethod
     def start(cls, run: CrmModel) -> "Seen":
-        n = run.n_citizens
-        return cls(np.full(n, Channel.NONE, dtype=np.int8), np.full(n, -1, dtype=np.int32), run.citizens.lost.copy())
+        return cls(np.full(run.n_citizens, Channel.NONE, dtype=np.int8))
 
     def update(self, run: CrmModel) -> None:
-        """After a week of ``run``: its channels and who was lost this week."""
+        """After a week of ``run``: its channels."""
         week = run.week
         self.last_channel[week.gave_up] = Channel.GIVE_UP
         self.last_channel[week.served] = week.served_channel  # a request handled says more than one given up
         self.weeks += 1
-        lost = run.citizens.lost
-        self.lost_week[lost > self.lost_count] = self.weeks
-        self.lost_count[:] = lost
 
 
 class Classroom(mesa.Model):
@@ -168,7 +162,6 @@ class Classroom(mesa.Model):
             self.stage += 1
             run = self.runs[0]
             run.switch_policy(self.story.stages[self.stage].spec.with_values({"n_citizens": run.n_citizens}))
-            self.seen[0].lost_count[:] = run.citizens.lost  # the model's counts start again
         self.running = all(run.running for run in self.runs)
 
 

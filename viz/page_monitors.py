@@ -6,9 +6,10 @@ of who is left behind: mean trust, the least skilled quarter's non-take-up,
 the lost users, and what it all costs the public purse. Labels, units and
 which way is better come from the metric table (:data:`crmsim.model.metrics.INFO`).
 
-The change is against the first week the number is defined (week 0 for
-most; week 1 for the cost, which needs a week of contacts to count), and is
-coloured green when it goes the better way, red when the worse.
+The change is against the first week the number is defined (week 0: the
+rates are yearly and run on from the warm-up, so an unchanged policy shows
+no change but noise), and is coloured green when it goes the better way,
+red when the worse.
 """
 
 from __future__ import annotations

@@ -24,8 +24,8 @@ from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
 from crmsim.i18n import _
-from crmsim.model.agents import Channel
-from crmsim.model.metrics import citizen_trust
+from crmsim.model.agents import NEVER, Channel
+from crmsim.model.metrics import citizen_trust, within_year
 from crmsim.model.model import CrmModel
 from crmsim.viz.classroom import Classroom, Seen
 from crmsim.viz.page_frames import JS, LatestFrame, use_frames
@@ -93,17 +93,14 @@ _CHANNEL_NAMES = ("no request yet", "online", "online, with the FAQ", "online, w
                   "online, with the forum", "through a prescriber", "at the counter", "gave up")
 assert len(_CHANNEL_NAMES) == len(Channel.NAMES) + 1 == len(_CHANNEL_COLOURS)
 
-YEAR = 52  # weeks
-
-
 def last_channel(run: CrmModel, seen: Seen) -> np.ndarray:
     return seen.last_channel.astype(np.int16) + 1  # Channel.NONE (-1) is colour 0
 
 
 def lost_this_year(run: CrmModel, seen: Seen) -> np.ndarray:
-    """0: never lost; 1: lost, but not in the last 52 weeks; 2: lost in the last 52 weeks."""
-    recent = (seen.lost_week >= 0) & (seen.lost_week > seen.weeks - YEAR)
-    return np.where(recent, 2, np.where(seen.lost_week >= 0, 1, 0))
+    """0: never lost; 1: lost, but not in the last 52 weeks; 2: lost in the last 52 weeks (the model's lost users)."""
+    last = run.citizens.last_lost
+    return np.where(within_year(run, last), 2, np.where(last != NEVER, 1, 0))
 
 
 def skill_quartile(run: CrmModel, seen: Seen) -> np.ndarray:

@@ -3,7 +3,8 @@
 Each phase is a function of the model that works on whole arrays (or on the
 subset of citizens concerned this week): no Python loop over citizens. What a
 phase hands to the next is kept in ``model.week`` (:class:`Week`); running
-totals for the metrics in ``model.tally`` (:class:`Tally`); redress cases
+counts for the metrics in ``model.tally`` (:class:`Tally`, this week's; the
+model's :class:`YearLedger` keeps the last 52 weeks of them); redress cases
 waiting in ``model.cases`` (:class:`Cases`).
 
 1. :func:`arise_needs` (``needs``): routine needs and life events; take-up;
@@ -28,13 +29,14 @@ from crmsim.model.phases.queues import logistic
 from crmsim.model.phases.ratings import RatingBoard, rate_services
 from crmsim.model.phases.redress import knows_redress, seek_redress
 from crmsim.model.phases.resolution import resolve_requests
-from crmsim.model.phases.state import Cases, Tally, Week
+from crmsim.model.phases.state import Cases, Tally, Week, YearLedger
 from crmsim.model.phases.trust import update_trust
 from crmsim.model.phases.voice import collect_voice_and_adapt
 
 __all__ = [
     "Week",
     "Tally",
+    "YearLedger",
     "Cases",
     "arise_needs",
     "choose_channels",

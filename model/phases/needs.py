@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from crmsim.model.agents import Channel
-from crmsim.model.phases.state import WEEKS_PER_YEAR
+from crmsim.model.phases.state import WEEKS_PER_YEAR, count_into
 
 if TYPE_CHECKING:
     from crmsim.model.model import CrmModel
@@ -62,6 +62,7 @@ def arise_needs(model: "CrmModel") -> None:
     t.needs_by_admin += np.bincount(column, minlength=n_admins)
     t.event_needs += int(event.sum())
     t.bottom_needs += int(model.bottom_quartile[who].sum())
+    count_into(t.needs_by_quartile, model.skill_quartile[who])
     _take_up(model)
 
 

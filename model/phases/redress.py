@@ -64,10 +64,10 @@ def seek_redress(model: "CrmModel") -> None:
                         since=np.full(int(tries.sum()), model.steps, dtype=np.int64), merit=merit[tries],
                         helped=helped[tries], event=week.failed_event[tries])
         count_into(c.redress_tries, who[tries])
-        c.ever_filed[who[tries]] = True
+        c.last_filed[who[tries]] = model.steps
         week.lost, week.lost_admin = who[~tries], week.failed_admin[~tries]
         count_into(c.lost, week.lost)
-        c.ever_lost[week.lost] = True
+        c.last_lost[week.lost] = model.steps
         t.redress_tries += int(tries.sum())
         t.lost += week.lost.size
     _hear_cases(model)
@@ -101,6 +101,7 @@ def _hear_cases(model: "CrmModel") -> None:
     t.redress_wins += int(won.sum())
     t.redress_lapsed += int(lapsed.sum())
     t.met += int(won.sum())  # a won case meets the need after all
+    count_into(t.met_by_quartile, model.skill_quartile[who[won]])
     t.event_met += int((won & cases.event[heard]).sum())
     week.decided, week.decided_admin, week.decided_won = who, cases.admin[heard], won
     week.decided_merit, week.decided_helped, week.decided_evidence = cases.merit[heard], helped, evidence

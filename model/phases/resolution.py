@@ -124,10 +124,12 @@ def resolve_requests(model: "CrmModel") -> None:
         count_into(t.funded_by_admin, c.request_lead[funded])
     served = np.concatenate([others, counter])
     served_channel = channel[served]
-    # Citizens' hours (model.costs): each request served, and each week a request waits at the counter.
-    c.hours[at_counter] += p.hours_waiting_week
-    c.hours[counter] -= p.hours_waiting_week
-    c.hours[served] += model.hours_by_channel[served_channel]
+    # Citizens' hours (model.costs), by skill quartile: each request served, and each week a request waits at the
+    # counter (those served this week do not wait it).
+    quartile = model.skill_quartile
+    t.hours_by_quartile += np.bincount(quartile[served], weights=model.hours_by_channel[served_channel], minlength=4)
+    t.hours_by_quartile += p.hours_waiting_week * (np.bincount(quartile[at_counter], minlength=4)
+                                                   - np.bincount(quartile[counter], minlength=4))
     rows, admin = np.nonzero(c.request[served])
     who, need_channel = served[rows], served_channel[rows]
     quality = model.quality[admin]
@@ -141,9 +143,10 @@ def resolve_requests(model: "CrmModel") -> None:
     count_into(c.successes, who[success])
     count_into(c.failures, who[~success])
     online = np.isin(served_channel, Channel.ONLINE_KINDS)
-    c.ever_online[served[online]] = True
+    c.last_online[served[online]] = model.steps
     event = c.request_event[who, admin]
     t.met += int(success.sum())
+    count_into(t.met_by_quartile, quartile[who[success]])
     t.event_met += int((success & event).sum())
     t.failures += int((~success).sum())
     t.contacts += served.size

@@ -1,10 +1,10 @@
 """What the phases hand to each other within a week, the running totals, and the redress cases waiting.
 
 ``Week`` holds this week's events as index arrays (citizens, and the
-administration of each need); ``Tally`` the numerators and denominators of the
-metrics since the policy started; ``Cases`` the redress cases waiting to be
-decided, one entry per case (a citizen may have several, at several
-administrations).
+administration of each need); ``Tally`` what the week counted (the metrics'
+numerators and denominators) and ``YearLedger`` the last 52 weeks of them;
+``Cases`` the redress cases waiting to be decided, one entry per case (a
+citizen may have several, at several administrations).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-__all__ = ["Week", "Tally", "Cases", "EMPTY", "NONE_BOOL", "WEEKS_PER_YEAR", "count_into"]
+__all__ = ["Week", "Tally", "YearLedger", "Cases", "EMPTY", "NONE_BOOL", "WEEKS_PER_YEAR", "WINDOW", "count_into"]
 
 EMPTY = np.empty(0, dtype=np.int64)
 NONE_BOOL = np.empty(0, dtype=bool)
@@ -79,7 +79,14 @@ class Week:
 
 @dataclass
 class Tally:
-    """Running totals since the policy started (the metrics' numerators and denominators)."""
+    """What one week counted (the metrics' numerators and denominators), or, summed, what a year counted.
+
+    The phases add to ``model.tally``, this week's; at the end of the week the
+    model files it in its :class:`YearLedger`, whose :meth:`YearLedger.year`
+    sums the last 52 weeks: every rate metric reads that sum, so rates are
+    yearly (as surveys ask "in the last 12 months") and run on continuously
+    through the warm-up and across a policy switch, never restarting.
+    """
 
     needs: int = 0
     met: int = 0
@@ -103,15 +110,69 @@ class Tally:
     online_by_admin: np.ndarray = field(default_factory=_ints)  # handled online
     funded_by_admin: np.ndarray = field(default_factory=_ints)  # handled by a funded prescriber
     decided_by_admin: np.ndarray = field(default_factory=_ints)  # redress cases decided
+    fixes_by_admin: np.ndarray = field(default_factory=_ints)  # fixes made
+    # Who gains and who loses, by quartile of digital skill (least skilled first):
+    needs_by_quartile: np.ndarray = field(default_factory=lambda: np.zeros(4, np.int64))
+    met_by_quartile: np.ndarray = field(default_factory=lambda: np.zeros(4, np.int64))
+    hours_by_quartile: np.ndarray = field(default_factory=lambda: np.zeros(4))  # citizens' own hours on requests
     # Requests an institutional prescriber helped with, by the asker's skill quartile (validation patterns):
     institutional_help_by_quartile: np.ndarray = field(default_factory=lambda: np.zeros(4, np.int64))
+    # Public euros spent, by cost item (model.costs.ITEMS) and administration; the last column is what
+    # serves every administration (help and voice devices). Filled when the week is closed.
+    euros: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
     @classmethod
-    def for_admins(cls, n_admins: int, **totals: int) -> "Tally":
-        """A tally with per-administration counters for ``n_admins`` administrations."""
+    def for_admins(cls, n_admins: int, n_items: int = 0, **totals: int) -> "Tally":
+        """A tally with per-administration counters for ``n_admins`` administrations (and ``n_items`` cost items)."""
         return cls(**totals, **{name: np.zeros(n_admins, np.int64) for name in
                                 ("needs_by_admin", "gave_up_by_admin", "online_by_admin", "funded_by_admin",
-                                 "decided_by_admin")})
+                                 "decided_by_admin", "fixes_by_admin")},
+                   euros=np.zeros((n_items, n_admins + 1)))
+
+
+WINDOW = WEEKS_PER_YEAR  # the weeks a yearly rate covers
+
+
+class YearLedger:
+    """The last :data:`WINDOW` weeks' tallies, a ring filled one week at a time from the model's first week.
+
+    :meth:`year` is their sum: what the last 52 weeks counted (fewer, early in
+    a run with a short warm-up: :attr:`weeks` says how many).
+
+    >>> ledger = YearLedger(Tally.for_admins(2))
+    >>> for week in range(60):
+    ...     ledger.close(Tally.for_admins(2, needs=1, met=week % 2))
+    >>> ledger.weeks, ledger.year().needs, ledger.year().met
+    (52, 52, 26)
+    """
+
+    def __init__(self, template: Tally) -> None:
+        self._names = [f.name for f in fields(Tally)]
+        self._ring = {name: np.zeros((WINDOW, *np.shape(getattr(template, name))),
+                                     dtype=np.asarray(getattr(template, name)).dtype) for name in self._names}
+        self.closed = 0  # weeks filed since the model was built
+        self._year: Tally | None = None
+
+    @property
+    def weeks(self) -> int:
+        """How many weeks :meth:`year` covers: 52 once a year has passed."""
+        return min(self.closed, WINDOW)
+
+    def close(self, week: Tally) -> None:
+        """File one finished week, in place of the week a year before it."""
+        slot = self.closed % WINDOW
+        for name in self._names:
+            self._ring[name][slot] = getattr(week, name)
+        self.closed += 1
+        self._year = None
+
+    def year(self) -> Tally:
+        """The sum of the last :attr:`weeks` weeks (computed once per week)."""
+        if self._year is None:
+            sums = {name: ring.sum(axis=0) for name, ring in self._ring.items()}
+            self._year = Tally(**{name: (int(v) if np.ndim(v) == 0 and v.dtype.kind == "i" else
+                                         float(v) if np.ndim(v) == 0 else v) for name, v in sums.items()})
+        return self._year
 
 
 @dataclass

@@ -69,7 +69,7 @@ def update_trust(model: "CrmModel") -> None:
             trust[members, column] += p.visible_fix_gain * (1.0 - trust[members, column])
             heard = model.last_week.voiced[model.last_week.voiced_admin == column]
             trust[heard, column] += p.say_gain * (1.0 - trust[heard, column])
-            c.ever_heard[heard] = True
+            c.last_heard[heard] = model.steps
 
 
 def _relax_and_publish(model: "CrmModel") -> None:
