@@ -81,17 +81,18 @@ def scenario_of(task: RunTask, base: dict[str, Any], paths: dict[str, str],
         source=f"<run {task.run_id}>")
 
 
-def rows_of(task: RunTask, table: pd.DataFrame, every_step: tuple[str, ...], final: tuple[str, ...]) -> pd.DataFrame:
-    """A run's per-step table as tidy rows (series, then final), keyed by the task."""
+def rows_of(task: RunTask, table: pd.DataFrame, end: dict[str, float], every_step: tuple[str, ...],
+            final: tuple[str, ...]) -> pd.DataFrame:
+    """A run's per-step table (the ``every_step`` metrics) and its metrics at the end (``end``) as tidy rows
+    (series, then final), keyed by the task."""
     steps = table["step"].to_numpy(np.int64)
-    last = table.iloc[-1]
     n_steps, n_series, n_final = len(steps), len(every_step), len(final)
     frame = pd.DataFrame({
         "kind": ["series"] * (n_steps * n_series) + ["final"] * n_final,
         "step": np.concatenate([np.tile(steps, n_series), np.full(n_final, steps[-1], dtype=np.int64)]),
         "metric": [m for m in every_step for _ in range(n_steps)] + list(final),
         "value": np.concatenate([table[list(every_step)].to_numpy(np.float64).T.ravel(),
-                                 last[list(final)].to_numpy(np.float64)]),
+                                 np.array([end[m] for m in final], dtype=np.float64)]),
     })
     frame.insert(1, "run_id", np.int64(task.run_id))
     frame.insert(2, "point", np.int64(task.point))
@@ -107,8 +108,8 @@ def run_one(task: RunTask, base: dict[str, Any], paths: dict[str, str], every_st
     """Run one task from scratch (build, warm up, run) and return its tidy rows (series, then final)."""
     from crmsim.model.model import CrmModel
 
-    table = CrmModel(scenario_of(task, base, paths, scenarios), rng=task.seed).run()
-    return rows_of(task, table, every_step, final)
+    model = CrmModel(scenario_of(task, base, paths, scenarios), rng=task.seed)
+    return rows_of(task, model.run(record=every_step), model.final_metrics(), every_step, final)
 
 
 class RunError(RuntimeError):
@@ -152,7 +153,8 @@ def run_chunk(chunk: Chunk) -> pd.DataFrame:
                 model = warm.branch(scenario) if shared_next else warm
             else:
                 model = warm.branch(scenario, copy_model=shared_next)
-            frames.append(rows_of(task, model.run(), chunk.every_step, chunk.final))
+            table = model.run(record=chunk.every_step)
+            frames.append(rows_of(task, table, model.final_metrics(), chunk.every_step, chunk.final))
             del model
             if not shared_next:
                 warm = None

@@ -31,7 +31,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
@@ -527,7 +527,9 @@ QUANTITIES: dict[str, Callable[..., float]] = {**METRICS, "means_tested_non_take
 HEADLINE = ("trust_mean", "knowledge_gini", "redress_success")
 
 
-def measure(model: "CrmModel") -> dict[str, float]:
-    """Every metric now, sharing intermediate results within this one call."""
+def measure(model: "CrmModel", names: Sequence[str] | None = None) -> dict[str, float]:
+    """Every metric now (or those ``names``), sharing intermediate results within this one call."""
     memo: dict[str, Any] = {}
-    return {name: fn(model, memo) for name, fn in METRICS.items()}
+    if names is None:
+        return {name: fn(model, memo) for name, fn in METRICS.items()}
+    return {name: METRICS[name](model, memo) for name in names}

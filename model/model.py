@@ -25,7 +25,7 @@ from __future__ import annotations
 import copy
 from functools import partial
 from types import SimpleNamespace
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Sequence
 
 import mesa
 import numpy as np
@@ -106,7 +106,8 @@ class CrmModel(mesa.Model):
         self.records: list[dict[str, float]] = []
         self.policy_on = False  # false during the warm-up
         self.policy_weeks = 0  # weeks run since the policy switched on
-        self.recording = False  # whether each policy week appends its metrics to ``records``
+        # Whether each policy week appends its metrics to ``records``: all (True), none (False), or the names given.
+        self.recording: bool | tuple[str, ...] = False
         self._build_network_and_people()
         self._apply_levers()
         for _ in range(spec.warmup):
@@ -411,7 +412,7 @@ class CrmModel(mesa.Model):
         if self.policy_on:
             self.policy_weeks += 1
             if self.recording:
-                self.records.append(measure(self))
+                self.records.append(measure(self, None if self.recording is True else self.recording))
             self._stop_when_done()
 
     def _stop_when_done(self) -> None:
@@ -422,20 +423,23 @@ class CrmModel(mesa.Model):
         """
         self.running = self.policy_weeks < self.spec.steps
 
-    def run(self, steps: int | None = None, *, record: bool = True) -> pd.DataFrame:
+    def run(self, steps: int | None = None, *, record: bool | Sequence[str] = True) -> pd.DataFrame:
         """Run ``steps`` weeks of the policy (default: the scenario's) and return the per-step table.
 
         With ``record=False`` the weeks run without recording their metrics
         (about a third of a week's cost at a thousand citizens), for callers
         that read only the end, as calibration does: :meth:`final_metrics`.
+        With a list of metric names, only those are recorded and returned (a
+        sweep keeps a few series and reads the rest once, at the end).
         """
-        recording, self.recording = self.recording, self.recording and record
+        subset = None if isinstance(record, bool) else tuple(record)
+        recording, self.recording = self.recording, self.recording and (subset if subset is not None else record)
         try:
             for _ in range(self.spec.steps if steps is None else steps):
                 self.step()
         finally:
             self.recording = recording
-        return self.series()
+        return self.series(subset)
 
     @property
     def datacollector(self) -> mesa.DataCollector:
@@ -447,15 +451,21 @@ class CrmModel(mesa.Model):
         value), for tables most runs never read.
         """
         collector = self._collector
+        if any(len(record) != len(METRICS) for record in self.records):
+            raise ValueError("this model recorded only some metrics (run(record=[...])); Mesa's DataCollector "
+                             "reads them all: run it with record=True")
         for week in range(len(collector._collection_steps), len(self.records)):
             self._collecting = self.records[week]
             collector.collect(self)
             collector._collection_steps[-1] = self._policy_start + week
         return collector
 
-    def series(self) -> pd.DataFrame:
-        """Metrics at every policy week so far; row 0 is the state at the end of the warm-up."""
+    def series(self, names: Sequence[str] | None = None) -> pd.DataFrame:
+        """Metrics (every one, or ``names``) at every policy week so far; row 0 is the state at the end of the
+        warm-up."""
         table = pd.DataFrame.from_records(self.records)
+        if names is not None:
+            table = table[list(names)]
         table.insert(0, "step", np.arange(len(table)))
         return table
 

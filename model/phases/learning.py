@@ -61,13 +61,13 @@ def deliberate(model: "CrmModel") -> None:
         reach = askers / (askers + p.qa_half_saturation * np.maximum(model.role_counts, 1))
         exposure = np.minimum(np.einsum("ij,j->i", c.roles, reach), 1.0)
         _learn(model, None, p.public_qa * p.learn_rate * c.skill * exposure, binary)
-    forum = channel == Channel.FORUM
-    if forum.any():
-        users, admin = served[forum], c.request_lead[served[forum]]
-        peer = np.empty(users.size, dtype=np.int64)
+    forum = week.need_channel == Channel.FORUM
+    if forum.any():  # one peer per need asked on the forum, among that administration's public
+        users, admin = week.need_who[forum], week.need_admin[forum]
+        peer = users.copy()  # a public of nobody else: no one to learn from
         for column, members in enumerate(model.role_members):
             mine = admin == column
-            if mine.any():
+            if mine.any() and members.size:
                 peer[mine] = members[rng.integers(0, members.size, int(mine.sum()))]
         _learn(model, users, p.forum * np.maximum(k[peer] - k[users], 0.0), binary)
 
