@@ -35,6 +35,8 @@ from crmsim.model.text import bounded_int, one_line, positive_int
 __all__ = ["register", "sweep", "compare", "report", "rerun", "verdict_table", "cost_table"]
 
 WORLDS_FILE = "calibration/worlds.parquet"  # compare --worlds reads it unless --worlds-file names another
+FIRST_LOOK = 5  # a sequential comparison looks after every 5 paired runs per scenario
+DEFAULT_BUDGET = 40  # ... up to this many (docs/ODD.md, "Verdicts decided as runs come in")
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -83,8 +85,13 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO.toml",
                    help="two or more scenario files; the first is the reference")
-    p.add_argument("--reps", type=bounded_int(2, 100_000), default=30, metavar="N",
-                   help="runs per scenario, paired across scenarios (default: 30; at least 2)")
+    p.add_argument("--reps", type=bounded_int(2, 100_000), metavar="N",
+                   help="a fixed design: exactly N runs per scenario, paired across scenarios (at least 2); without "
+                        "it, runs are added in looks of 5 until every headline verdict is decided or --budget is "
+                        "spent")
+    p.add_argument("--budget", type=bounded_int(FIRST_LOOK, 100_000), default=DEFAULT_BUDGET, metavar="N",
+                   help=f"the most paired runs per scenario a comparison without --reps may add "
+                        f"(default: {DEFAULT_BUDGET})")
     p.add_argument("--steps", type=bounded_int(1, MAX_STEPS), metavar="N",
                    help="weeks recorded after the warm-up (default: each file's `steps`)")
     p.add_argument("--seed", type=bounded_int(0, 2**63 - 1), metavar="S",
@@ -281,19 +288,21 @@ def _sweep(args: argparse.Namespace, experiment: Any, engine: _Engine) -> int:
         for progress in shown:
             progress.update(n, work)
 
+    only = getattr(args, "only", None)  # a sequential comparison's next look: just these runs
     try:
         done = preflight(experiment, args.out, args.resume)
     except StoreError as err:
         return _fail(str(err))
-    if done == experiment.n_runs:
+    if only is None and done == experiment.n_runs:
         _say(args, f"{experiment.name}: all {done} runs are already saved in {Path(args.out) / experiment.name}/")
         return 0
     try:
         with engine.use() as evaluator:
-            _say(args, f"{experiment.name}: {experiment.n_runs} runs ({experiment.n_points} design points x "
-                       f"{experiment.spec.replications} replications) on {evaluator.describe()}")
+            if only is None:
+                _say(args, f"{experiment.name}: {experiment.n_runs} runs ({experiment.n_points} design points x "
+                           f"{experiment.spec.replications} replications) on {evaluator.describe()}")
             result = run_sweep(experiment, args.out, evaluator, resume=args.resume, chunk_size=args.chunk_size,
-                               on_start=on_start, on_progress=on_progress, on_warning=_warn)
+                               on_start=on_start, on_progress=on_progress, on_warning=_warn, only=only)
     except StoreError as err:
         return _fail(str(err))
     except OSError as err:  # anything the store did not already name
@@ -326,10 +335,13 @@ def compare(args: argparse.Namespace) -> int:
     if len(args.scenarios) < 2:
         return _fail(f"SCENARIO.toml: got one file ({args.scenarios[0]}); allowed: two or more, the first being "
                      f"the reference, e.g. crmsim compare scenarios/calibrated_baseline.toml scenarios/faq.toml")
+    from crmsim.experiments.sequential import Design
+
+    design = None if args.reps is not None else Design.every(FIRST_LOOK, args.budget)
     try:
         for path in args.scenarios:  # every file it points to, before any folder is made
             check_runnable(path)
-        experiment = comparison_experiment(args.scenarios, args.reps, args.steps, args.seed)
+        experiment = comparison_experiment(args.scenarios, args.reps or design.budget, args.steps, args.seed)
     except ScenarioError as err:
         return _fail(str(err))
     except SpecError as err:
@@ -358,7 +370,12 @@ def compare(args: argparse.Namespace) -> int:
         else:  # the same files, reps and seed: the runs already saved are reused, if today's model made them
             options.resume = job_store.exists()
     args.continue_hint = "run the same command again to continue"  # compare resumes by itself
-    code = _run_experiments(args, jobs)
+    if design is not None:
+        code = _run_looks(args, experiment, design)
+        if code != 0:
+            return code
+        jobs = jobs[1:]
+    code = _run_experiments(args, jobs) if jobs else 0
     if code != 0:
         return code
     across = None
@@ -367,7 +384,48 @@ def compare(args: argparse.Namespace) -> int:
             across = _across_worlds(worlds)
         except StoreError as err:
             return _fail(str(err))
-    return _write_comparison(args, store.root, across)
+    return _write_comparison(args, store.root, across, design)
+
+
+def _run_looks(args: argparse.Namespace, experiment: Any, design: Any) -> int:
+    """A sequential comparison: after each look, only the scenarios whose headline verdicts are not all decided
+    get more paired runs (:func:`experiments.looks.replay`), until every one is decided or the budget is spent."""
+    import copy
+
+    from crmsim.experiments.analysis import load_results
+    from crmsim.experiments.compare import HEADLINE_TABLE
+    from crmsim.experiments.execute import SCENARIO_FACTOR
+    from crmsim.experiments.looks import replay
+    from crmsim.experiments.store import ResultStore, StoreError
+
+    store = ResultStore(Path(args.out) / experiment.name)
+    labels = [point[SCENARIO_FACTOR] for point in experiment.design.points]
+    while True:
+        try:
+            final = load_results(store.root).final if store.part_files() else None
+        except StoreError as err:
+            return _fail(str(err))
+        stops = replay(final if final is not None else _no_runs(), labels, design, HEADLINE_TABLE)
+        needs = {label: stop.needs for label, stop in stops.items() if stop.needs is not None}
+        if not needs:
+            return 0
+        reps = design.budget
+        wanted = {labels.index(label) * reps + r for label, n in needs.items() for r in range(n)}
+        wanted |= set(range(max(needs.values())))  # the reference, paired with the most demanding
+        look = design.looks.index(max(needs.values()))
+        _say(args, f"look {look + 1} of {len(design.looks)}: {len(needs)} scenario{'s' if len(needs) > 1 else ''} "
+                   f"to decide, {max(needs.values())} paired runs each")
+        options = copy.copy(args)
+        options.only, options.resume = wanted, store.exists()
+        code = _run_experiments(args, [(options, experiment, None)])
+        if code != 0:
+            return code
+
+
+def _no_runs() -> Any:
+    import pandas as pd
+
+    return pd.DataFrame(columns=["scenario", "replicate", "metric", "value"])
 
 
 def _world_experiments(args: argparse.Namespace, folder: Path) -> list[tuple[int, dict[str, float], Any]]:
@@ -411,7 +469,8 @@ def _across_worlds(worlds: list[tuple[int, dict[str, float], Any]]) -> tuple[Any
     return across_worlds(diffs), dependence(diffs, values, (*HEADLINE_TABLE, "public_cost_per_citizen"))
 
 
-def _write_comparison(args: argparse.Namespace, root: Path, across: tuple[Any, Any] | None = None) -> int:
+def _write_comparison(args: argparse.Namespace, root: Path, across: tuple[Any, Any] | None = None,
+                      design: Any = None) -> int:
     from crmsim.experiments.analysis import load_results
     from crmsim.experiments.compare import analyse
     from crmsim.experiments.store import StoreError, atomic_write
@@ -419,7 +478,7 @@ def _write_comparison(args: argparse.Namespace, root: Path, across: tuple[Any, A
     from crmsim.viz.overview import overview_png
 
     try:
-        comparison = analyse(load_results(root))
+        comparison = analyse(load_results(root), design)
     except StoreError as err:
         return _fail(str(err))
     if across is not None:
@@ -456,9 +515,9 @@ def verdict_table(comparison: Any) -> str:
         mark = {"unclear": "~", "changed": ""}.get(judged, _(judged))
         return f"{'+' if d['difference'] >= 0 else '-'}{difference(abs(d['difference']))} {mark}".rstrip()
 
-    legend = _("better / worse: the 95% interval of the paired difference excludes 0 and the difference is at least "
-               "the smallest that matters (mean trust 0.01, shares 1 point, EUR 1 a citizen); negligible: the whole "
-               "interval is within that; ~: unclear")
+    legend = _("better / worse: the 95% interval of the paired difference lies beyond half the smallest difference "
+               "that matters (mean trust 0.01, shares 1 point, EUR 1 a citizen); negligible: it lies within the "
+               "smallest difference that matters; ~: unclear")
     others = comparison.labels[1:]
     if len(others) <= 2:
         header = [_("metric"), *comparison.labels, *(f"{o} - {comparison.reference}" for o in others)]

@@ -29,18 +29,22 @@ import numpy as np
 import pandas as pd
 
 from crmsim.experiments.analysis import Results, differences, point_means, series_bands
+from crmsim.experiments.looks import Stop, paired_differences, replay
+from crmsim.experiments.sequential import Design
 from crmsim.experiments.execute import SCENARIO_FACTOR
 from crmsim.experiments.spec import Experiment, parse_experiment
 from crmsim.i18n import _, difference, number
 from crmsim.model.metrics import INFO, METRICS, QUARTILE_METRICS
 from crmsim.model.params import PARAMS
+from crmsim.model.phases.state import WEEKS_PER_YEAR
 from crmsim.model.scenario import Scenario, parse_scenario
 
 __all__ = ["SERIES", "HEADLINE_TABLE", "comparison_experiment", "comparison_name", "Comparison", "analyse",
            "verdict", "judgement", "clear_sign", "lever_differences", "metric_label"]
 
-# Metrics recorded at every step, for the bands over time (the others are kept at the end only).
-SERIES = ("trust_mean", "knowledge_gini", "redress_success", "lost_users", "take_up", "non_take_up_bottom")
+# Metrics recorded at every step, for the bands over time and the effect's path (the others are kept at the end only).
+SERIES = ("trust_mean", "knowledge_gini", "redress_success", "lost_users", "take_up", "non_take_up_bottom",
+          "public_cost_per_citizen")
 # The columns of the terminal's table when many scenarios are compared (one row each).
 HEADLINE_TABLE = ("trust_mean", "knowledge_gini", "redress_success", "lost_users", "non_take_up_bottom")
 # The metrics of the quartile panels: name -> the four quartile metrics, least skilled first.
@@ -99,7 +103,7 @@ class Comparison:
     """What a comparison found, as tables (the page, the CSV and the terminal read these)."""
 
     labels: list[str]  # the scenarios, the first is the reference
-    replications: int
+    replications: int  # the most paired runs any scenario has (a fixed design: every scenario's)
     steps: int
     seeds: list[int]  # replicate r's seed, the same for every scenario
     means: pd.DataFrame  # scenario, metric, n, mean, ci_low, ci_high
@@ -112,6 +116,16 @@ class Comparison:
     worlds: pd.DataFrame | None = None
     # Which parameters each verdict depends on across the worlds (experiments.worlds_compare.dependence).
     dependence: pd.DataFrame | None = None
+    # A sequential comparison (experiments.looks): its design and where each scenario stopped; None for --reps.
+    design: Design | None = None
+    stops: dict[str, Stop] = dataclasses.field(default_factory=dict)
+    # The effect's path: each scenario's paired difference one year after the switch (scenario, metric, year,
+    # difference, ci_low, ci_high), beside the reading at the end (diffs).
+    path: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+
+    def runs(self, scenario: str) -> int:
+        """The paired runs behind a scenario's verdicts."""
+        return self.stops[scenario].replicates if scenario in self.stops else self.replications
 
     @property
     def reference(self) -> str:
@@ -200,15 +214,23 @@ def clear_sign(d: pd.Series | None) -> int:
 def judgement(metric: str, d: pd.Series | None) -> str:
     """The verdict on a paired difference, sized against the metric's minimal important difference (MID).
 
-    - "better" / "worse": the 95% interval excludes 0 and the difference is at
-      least the MID (a metric with no better side gets "changed");
+    The one rule every comparison uses, on the difference's 95% interval (a
+    fixed design's t interval, or a sequential comparison's repeated interval,
+    :mod:`experiments.sequential`):
+
     - "negligible": the whole interval lies within plus or minus the MID, so
       even its largest plausible value is too small to matter;
-    - "unclear": anything else (the interval holds 0 but reaches past the MID,
-      or excludes 0 with a difference below the MID, or nothing to pair).
+    - "better" / "worse": the whole interval lies beyond half the MID on one
+      side, so the effect is surely at least half of what matters (a metric
+      with no better side gets "changed");
+    - "unclear": anything else (the interval holds 0 and reaches past the MID,
+      or reaches from below half the MID to beyond it), or nothing to pair.
 
-    So "faq raises mean trust by 0.003 (0.002 to 0.004)" is negligible, not
-    better: the MID of mean trust is 0.01 (``metrics.INFO[...].mid``).
+    An effect between half the MID and the MID may be called either way (the
+    indifference zone, where neither call is wrong); so when the interval
+    covers the true effect, no verdict is wrong. "faq raises mean trust by
+    0.003 (0.002 to 0.004)" is negligible, not better: the MID of mean trust
+    is 0.01 (``metrics.INFO[...].mid``).
     """
     info = INFO[metric]
     if d is None or d["n_pairs"] < 2 or not np.isfinite(d["difference"]):
@@ -218,12 +240,11 @@ def judgement(metric: str, d: pd.Series | None) -> str:
         return "unclear"
     if -info.mid <= low and high <= info.mid:
         return "negligible"
-    sign = clear_sign(d)
-    if sign == 0 or abs(d["difference"]) < info.mid:
+    if low <= info.mid / 2 and high >= -info.mid / 2:
         return "unclear"
     if info.direction == "none":
         return "changed"
-    return "better" if (sign > 0) == (info.direction == "higher") else "worse"
+    return "better" if (low > 0) == (info.direction == "higher") else "worse"
 
 
 def verdict(scenario: str, metric: str, d: pd.Series | None) -> str:
@@ -248,7 +269,8 @@ def verdict(scenario: str, metric: str, d: pd.Series | None) -> str:
                            low=difference(abs(d["ci_low" if sign > 0 else "ci_high"])),
                            high=difference(abs(d["ci_high" if sign > 0 else "ci_low"])))
     if judged == "unclear":
-        return _("{text}: unclear, below the {mid} that matters").format(text=text, mid=number(INFO[metric].mid))
+        return _("{text}: unclear, it may be below half the {mid} that matters").format(
+            text=text, mid=number(INFO[metric].mid))
     return f"{text}, {_(judged)}" if judged != "changed" else text
 
 
@@ -284,18 +306,69 @@ def lever_differences(scenarios: dict[str, Scenario]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["parameter", "label", *scenarios])
 
 
-def analyse(results: Results) -> Comparison:
-    """The comparison in a saved sweep of ``vary.scenario`` (as ``crmsim compare`` runs it)."""
+def analyse(results: Results, design: Design | None = None) -> Comparison:
+    """The comparison in a saved sweep of ``vary.scenario`` (as ``crmsim compare`` runs it).
+
+    With ``design``, a sequential comparison: each scenario is read at the
+    look where it stopped (:func:`experiments.looks.replay`), with that look's
+    repeated interval; the reference with as many replicates as the scenario
+    that ran most. Without, every saved run, with Student's t intervals.
+    """
     manifest = results.manifest
     labels = list(manifest["scenarios"])
-    final = results.final
+    final, series = results.final, results.series
+    stops: dict[str, Stop] = {}
+    if design is not None:
+        stops = replay(final, labels, design, HEADLINE_TABLE)
+        used = {label: stop.replicates for label, stop in stops.items()}
+        used[labels[0]] = max(used.values(), default=0)
+        final, series = (_first_replicates(table, used) for table in (final, series))
     means = point_means(final, [SCENARIO_FACTOR]).drop(columns=["point", "std"])
     diffs = differences(final, SCENARIO_FACTOR, labels[0], [SCENARIO_FACTOR]).drop(columns="point")
-    bands = series_bands(results.series, by=[SCENARIO_FACTOR]).drop(columns="std")
+    if design is not None:
+        diffs = _repeated_intervals(diffs, final, labels[0], design, stops)
+    bands = series_bands(series, by=[SCENARIO_FACTOR]).drop(columns="std")
     scenarios = {label: parse_scenario(dumped, label) for label, dumped in manifest["scenarios"].items()}
     seeds = final.groupby("replicate")["seed"].first().sort_index().tolist()
     steps = int(final["step"].max()) if not final.empty else 0
     from crmsim.experiments.cost_effectiveness import cost_effectiveness  # it reads this module's clear_sign
 
-    return Comparison(labels, int(manifest["replications"]), steps, seeds, means, diffs, bands,
-                      lever_differences(scenarios), cost_effectiveness(final, diffs, labels, steps))
+    replications = int(final["replicate"].max()) + 1 if not final.empty else 0
+    return Comparison(labels, replications, steps, seeds, means, diffs, bands, lever_differences(scenarios),
+                      cost_effectiveness(final, diffs, labels, steps), design=design, stops=stops,
+                      path=effect_path(series, labels[0]))
+
+
+def _first_replicates(table: pd.DataFrame, used: dict[str, int]) -> pd.DataFrame:
+    """The rows of each scenario's first ``used[scenario]`` replicates (those its looks read)."""
+    keep = table["replicate"] < table[SCENARIO_FACTOR].map(used).fillna(0)
+    return table[keep].reset_index(drop=True)
+
+
+def _repeated_intervals(diffs: pd.DataFrame, final: pd.DataFrame, reference: str, design: Design,
+                        stops: dict[str, Stop]) -> pd.DataFrame:
+    """Each scenario's differences with the repeated interval of the look it stopped at, in place of t's."""
+    diffs = diffs.copy()
+    for label, stop in stops.items():
+        if stop.look < 0:
+            continue
+        pairs = paired_differences(final, label, reference, stop.replicates)
+        for i in diffs.index[diffs[SCENARIO_FACTOR] == label]:
+            metric = diffs.at[i, "metric"]
+            values = pairs[metric] if metric in pairs else pd.Series(dtype=float)
+            diffs.at[i, "ci_low"], diffs.at[i, "ci_high"] = design.interval(values.to_numpy(), stop.look)
+    return diffs
+
+
+def effect_path(series: pd.DataFrame, reference: str, year: int = 1) -> pd.DataFrame:
+    """Each scenario's paired difference ``year`` years after the switch (what a workshop sees first), with a
+    95% t interval: columns scenario, metric, year, n_pairs, difference, ci_low, ci_high. Empty when the runs
+    are shorter than that."""
+    week = year * WEEKS_PER_YEAR
+    at = series[series["step"] == week]
+    if at.empty:
+        return pd.DataFrame(columns=[SCENARIO_FACTOR, "metric", "year", "n_pairs", "difference", "ci_low", "ci_high"])
+    at = at.assign(point=at[SCENARIO_FACTOR])
+    table = differences(at, SCENARIO_FACTOR, reference, [SCENARIO_FACTOR]).drop(columns="point")
+    table.insert(2, "year", year)
+    return table

@@ -353,7 +353,8 @@ def preflight(experiment: Experiment, out: str | Path, resume: bool) -> int:
 def run_sweep(experiment: Experiment, out: str | Path, evaluator: Evaluator, *, resume: bool = False,
               chunk_size: int | None = None, on_start: Callable[[int, int], None] | None = None,
               on_progress: Callable[[int, float], None] | None = None,
-              on_warning: Callable[[str], None] = _warn, share_warmups: bool = True) -> SweepResult:
+              on_warning: Callable[[str], None] = _warn, share_warmups: bool = True,
+              only: set[int] | None = None) -> SweepResult:
     """Run the experiment's unfinished runs on a started evaluator, into ``out/<experiment name>/``.
 
     ``on_start(total, done_before)`` is called once the finished runs are known;
@@ -362,7 +363,9 @@ def run_sweep(experiment: Experiment, out: str | Path, evaluator: Evaluator, *, 
     for a damaged part moved aside (default: a line on stderr). Runs of one
     world and replicate share a warm-up (``plan_chunks``); with
     ``share_warmups=False`` each run warms up its own model, giving the same
-    rows more slowly (for benchmarks and checks). Raises
+    rows more slowly (for benchmarks and checks). With ``only``, just those run
+    ids are run (a sequential comparison's next look), the others left for
+    later; ``total`` then counts them. Raises
     StoreError if the folder already holds a sweep and ``resume`` is false,
     or holds another experiment.
     """
@@ -371,7 +374,7 @@ def run_sweep(experiment: Experiment, out: str | Path, evaluator: Evaluator, *, 
         new = not store.exists()
         try:
             return _sweep(experiment, store, evaluator, resume, chunk_size, on_start, on_progress, on_warning,
-                          share_warmups)
+                          share_warmups, only)
         except BaseException:
             if new and store.exists() and not store.part_files():
                 store.discard()  # nothing saved: leave nothing that would need --resume
@@ -380,7 +383,7 @@ def run_sweep(experiment: Experiment, out: str | Path, evaluator: Evaluator, *, 
 
 def _sweep(experiment: Experiment, store: ResultStore, evaluator: Evaluator, resume: bool, chunk_size: int | None,
            on_start: Callable[[int, int], None] | None, on_progress: Callable[[int, float], None] | None,
-           on_warning: Callable[[str], None], share_warmups: bool) -> SweepResult:
+           on_warning: Callable[[str], None], share_warmups: bool, only: set[int] | None) -> SweepResult:
     if store.exists():
         if not resume:
             raise StoreError(f"{store.root}: already holds a sweep; add --resume to finish it, "
@@ -397,8 +400,10 @@ def _sweep(experiment: Experiment, store: ResultStore, evaluator: Evaluator, res
     check = store.check_parts(manifest, damaged="set_aside")
     for part, moved, reason in check.set_aside:
         on_warning(f"{part}: damaged, cannot be read ({reason}); moved to {moved}; its runs will be run again")
-    done = set(check.run_ids.tolist())
-    total = experiment.n_runs
+    saved = set(check.run_ids.tolist())
+    wanted = set(range(experiment.n_runs)) if only is None else set(only)
+    done, left_for_later = saved & wanted, set(range(experiment.n_runs)) - wanted
+    total = len(wanted)
     if on_start is not None:
         on_start(total, len(done))
 
@@ -407,7 +412,8 @@ def _sweep(experiment: Experiment, store: ResultStore, evaluator: Evaluator, res
     if check.set_aside:
         session["set_aside"] = [str(moved) for _, moved, _ in check.set_aside]
     store.update_manifest(lambda m: m["sessions"].append(session))
-    plan = plan_chunks(experiment, done, evaluator.workers, chunk_size, share_warmups=share_warmups)
+    plan = plan_chunks(experiment, saved | left_for_later, evaluator.workers, chunk_size,
+                       share_warmups=share_warmups)
     sizes = [len(ids) for ids in plan]
     shares = work_shares(experiment, sizes) if share_warmups else [n / sum(sizes) for n in sizes]
     points, reps, seed = experiment.design.points, experiment.spec.replications, experiment.spec.seed
@@ -437,11 +443,11 @@ def _sweep(experiment: Experiment, store: ResultStore, evaluator: Evaluator, res
         seconds = time.perf_counter() - started
         # A stop can land between a part's rename and the count above: the parts on disk are the truth.
         with contextlib.suppress(StoreError):
-            ran = len(store.done_run_ids()) - len(done)
+            ran = len(store.done_run_ids() & wanted) - len(done)
 
         def close_session(m: dict[str, Any]) -> None:
             m["sessions"][-1].update(finished=now(), runs_done=ran, seconds=round(seconds, 3), outcome=outcome)
-            if outcome == "complete":
+            if outcome == "complete" and len(saved) + ran == experiment.n_runs:
                 m["finished"] = m["sessions"][-1]["finished"]
 
         store.update_manifest(close_session)

@@ -497,6 +497,11 @@ _MID_BY_NAME: dict[str, tuple[float, str]] = {
 }
 _MID_BY_UNIT: dict[str, tuple[float, str]] = {
     "share": (0.01, "one percentage point: the precision of published rates of take-up and use"),
+    # Redress cases are few: a published success rate rests on a few hundred of them.
+    "share of cases": (0.03, "three percentage points: the standard error of a published redress rate, which rests "
+                             "on a few hundred cases (the European Ombudsman's 46.1% settled or solved in 2022 is "
+                             "152 of 330 closed inquiries, a standard error of 2.7 points: European Commission, "
+                             "'Relations with the European Ombudsman')"),
     "euros per citizen per year": (1.0, "EUR 1 per citizen a year (about EUR 68 million for France, a fifth of "
                                         "France Services' budget), within the 25% spread of published unit costs"),
     "hours": (10 / 60, "ten minutes, the slot of European time-use diaries (HETUS)"),
@@ -508,7 +513,7 @@ def _mid(name: str, info: MetricInfo) -> tuple[float, str]:
         return _MID_BY_NAME[name]
     if info.unit == "score 0-1":
         return _KNOWLEDGE if name.startswith("knowledge") else _TRUST
-    unit = "share" if info.unit.startswith("share") else info.unit
+    unit = info.unit if info.unit in _MID_BY_UNIT else "share" if info.unit.startswith("share") else info.unit
     if unit not in _MID_BY_UNIT:
         raise RuntimeError(f"metric {name}: no minimal important difference for its unit {info.unit!r}")
     return _MID_BY_UNIT[unit]

@@ -107,7 +107,9 @@ def _p(*args: Any, **kwargs: Any) -> Param:
 _ALL = [
     # --- population ------------------------------------------------------
     _p("n_citizens", "population", "number of citizens (with topology = 'file', the file's nodes are the citizens "
-       "and this is not used); the most this machine's memory allows is checked before a run", "people", 1000, 10,
+       "and this is not used); more citizens give less noise, never another world (what grows with the population "
+       "is set per 1000 citizens); the most this machine's memory allows is checked before a run", "people", 10_000,
+       10,
        30_000_000, source="upper bound: about 520 bytes a citizen at mean degree 6 (benchmarks/bench_memory.py), "
                           "so 30 million fit in 16 GB"),
     _p("prescribers_per_1000", "population", "prescribers per 1000 citizens, both kinds (informal: informed peers, "

@@ -36,11 +36,14 @@ from crmsim.model.limits import MAX_STEPS, MAX_WARMUP
 from crmsim.model.text import check_regular_file, one_line, read_toml
 
 __all__ = ["Scenario", "ScenarioError", "load_scenario", "parse_scenario", "FIELD_PATHS", "POLICY_FIELDS",
-           "changes_world", "DEFAULT_WARMUP", "MAX_WARMUP", "MAX_STEPS"]
+           "changes_world", "DEFAULT_WARMUP", "READING_WEEKS", "MAX_WARMUP", "MAX_STEPS"]
 
 # Weeks run under the baseline levers before the recorded series starts (see docs/ODD.md,
 # "Warm-up", for how this was measured), and the most a scenario may ask for.
 DEFAULT_WARMUP = 208
+# Weeks recorded once the policy is on, by default: a verdict reads the yearly rates of the third year after the
+# switch, when policies' effects have settled (measured: docs/ODD.md, "When an effect has settled").
+READING_WEEKS = 156
 
 
 class ScenarioError(ValueError):
@@ -92,7 +95,7 @@ class Scenario(BaseModel):
     name: str = "unnamed"
     description: str = ""
     policy: str | list[str] = "supply_front_office"
-    steps: Annotated[int, Field(ge=1, le=MAX_STEPS)] = 52
+    steps: Annotated[int, Field(ge=1, le=MAX_STEPS)] = READING_WEEKS
     warmup: Annotated[int, Field(ge=0, le=MAX_WARMUP)] = DEFAULT_WARMUP
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
     population: _SECTION_MODELS["population"] = Field(default_factory=_SECTION_MODELS["population"])  # type: ignore[valid-type]

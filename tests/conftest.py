@@ -13,8 +13,15 @@ NO_EVENTS = {e: {"rate": 0.0} for e in LIFE_EVENTS}
 
 
 def scenario(**sections):
-    """A validated scenario from section tables, e.g. scenario(levers={"faq_quality": 0.5}, warmup=0)."""
-    return parse_scenario(dict(sections), "<test>")
+    """A validated scenario from section tables, e.g. scenario(levers={"faq_quality": 0.5}, warmup=0).
+
+    Its population is 1000 citizens unless the test sets another: the model's world does not depend on the
+    population (everything that grows with it is set per 1000 citizens), and the tests' seeds and tolerances
+    were sized at 1000.
+    """
+    sections = dict(sections)
+    sections["population"] = {"n_citizens": 1000, **sections.get("population", {})}
+    return parse_scenario(sections, "<test>")
 
 
 @pytest.fixture

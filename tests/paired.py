@@ -56,7 +56,7 @@ def finals(scenario: Scenario, seeds=SEEDS, steps: int = 52) -> pd.DataFrame:
         rows = {}
         for seed in seeds:
             model = warmed(scenario, seed).branch(scenario)
-            model.run(steps)
+            model.run(steps, record=False)
             rows[seed] = model.final_metrics()
         _FINALS[key] = pd.DataFrame.from_dict(rows, orient="index")
     return _FINALS[key].copy()
