@@ -491,6 +491,9 @@ def _write_comparison(args: argparse.Namespace, root: Path, across: tuple[Any, A
         written += [atomic_write(root / "worlds.csv", lambda p: comparison.worlds.to_csv(p, index=False)),
                     atomic_write(root / "dependence.csv", lambda p: comparison.dependence.to_csv(p, index=False))]
     print(verdict_table(comparison))
+    path = path_table(comparison)
+    if path:
+        print("\n" + path)
     if across is not None:
         print("\n" + worlds_table(comparison))
     costs = cost_table(comparison)
@@ -516,8 +519,8 @@ def verdict_table(comparison: Any) -> str:
         return f"{'+' if d['difference'] >= 0 else '-'}{difference(abs(d['difference']))} {mark}".rstrip()
 
     legend = _("better / worse: the 95% interval of the paired difference lies beyond half the smallest difference "
-               "that matters (mean trust 0.01, shares 1 point, EUR 1 a citizen); negligible: it lies within the "
-               "smallest difference that matters; ~: unclear")
+               "that matters (mean trust 0.01, shares 1 point, redress rates 3 points, EUR 1 a citizen); negligible: "
+               "it lies within the smallest difference that matters; ~: unclear")
     others = comparison.labels[1:]
     if len(others) <= 2:
         header = [_("metric"), *comparison.labels, *(f"{o} - {comparison.reference}" for o in others)]
@@ -530,8 +533,34 @@ def verdict_table(comparison: Any) -> str:
         header = [_("difference to {reference}").format(reference=comparison.reference),
                   *(metric_label(m) for m in HEADLINE_TABLE)]
         rows = [[o, *(cell(o, m) for m in HEADLINE_TABLE)] for o in others]
-    return text_table(header, rows) + "\n" + _("({legend}; {n} paired runs each)").format(
-        legend=legend, n=comparison.replications)
+    return text_table(header, rows) + "\n" + _("({legend}; {runs}; year {year} after the switch)").format(
+        legend=legend, runs=comparison.runs_text(), year=number(comparison.reading_year))
+
+
+def path_table(comparison: Any) -> str:
+    """The terminal's path of each effect: one year after the switch, then the year the verdicts read ('' if the
+    runs are a year or shorter)."""
+    from crmsim.experiments.compare import HEADLINE_TABLE, metric_label
+    from crmsim.i18n import _, difference, number
+    from crmsim.model.text import text_table
+
+    if comparison.path.empty or comparison.reading_year <= 1:
+        return ""
+
+    def signed(x: float) -> str:
+        return f"{'+' if x >= 0 else '-'}{difference(abs(x))}" if x == x else "-"
+
+    def cell(scenario: str, metric: str) -> str:
+        d, year1 = comparison.diff(scenario, metric), comparison.path[
+            (comparison.path["scenario"] == scenario) & (comparison.path["metric"] == metric)]
+        if d is None or year1.empty:
+            return "-"
+        return f"{signed(year1.iloc[0]['difference'])} → {signed(d['difference'])}"
+
+    header = [_("effect after 1 year → year {year}").format(year=number(comparison.reading_year)),
+              *(metric_label(m) for m in HEADLINE_TABLE)]
+    rows = [[o, *(cell(o, m) for m in HEADLINE_TABLE)] for o in comparison.labels[1:]]
+    return text_table(header, rows)
 
 
 def worlds_table(comparison: Any) -> str:

@@ -128,6 +128,21 @@ class Comparison:
         return self.stops[scenario].replicates if scenario in self.stops else self.replications
 
     @property
+    def reading_year(self) -> float:
+        """The year after the switch whose yearly rates the verdicts read (the runs' last 52 weeks)."""
+        return self.steps / WEEKS_PER_YEAR
+
+    def runs_text(self) -> str:
+        """How many paired runs each scenario has, in words: a fixed design's count, or a sequential one's range."""
+        if self.design is None:
+            return _("{n} paired runs each").format(n=self.replications)
+        counts = [self.runs(label) for label in self.labels[1:]]
+        low, high = min(counts, default=0), max(counts, default=0)
+        return _("paired runs added in looks until every headline verdict was decided or {budget} had run: {runs} "
+                 "per scenario, with 95% intervals that hold at every look").format(
+                     budget=self.design.budget, runs=str(low) if low == high else f"{low}–{high}")
+
+    @property
     def reference(self) -> str:
         return self.labels[0]
 
@@ -163,6 +178,10 @@ class Comparison:
                     "difference_ci_low": np.nan if d is None else d["ci_low"],
                     "difference_ci_high": np.nan if d is None else d["ci_high"],
                     "n_pairs": 0 if d is None else int(d["n_pairs"]),
+                    "year_read": self.reading_year,
+                    "interval": "" if scenario == self.reference else
+                    "repeated 95% (sequential)" if self.design is not None else "95% Student's t",
+                    **self._after_one_year(scenario, metric),
                     "minimal_important_difference": info.mid,
                     "judgement": "" if scenario == self.reference else judgement(metric, d),
                     "verdict": "" if scenario == self.reference else verdict(scenario, metric, d),
@@ -170,6 +189,16 @@ class Comparison:
                     **self._across_worlds(scenario, metric, d),
                 })
         return pd.DataFrame(rows)
+
+    def _after_one_year(self, scenario: str, metric: str) -> dict[str, Any]:
+        """compare.csv's path columns: the paired difference one year after the switch, where it was recorded."""
+        columns = ("difference_year_1", "difference_year_1_ci_low", "difference_year_1_ci_high")
+        rows = self.path[(self.path["scenario"] == scenario) & (self.path["metric"] == metric)] \
+            if not self.path.empty else self.path
+        if rows.empty:
+            return dict.fromkeys(columns, np.nan)
+        row = rows.iloc[0]
+        return dict(zip(columns, (row["difference"], row["ci_low"], row["ci_high"])))
 
     def _across_worlds(self, scenario: str, metric: str, d: pd.Series | None) -> dict[str, Any]:
         """compare.csv's world columns (present only when worlds were run)."""

@@ -102,6 +102,11 @@ def z_bounds(looks: tuple[int, ...], alpha: float = ALPHA, gamma: float = GAMMA)
     return tuple(bounds)
 
 
+@functools.lru_cache(maxsize=64)
+def _t_bounds(looks: tuple[int, ...], alpha: float, gamma: float) -> tuple[float, ...]:
+    return tuple(float(stats.t.ppf(stats.norm.cdf(z), n - 1)) for z, n in zip(z_bounds(looks, alpha, gamma), looks))
+
+
 def _trapezoid(grid: np.ndarray) -> np.ndarray:
     """Trapezoid-rule weights of an even grid."""
     h = grid[1] - grid[0]
@@ -140,7 +145,7 @@ class Design:
 
     def t_bound(self, look: int) -> float:
         """Look ``look``'s critical value on Student's scale (``n - 1`` degrees of freedom, same two-sided level)."""
-        return float(stats.t.ppf(stats.norm.cdf(self.z_bounds[look]), self.looks[look] - 1))
+        return _t_bounds(self.looks, self.alpha, self.gamma)[look]
 
     def interval(self, differences: np.ndarray, look: int) -> tuple[float, float]:
         """The repeated confidence interval of the mean of ``differences`` (the look's paired differences)."""

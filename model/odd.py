@@ -123,8 +123,8 @@ def parameter_tables() -> str:
 
     out += ["#### Metrics: the smallest difference that matters", "",
             "A verdict (`crmsim compare`) is *better* or *worse* only when the paired difference's 95% interval "
-            "excludes 0 and the difference is at least this much; *negligible* when the whole interval lies within "
-            "plus or minus it; *unclear* otherwise (section 7.12).", ""]
+            "lies beyond half this much; *negligible* when the whole interval lies within plus or minus it; "
+            "*unclear* otherwise (section 7.12).", ""]
     out += _table(["metric", "unit", "better", "smallest that matters", "why"],
                   [[f"`{name}`", _cell(info.unit), _cell(info.better), number(info.mid), _cell(info.mid_reason)]
                    for name, info in INFO.items()])

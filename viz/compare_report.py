@@ -341,14 +341,15 @@ def _levers(comparison: Comparison) -> str:
 def render_comparison(comparison: Comparison, files: list[str]) -> str:
     """The whole compare.html as text, in the current language."""
     n_others = len(comparison.labels) - 1
-    intro = _("{n} scenarios, {reps} runs each with the same seeds (paired: replicate r of every scenario shares "
-              "its population, network and warm-up), {steps} weeks recorded after the warm-up. Files: {files}. "
-              "Intervals are 95% confidence intervals over the runs. A difference is better or worse when its "
-              "interval excludes 0 and it is at least the smallest difference that matters for its metric (column "
-              "'smallest that matters' below: 0.01 of mean trust, one point of a share, EUR 1 a citizen); it is "
-              "negligible when its whole interval lies within that.").format(
-                  n=len(comparison.labels), reps=comparison.replications, steps=comparison.steps,
-                  files=", ".join(files))
+    intro = _("{n} scenarios with the same seeds (paired: replicate r of every scenario shares its population, "
+              "network and warm-up), {runs}. Each verdict reads the yearly rates of year {year} after the policy "
+              "switched on ({steps} weeks recorded after the warm-up); the effect after one year is given beside it. "
+              "Files: {files}. A difference is better or worse when its 95% interval lies beyond half the smallest "
+              "difference that matters for its metric (column 'smallest that matters' below: 0.01 of mean trust, "
+              "one point of a share, three points of a redress rate, EUR 1 a citizen); it is negligible when its "
+              "whole interval lies within that.").format(
+                  n=len(comparison.labels), runs=comparison.runs_text(), year=number(comparison.reading_year),
+                  steps=comparison.steps, files=", ".join(files))
     sections = [
         Section(_("Verdicts, scenario by scenario"), _verdicts(comparison), is_html=True),
         *([Section(_("Across plausible worlds"), _worlds(comparison), is_html=True)]

@@ -312,10 +312,10 @@ def _by_point(results: analysis.Results, root: Path, written: list[Path], page: 
     page.text(_("Each point minus the baseline, paired by replicate: a replicate has the same seed at every "
                 "point, so each run is compared with the baseline run of its own replicate (the same population, "
                 "network and warm-up when the points differ only in policy and levers). Green: better, red: "
-                "worse, by the metric's direction, when the 95% interval excludes 0 and the difference is at least "
-                "the smallest that matters (0.01 of mean trust, one point of a share); blue: such a change in a "
-                "metric that is neither better nor worse; dark grey: negligible, the whole interval within that "
-                "smallest difference; light grey: unclear. All numbers are in differences.csv."))
+                "worse, by the metric's direction, when the 95% interval lies beyond half the smallest difference "
+                "that matters (0.01 of mean trust, one point of a share, three points of a redress rate); blue: such "
+                "a change in a metric that is neither better nor worse; dark grey: negligible, the whole interval "
+                "within that smallest difference; light grey: unclear. All numbers are in differences.csv."))
     for title, metrics in groups:
         page.heading(title, 3)
         page.figure(charts.differences_figure(diffs, labels, metrics))
