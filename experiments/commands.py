@@ -292,13 +292,6 @@ def compare(args: argparse.Namespace) -> int:
     except SpecError as err:
         return _fail(str(err).removeprefix("crmsim compare: "))
     store = ResultStore(Path(args.out) / experiment.name)
-    if args.fresh:
-        problem = _discard_saved(store)
-        if problem is not None:
-            return _fail(problem)
-    elif store.exists():
-        args.resume = True  # the same files, reps and seed: the runs already saved are reused, if today's model made them
-    args.continue_hint = "run the same command again to continue"  # compare resumes by itself
     worlds = None
     if args.worlds_file is not None and not args.worlds:
         return _fail(f"--worlds-file: given without --worlds; allowed: with --worlds N, e.g. --worlds 20 "
@@ -309,6 +302,14 @@ def compare(args: argparse.Namespace) -> int:
             worlds = _read_worlds(args)
         except ValueError as err:
             return _fail(str(err))
+    # Only now that every input is known to be good: a refused command discards nothing.
+    if args.fresh:
+        problem = _discard_saved(store)
+        if problem is not None:
+            return _fail(problem)
+    elif store.exists():
+        args.resume = True  # the same files, reps and seed: the saved runs are reused, if today's model made them
+    args.continue_hint = "run the same command again to continue"  # compare resumes by itself
     code = _run_experiment(args, experiment)
     if code != 0:
         return code
