@@ -122,3 +122,71 @@ def test_the_code_fingerprint_moves_with_the_code_and_not_with_its_docstrings_or
     assert code_fingerprint(tmp_path) != before
     policies.write_text(text, encoding="utf-8")
     assert code_fingerprint(tmp_path) == before
+
+
+# --- patterns: its output folder, SIGTERM, and the order of its rows ------------------------------------------
+
+def _patterns(folder: Path) -> Path:
+    from tests.test_patterns import _file
+
+    return _file(folder)
+
+
+def test_patterns_refuses_an_out_that_is_a_file_before_any_run(tmp_path, capsys, monkeypatch):
+    import crmsim.calibration.patterns as patterns
+
+    spec = _patterns(tmp_path)
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    ran = []
+    monkeypatch.setattr(patterns, "run_chunk", lambda chunk: ran.append(chunk) or [])
+    before = listing(tmp_path)
+    for out in (blocker, blocker / "below"):
+        refused(run(["patterns", spec, "--sequential", "--out", out], capsys), str(blocker), "--out")
+    assert ran == [] and listing(tmp_path) == before
+
+
+def test_patterns_worlds_file_without_worlds_is_refused(tmp_path, capsys):
+    spec = _patterns(tmp_path)
+    refused(run(["patterns", spec, "--sequential", "--out", tmp_path / "out", "--worlds-file", "w.parquet"], capsys),
+            "--worlds-file", "--worlds N")
+    assert not (tmp_path / "out").exists()
+
+
+def test_patterns_stopped_by_sigterm_says_so_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    import crmsim.calibration.patterns as patterns
+
+    real = patterns.run_chunk
+
+    def then_sigterm(chunk):
+        rows = real(chunk)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return rows
+
+    monkeypatch.setattr(patterns, "run_chunk", then_sigterm)
+    spec = _patterns(tmp_path)
+    code, _, err = run(["patterns", spec, "--sequential", "--reps", "4", "--chunk-size", "1", "--out",
+                        tmp_path / "out"], capsys)
+    assert code == 143 and "stopped by SIGTERM" in err and "nothing was written" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_patterns_rows_are_sorted_so_the_same_command_writes_the_same_bytes(tmp_path, capsys, monkeypatch):
+    from crmsim.experiments.evaluators.sequential import SequentialEvaluator
+
+    spec = _patterns(tmp_path)
+    command = ["patterns", spec, "--sequential", "--reps", "3", "--chunk-size", "1"]
+    assert run([*command, "--out", tmp_path / "a"], capsys)[0] == 0
+    real = SequentialEvaluator.map_chunks
+
+    def backwards(self, fn, chunks):  # the chunks finish in another order, as on processes or Dask
+        chunks = list(chunks)
+        done = list(real(self, fn, chunks))
+        return reversed(done)
+
+    monkeypatch.setattr(SequentialEvaluator, "map_chunks", backwards)
+    assert run([*command, "--out", tmp_path / "b"], capsys)[0] == 0
+    first, second = (tmp_path / "a" / "tiny" / "runs.parquet"), (tmp_path / "b" / "tiny" / "runs.parquet")
+    assert first.read_bytes() == second.read_bytes()
+    rows = pd.read_parquet(first)  # one pattern: sorted by world, then seed
+    pd.testing.assert_frame_equal(rows, rows.sort_values(["world", "seed"]).reset_index(drop=True))
