@@ -190,3 +190,139 @@ def test_patterns_rows_are_sorted_so_the_same_command_writes_the_same_bytes(tmp_
     assert first.read_bytes() == second.read_bytes()
     rows = pd.read_parquet(first)  # one pattern: sorted by world, then seed
     pd.testing.assert_frame_equal(rows, rows.sort_values(["world", "seed"]).reset_index(drop=True))
+
+
+# --- worlds --resume: the saved candidates are held to the draw ---------------------------------------------------
+
+def _worlds_spec(folder: Path, candidates: int = 4) -> Path:
+    """tests/test_worlds.py's tiny worlds file, with figures its tiny world meets, so that worlds are kept."""
+    from tests.test_worlds import _tiny
+
+    spec = _tiny(folder, candidates)
+    targets = folder / "targets.toml"
+    targets.write_text(targets.read_text().replace("value = 0.45", "value = 0.3").replace("value = 0.69", "value = 0.2"))
+    return spec
+
+
+@pytest.fixture(scope="module")
+def worlds_run(tmp_path_factory) -> Path:
+    """A finished worlds run: its files (worlds.toml, targets, posterior), work folder and worlds file."""
+    folder = tmp_path_factory.mktemp("worlds")
+    spec = _worlds_spec(folder)
+    assert main(["worlds", str(spec), "--work", str(folder / "work"), "--out", str(folder / "whole.parquet"),
+                 "--sequential", "--quiet"]) == 0
+    return folder
+
+
+def _worlds_copy(worlds_run: Path, tmp_path: Path) -> tuple[list, Path, Path]:
+    """A copy of the finished run: the command that resumes it, its candidates file and its work folder."""
+    folder = tmp_path / "w"
+    shutil.copytree(worlds_run, folder)
+    work = folder / "work" / "tiny_worlds"
+    command = ["worlds", folder / "worlds.toml", "--work", folder / "work", "--out", folder / "resumed.parquet",
+               "--sequential", "--quiet", "--resume"]
+    return command, work / "candidates.parquet", work
+
+
+@pytest.mark.parametrize("damage", ["truncated", "emptied", "not parquet"])
+def test_worlds_resume_sets_an_unreadable_candidates_file_aside_and_checks_them_again(
+        worlds_run, tmp_path, capsys, damage):
+    from crmsim.calibration.worlds import read_worlds
+
+    command, saved, work = _worlds_copy(worlds_run, tmp_path)
+    data = saved.read_bytes()
+    saved.write_bytes({"truncated": data[:len(data) // 2], "emptied": b"", "not parquet": b"candidate,kept\n"}[damage])
+    code, out, err = run(command, capsys)
+    assert code == 0 and len(err.splitlines()) == 1 and "warning" in err and "damaged" in err, err
+    assert (work / "damaged" / "candidates.parquet").is_file() and "checked again" in err
+    resumed, whole = read_worlds(tmp_path / "w" / "resumed.parquet")[0], read_worlds(worlds_run / "whole.parquet")[0]
+    pd.testing.assert_frame_equal(resumed, whole)
+    assert len(resumed) >= 1
+
+
+def _drop(column: str):
+    return lambda frame: frame.drop(columns=column)
+
+
+def _edit(column: str, value, row: int = 0):
+    def edit(frame):
+        frame = frame.copy()
+        frame.loc[row, column] = value
+        return frame
+    return edit
+
+
+@pytest.mark.parametrize("tamper, words", [
+    (_drop("distance"), "column distance: missing"),
+    (_drop("trust_gain"), "column trust_gain: missing"),
+    (_drop("candidate"), "column candidate: missing"),
+    (lambda f: f.assign(colour="red"), "column colour"),
+    (lambda f: pd.concat([f, f]), "saved twice"),
+    (lambda f: pd.concat([f, f.head(1)]), "saved twice"),
+    (_edit("trust_gain", 99.0), "trust_gain = 99.0"),  # outside its believed range
+    (_edit("trust_gain", 0.1), "trust_gain = 0.1, but the draw"),  # inside it, but not what was drawn
+    (_edit("trust_disposition", 0.3), "trust_disposition"),
+    (_edit("candidate", 77), "candidate 77: not drawn"),
+    (_edit("candidate", -1), "candidate -1: not drawn"),
+    (_edit("kept", False), "disagree"),
+    (_edit("q_trusting", 0.9), "disagree"),
+    (_edit("q_online", float("inf")), "not a number"),
+    (_edit("distance", 0.0), "disagree"),
+])
+def test_worlds_resume_refuses_candidates_that_disagree_with_the_draw(worlds_run, tmp_path, capsys, tamper, words):
+    command, saved, work = _worlds_copy(worlds_run, tmp_path)
+    tamper(pd.read_parquet(saved)).to_parquet(saved, index=False)
+    before = listing(tmp_path)
+    refused(run(command, capsys), str(saved), words, "remove")
+    assert listing(tmp_path) == before  # nothing written: no worlds file, the folder as it was
+
+
+@pytest.mark.parametrize("state, words", [
+    ("[]", "not the state"),
+    ('"x"', "not the state"),
+    ("{", "damaged"),
+    (lambda s: {**s, "seconds": "x"}, "not the state"),
+    (lambda s: {**s, "seconds": -5}, "not the state"),
+    (lambda s: {**s, "identity": "another"}, "another worlds file"),
+    (lambda s: {**s, "model": {"crmsim": "0.0", "code": "0000"}}, "another model"),
+    (lambda s: {k: v for k, v in s.items() if k != "model"}, "another model"),
+])
+def test_worlds_resume_refuses_a_damaged_or_foreign_state_file(worlds_run, tmp_path, capsys, state, words):
+    command, saved, work = _worlds_copy(worlds_run, tmp_path)
+    path = work / "worlds.json"
+    text = state if isinstance(state, str) else json.dumps(state(json.loads(path.read_text())))
+    path.write_text(text)
+    before = listing(tmp_path)
+    refused(run(command, capsys), words)
+    assert listing(tmp_path) == before
+
+
+def test_worlds_that_could_not_start_its_engine_leave_no_folder_to_block_the_next_run(tmp_path, capsys, monkeypatch):
+    from crmsim.experiments.evaluators.base import EvaluatorError
+    from crmsim.experiments.evaluators.sequential import SequentialEvaluator
+
+    spec = _worlds_spec(tmp_path)
+    command = ["worlds", spec, "--work", tmp_path / "work", "--out", tmp_path / "w.parquet", "--sequential", "--quiet"]
+
+    def unreachable(self):
+        raise EvaluatorError("cannot reach the Dask scheduler at tcp://10.0.0.5:8786")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(SequentialEvaluator, "start", unreachable)
+        code, _, err = run(command, capsys)
+    assert code == 3 and "no candidate was checked" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "work").exists() and not (tmp_path / "w.parquet").exists()
+    assert run(command, capsys)[0] == 0  # the corrected command is not blocked
+
+
+def test_worlds_checks_its_out_and_work_before_any_candidate(tmp_path, capsys):
+    spec = _worlds_spec(tmp_path)
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    before = listing(tmp_path)
+    base = ["worlds", spec, "--sequential", "--quiet"]
+    refused(run([*base, "--work", tmp_path / "work", "--out", blocker / "w.parquet"], capsys), "--out", str(blocker))
+    refused(run([*base, "--work", blocker, "--out", tmp_path / "w.parquet"], capsys), "--work", str(blocker))
+    refused(run([*base, "--work", tmp_path / "work", "--out", tmp_path / "work" / "tiny_worlds" / "x.parquet"],
+                capsys), "inside the work folder")
+    assert listing(tmp_path) == before and not (tmp_path / "work").exists()
