@@ -326,3 +326,155 @@ def test_worlds_checks_its_out_and_work_before_any_candidate(tmp_path, capsys):
     refused(run([*base, "--work", tmp_path / "work", "--out", tmp_path / "work" / "tiny_worlds" / "x.parquet"],
                 capsys), "inside the work folder")
     assert listing(tmp_path) == before and not (tmp_path / "work").exists()
+
+
+# --- frontier --resume: the evaluations are checked against what wrote them ------------------------------------
+
+def _toy_frontier(path: Path, **change) -> Path:
+    """tests/test_frontier.py's toy search, smaller still: 150 citizens, 3 weeks, 16 settings."""
+    from tests.test_frontier import toy, write
+
+    data = toy(evaluations=16, population=8, snapshot_every=8)
+    data.update(steps=3, set={**data["set"], "population.n_citizens": 150, "warmup": 4}, **change)
+    return write(path, data)
+
+
+@pytest.fixture(scope="module")
+def frontier_run(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("frontier")
+    spec = _toy_frontier(folder / "toy.toml")
+    assert main(["frontier", str(spec), "--out", str(folder / "r"), "--sequential", "--quiet"]) == 0
+    return folder
+
+
+def _frontier_copy(frontier_run: Path, tmp_path: Path) -> tuple[list, Path]:
+    shutil.copytree(frontier_run, tmp_path / "f")
+    command = ["frontier", tmp_path / "f" / "toy.toml", "--out", tmp_path / "f" / "r", "--sequential", "--quiet",
+               "--resume"]
+    return command, tmp_path / "f" / "r" / "toy"
+
+
+def _rehash(root: Path) -> None:
+    """What an editor who also fixed the state file's hash would do."""
+    import hashlib
+
+    state = json.loads((root / "frontier.json").read_text())
+    state["evaluations_sha256"] = hashlib.sha256((root / "evaluations.parquet").read_bytes()).hexdigest()
+    (root / "frontier.json").write_text(json.dumps(state))
+
+
+def _cheapest(value):
+    def edit(frame):
+        frame = frame.copy()
+        frame.loc[frame["public_cost_per_citizen"].idxmin(), "public_cost_per_citizen"] = value
+        return frame
+    return edit
+
+
+FRONTIER_TAMPERING = [
+    ("cost -1000", _cheapest(-1000.0), "public_cost_per_citizen = -1000.0"),
+    ("cost nan", _cheapest(float("nan")), "public_cost_per_citizen = nan"),
+    ("cost inf", _cheapest(float("inf")), "public_cost_per_citizen = inf"),
+    ("share above 1", _edit("non_take_up_bottom", 1.5), "non_take_up_bottom = 1.5"),
+    ("negative error", _edit("non_take_up_bottom_se", -0.1), "non_take_up_bottom_se = -0.1"),
+    ("lever outside its range", _edit("counter_staff", 55.0), "counter_staff = 55.0"),
+    ("dropped column", _drop("non_take_up_bottom"), "column non_take_up_bottom: missing"),
+    ("extra column", lambda f: f.assign(colour=1.0), "columns"),
+    ("rows duplicated", lambda f: pd.concat([f, f]), "evaluation: got"),
+    ("a setting twice", lambda f: pd.concat([f, f.head(1)]).assign(evaluation=range(len(f) + 1)), "twice"),
+    ("row dropped", lambda f: f.iloc[1:], "evaluation: got"),
+]
+
+
+@pytest.mark.parametrize("name, tamper, words", FRONTIER_TAMPERING, ids=[c[0] for c in FRONTIER_TAMPERING])
+def test_frontier_resume_refuses_edited_evaluations_by_their_hash(frontier_run, tmp_path, capsys, name, tamper,
+                                                                   words):
+    command, root = _frontier_copy(frontier_run, tmp_path)
+    tamper(pd.read_parquet(root / "evaluations.parquet")).to_parquet(root / "evaluations.parquet", index=False)
+    before = listing(tmp_path)
+    refused(run(command, capsys), "evaluations.parquet", "changed since the search saved it",
+            "remove the folder, or start without --resume")
+    assert listing(tmp_path) == before
+
+
+@pytest.mark.parametrize("name, tamper, words", FRONTIER_TAMPERING, ids=[c[0] for c in FRONTIER_TAMPERING])
+def test_frontier_resume_refuses_evaluations_the_search_could_not_have_written(frontier_run, tmp_path, capsys, name,
+                                                                                tamper, words):
+    command, root = _frontier_copy(frontier_run, tmp_path)
+    tamper(pd.read_parquet(root / "evaluations.parquet")).to_parquet(root / "evaluations.parquet", index=False)
+    _rehash(root)  # the hash matches: the contents are checked all the same
+    before = listing(tmp_path)
+    refused(run(command, capsys), "evaluations.parquet", words)
+    assert listing(tmp_path) == before
+
+
+@pytest.mark.parametrize("damage", ["truncated", "emptied", "removed"])
+def test_frontier_resume_refuses_a_damaged_or_missing_evaluations_file(frontier_run, tmp_path, capsys, damage):
+    command, root = _frontier_copy(frontier_run, tmp_path)
+    log = root / "evaluations.parquet"
+    if damage == "removed":
+        log.unlink()
+    else:
+        log.write_bytes(log.read_bytes()[:200] if damage == "truncated" else b"")
+    before = listing(tmp_path)
+    refused(run(command, capsys), "evaluations.parquet", "remove the folder")
+    assert listing(tmp_path) == before
+
+
+def test_frontier_resumes_a_search_killed_between_its_state_and_its_log(frontier_run, tmp_path, capsys):
+    """The state names the next log before it is written, and keeps the last one's hash: killed between the two
+    writes, the log on disk is the last one, which the state still vouches for."""
+    command, root = _frontier_copy(frontier_run, tmp_path)
+    state = json.loads((root / "frontier.json").read_text())
+    state["previous_sha256"], state["evaluations_sha256"] = state["evaluations_sha256"], "f" * 64
+    (root / "frontier.json").write_text(json.dumps(state))
+    front = pd.read_csv(root / "front.csv")
+    assert run(command, capsys)[0] == 0
+    pd.testing.assert_frame_equal(pd.read_csv(root / "front.csv"), front)
+    # ... and the state then vouches for the log really on disk.
+    assert run(command, capsys)[0] == 0
+
+
+@pytest.mark.parametrize("state, words", [
+    ("[]", "not the state"),
+    ("{", "damaged"),
+    (lambda s: {**s, "seconds": None}, "not the state"),
+    (lambda s: {**s, "finished": "x"}, "not the state"),
+    (lambda s: {**s, "identity": "another"}, "another file"),
+    (lambda s: {**s, "model": {"crmsim": "0.0", "code": "0000"}}, "another model"),
+])
+def test_frontier_resume_refuses_a_damaged_or_foreign_state_file(frontier_run, tmp_path, capsys, state, words):
+    command, root = _frontier_copy(frontier_run, tmp_path)
+    path = root / "frontier.json"
+    path.write_text(state if isinstance(state, str) else json.dumps(state(json.loads(path.read_text()))))
+    before = listing(tmp_path)
+    refused(run(command, capsys), words)
+    assert listing(tmp_path) == before
+
+
+def test_a_frontier_of_too_many_runs_is_refused_when_read(tmp_path, capsys):
+    """200,000 evaluations x 1,000 replications ran for days before; now refused at once, naming the bound."""
+    spec = _toy_frontier(tmp_path / "big.toml", replications=1000)
+    text = spec.read_text().replace('"evaluations" = 16', '"evaluations" = 200000')
+    spec.write_text(text)
+    for command in (["frontier", spec, "--out", tmp_path / "r", "--sequential"], ["validate", spec]):
+        refused(run(command, capsys), "search.evaluations", "200,000,000 runs", "at most 1,000,000")
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_frontier_that_could_not_start_its_engine_leaves_no_folder(tmp_path, capsys, monkeypatch):
+    from crmsim.experiments.evaluators.base import EvaluatorError
+    from crmsim.experiments.evaluators.sequential import SequentialEvaluator
+
+    spec = _toy_frontier(tmp_path / "toy.toml")
+    command = ["frontier", spec, "--out", tmp_path / "r" / "deeper", "--sequential", "--quiet"]
+
+    def unreachable(self):
+        raise EvaluatorError("cannot reach the Dask scheduler at tcp://10.0.0.5:8786")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(SequentialEvaluator, "start", unreachable)
+        code, _, err = run(command, capsys)
+    assert code == 3 and "nothing was evaluated" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "r").exists()
+    assert run(command, capsys)[0] == 0  # the corrected command is not blocked
