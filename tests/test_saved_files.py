@@ -478,3 +478,158 @@ def test_a_frontier_that_could_not_start_its_engine_leaves_no_folder(tmp_path, c
     assert code == 3 and "nothing was evaluated" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "r").exists()
     assert run(command, capsys)[0] == 0  # the corrected command is not blocked
+
+
+# --- calibrate: leave-one-out reuses only refits of these inputs; --fresh ---------------------------------------
+
+def _two_targets(folder: Path) -> Path:
+    """tests/test_calibration.py's tiny targets file with a second parameter and target, for leave-one-out."""
+    from tests.test_calibration import _tiny
+
+    text = _tiny(folder, 1).read_text().replace(
+        "[[target]]", '[[parameter]]\nname = "online_intercept"\nlow = -4.0\nhigh = 2.0\n[[target]]', 1)
+    text += ('[[target]]\nname = "online_users"\nquantity = "online_users"\nvalue = 0.5\ntolerance = 0.05\n'
+             'source = "a test"\ncomparable = "itself"\n')
+    path = folder / "two.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def loo_run(tmp_path_factory) -> Path:
+    """A finished leave-one-out of two targets: 120 citizens, 10 particles, one generation per refit."""
+    folder = tmp_path_factory.mktemp("loo")
+    spec = _two_targets(folder)
+    assert main(["calibrate", str(spec), "--leave-one-out", "--workers", "1", "--particles", "10", "--quiet",
+                 "--out", str(folder / "out")]) == 0
+    return folder
+
+
+def _loo_copy(loo_run: Path, tmp_path: Path) -> tuple[list, Path]:
+    shutil.copytree(loo_run, tmp_path / "c")
+    spec = tmp_path / "c" / "two.toml"
+    spec.write_text(spec.read_text().replace(str(loo_run), str(tmp_path / "c")))
+    return ["calibrate", spec, "--leave-one-out", "--workers", "1", "--particles", "10", "--quiet", "--out",
+            tmp_path / "c" / "out"], tmp_path / "c"
+
+
+def test_leave_one_out_reuses_the_refits_of_the_same_inputs(loo_run, tmp_path, capsys):
+    command, folder = _loo_copy(loo_run, tmp_path)
+    table = folder / "out" / "tiny_leave_one_out" / "leave_one_out.csv"
+    saved = table.read_bytes()
+    command.remove("--quiet")
+    code, out, _ = run(command, capsys)
+    assert code == 0 and "refit without" not in out and table.read_bytes() == saved
+
+
+LOO_CHANGES = {
+    "priors": (lambda spec, folder: spec.write_text(spec.read_text().replace("low = -4.0", "low = -3.0")),
+               "parameter[1].low (-4.0 then, -3.0 now)"),
+    "scenario": (lambda spec, folder: (folder / "small.toml").write_text(
+        (folder / "small.toml").read_text().replace("warmup = 10", "warmup = 11")), "scenario"),
+    "seed": (lambda spec, folder: spec.write_text(spec.read_text().replace("seed = 3", "seed = 4")), "seed"),
+    "particles": ("12", "abc.population_size (10 then, 12 now)"),
+    "model": (lambda spec, folder: [_set_json(p, "model", {"crmsim": "0.0", "code": "0000"})
+                                    for p in folder.glob("out/*/inputs.json")], "another model"),
+    "inputs removed": (lambda spec, folder: [p.unlink() for p in folder.glob("out/*/inputs.json")],
+                       "missing or damaged"),
+    "posterior of the other refit": (lambda spec, folder: shutil.copy(
+        folder / "out" / "tiny_without_online_users" / "posterior.parquet",
+        folder / "out" / "tiny_without_non_take_up" / "posterior.parquet"), "another calibration"),
+    "posterior damaged": (lambda spec, folder: (folder / "out" / "tiny_without_non_take_up" / "posterior.parquet")
+                          .write_bytes(b"PAR1"), "posterior.parquet"),
+    "generations removed": (lambda spec, folder: (folder / "out" / "tiny_without_non_take_up" / "generations.csv")
+                            .unlink(), "generations.csv"),
+}
+
+
+def _loo_changed(loo_run: Path, tmp_path: Path, change: str) -> tuple[list, Path]:
+    command, folder = _loo_copy(loo_run, tmp_path)
+    edit, _ = LOO_CHANGES[change]
+    if isinstance(edit, str):
+        command[command.index("--particles") + 1] = edit
+    else:
+        edit(folder / "two.toml", folder)
+    return command, folder
+
+
+@pytest.mark.parametrize("change", LOO_CHANGES)
+def test_leave_one_out_refuses_refits_of_other_inputs_before_any_run(loo_run, tmp_path, capsys, change):
+    command, folder = _loo_changed(loo_run, tmp_path, change)
+    before = listing(folder)
+    refused(run(command, capsys), "tiny_without_", LOO_CHANGES[change][1], "--fresh")
+    assert listing(folder) == before  # nothing run, nothing written
+
+
+@pytest.mark.parametrize("change", ["priors", "particles"])
+def test_leave_one_out_fresh_makes_every_refit_again(loo_run, tmp_path, capsys, change):
+    command, folder = _loo_changed(loo_run, tmp_path, change)
+    assert run([*command, "--fresh"], capsys)[0] == 0
+    for refit in folder.glob("out/tiny_without_*"):
+        assert _refit_change(command, refit) is None
+    code, out, _ = run([c for c in command if c != "--quiet"], capsys)
+    assert code == 0 and "refit without" not in out  # the new refits are reused
+
+
+def _refit_change(command: list, refit: Path) -> str | None:
+    """What the refit in ``refit`` was not run with, compared with ``command``'s targets file and particles."""
+    from crmsim.calibration.crossvalidate import without
+    from crmsim.calibration.fit import inputs_change
+    from crmsim.calibration.targets import load_targets
+
+    spec = load_targets(command[1])
+    spec = dataclasses.replace(spec, abc=spec.abc.model_copy(
+        update={"population_size": int(command[command.index("--particles") + 1])}))
+    return inputs_change(without(spec, refit.name.split("_without_")[1]), refit)
+
+
+def _set_json(path: Path, key: str, value) -> None:
+    data = json.loads(path.read_text())
+    data[key] = value
+    path.write_text(json.dumps(data))
+
+
+def test_leave_one_out_of_one_target_is_refused_before_anything_is_made(tmp_path, capsys):
+    from tests.test_calibration import _tiny
+
+    spec = _tiny(tmp_path, 1)
+    before = listing(tmp_path)
+    for extra in ([], ["--fresh"]):
+        refused(run(["calibrate", spec, "--leave-one-out", *extra, "--workers", "1", "--out", tmp_path / "out"],
+                    capsys), "target", "at least two")
+    assert listing(tmp_path) == before and not (tmp_path / "out").exists()
+
+
+def test_calibrate_fresh_starts_again_and_is_refused_with_resume_or_while_another_writes(tmp_path, capsys):
+    from filelock import FileLock
+
+    from tests.test_calibration import _tiny
+
+    spec = _tiny(tmp_path, 1)
+    command = ["calibrate", spec, "--workers", "1", "--quiet", "--out", tmp_path / "out"]
+    assert run(command, capsys)[0] == 0
+    folder = tmp_path / "out" / "tiny"
+    refused(run(command, capsys), "--resume", "--fresh")
+    before = listing(folder)
+    refused(run([*command, "--fresh", "--resume"], capsys), "--fresh", "--resume")
+    with FileLock(folder / ".lock", timeout=0):
+        refused(run([*command, "--fresh"], capsys), "another calibration is writing here")
+    (folder / ".lock").unlink(missing_ok=True)
+    assert listing(folder) == before
+    _set_json(folder / "inputs.json", "model", {"crmsim": "0.0", "code": "0000"})
+    refused(run([*command, "--resume"], capsys), "another model", "--fresh")
+    assert run([*command, "--fresh"], capsys)[0] == 0
+    assert json.loads((folder / "inputs.json").read_text())["model"]["code"] != "0000"
+
+
+@pytest.mark.parametrize("damage", [b"", b"not a database at all", b"SQLite format 3\x00" + b"\x00" * 80])
+def test_calibrate_resume_of_a_damaged_history_is_one_line(tmp_path, capsys, damage):
+    from tests.test_calibration import _tiny
+
+    spec = _tiny(tmp_path, 1)
+    command = ["calibrate", spec, "--workers", "1", "--quiet", "--out", tmp_path / "out"]
+    assert run(command, capsys)[0] == 0
+    (tmp_path / "out" / "tiny" / "history.db").write_bytes(damage)
+    before = listing(tmp_path)
+    refused(run([*command, "--resume"], capsys), "history.db", "--fresh")
+    assert listing(tmp_path) == before
