@@ -633,3 +633,107 @@ def test_calibrate_resume_of_a_damaged_history_is_one_line(tmp_path, capsys, dam
     before = listing(tmp_path)
     refused(run([*command, "--resume"], capsys), "history.db", "--fresh")
     assert listing(tmp_path) == before
+
+
+# --- a worlds file is checked before any world is used -----------------------------------------------------------
+
+def _worlds(path: Path, frame=lambda f: f, provenance=lambda p: p, raw: bytes | None = None) -> Path:
+    """A worlds file read_worlds accepts (tests/test_compare_worlds.py), then its table and provenance edited."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from crmsim.calibration.worlds import METADATA_KEY
+    from tests.test_compare_worlds import _worlds_file
+
+    _worlds_file(path, {"trust_gain": [0.08, 0.1, 0.12]})
+    table = pq.read_table(path)
+    meta = json.loads(table.schema.metadata[METADATA_KEY])
+    edited = pa.Table.from_pandas(frame(table.to_pandas()), preserve_index=False)
+    text = raw if raw is not None else json.dumps(provenance(meta)).encode()
+    pq.write_table(edited.replace_schema_metadata({METADATA_KEY: text}), path)
+    return path
+
+
+def _with(**changes):
+    return lambda p: {**p, **changes}
+
+
+WORLDS_FAULTS = {
+    "duplicate world": (dict(frame=lambda f: f.assign(world=[0, 1, 1])), "world: got [0, 1, 1]"),
+    "world -1": (dict(frame=lambda f: f.assign(world=[-1, 0, 1])), "world: got [-1, 0, 1]"),
+    "a gap": (dict(frame=lambda f: f.assign(world=[0, 1, 5])), "each once"),
+    "outside the believed range": (dict(frame=lambda f: f.assign(trust_gain=[0.08, 0.1, 0.5])),
+                                   "trust_gain = 0.5"),
+    "outside the prior": (dict(frame=lambda f: f.assign(trust_disposition=0.95)), "trust_disposition = 0.95"),
+    "not a number": (dict(frame=lambda f: f.assign(trust_gain=["a", "b", "c"])), "trust_gain = 'a'"),
+    "nan": (dict(frame=lambda f: f.assign(trust_gain=[0.1, float("nan"), 0.1])), "trust_gain = nan"),
+    "missing column": (dict(frame=lambda f: f.drop(columns="trust_gain")), "column trust_gain: missing"),
+    "no world column": (dict(frame=lambda f: f.drop(columns="world")), "column world: missing"),
+    "no fitted parameter": (dict(provenance=_with(fitted=[], priors={})), "fitted: missing or empty"),
+    "a lever fitted": (dict(frame=lambda f: f.assign(faq_quality=0.5),
+                            provenance=_with(fitted=["trust_disposition", "faq_quality"],
+                                             priors={"trust_disposition": [0.4, 0.7], "faq_quality": [0.0, 1.0]})),
+                       "faq_quality: a policy lever"),
+    "a lever assumed": (dict(frame=lambda f: f.assign(faq_quality=0.5),
+                             provenance=lambda p: {**p, "assumptions": {**p["assumptions"], "faq_quality": [0, 1]}}),
+                        "faq_quality: a policy lever"),
+    "not a parameter": (dict(provenance=lambda p: {**p, "assumptions": {"colour": [0, 1]}}),
+                        "colour: not a parameter"),
+    "priors not the fitted": (dict(provenance=_with(priors={})), "priors"),
+    "a prior upside down": (dict(provenance=_with(priors={"trust_disposition": [0.7, 0.4]})), "priors"),
+    "assumption range malformed": (dict(provenance=_with(assumptions={"trust_gain": "wide"})), "assumptions"),
+    "provenance a list": (dict(provenance=lambda p: [p]), "not a table of fields"),
+    "provenance not json": (dict(raw=b"{not json"), "provenance"),
+    "no model stamp": (dict(provenance=lambda p: {k: v for k, v in p.items() if k != "model"}), "model: missing"),
+    "another model": (dict(provenance=_with(model={"crmsim": "0.0", "code": "0000"})), "drawn by another model"),
+}
+
+
+@pytest.mark.parametrize("fault", WORLDS_FAULTS)
+def test_a_worlds_file_is_checked_before_any_world_is_used(tmp_path, capsys, fault):
+    from crmsim.calibration.worlds import WorldsError, read_worlds
+
+    edits, words = WORLDS_FAULTS[fault]
+    path = _worlds(tmp_path / "w.parquet", **edits)
+    with pytest.raises(WorldsError) as err:
+        read_worlds(path)
+    assert words in str(err.value) and "\n" not in str(err.value), str(err.value)
+    base, faq = _scenarios(tmp_path)
+    for command in (["compare", base, faq, "--reps", "2", "--out", tmp_path / "out"],
+                    ["patterns", _patterns(tmp_path), "--out", tmp_path / "out"]):
+        refused(run([*command, "--sequential", "--worlds", "2", "--worlds-file", path], capsys), str(path), words)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_worlds_file_of_another_posterior_is_refused(tmp_path, capsys):
+    from crmsim.calibration.worlds import WorldsError, read_worlds
+
+    posterior = tmp_path / "posterior.parquet"
+    posterior.write_bytes(b"the posterior the worlds were drawn from")
+    import hashlib
+
+    drawn = hashlib.sha256(posterior.read_bytes()).hexdigest()[:16]
+    path = _worlds(tmp_path / "w.parquet", provenance=_with(posterior=str(posterior), posterior_sha256=drawn))
+    assert len(read_worlds(path)[0]) == 3
+    posterior.write_bytes(b"a calibration run since")
+    with pytest.raises(WorldsError, match="another posterior"):
+        read_worlds(path)
+
+
+def test_a_world_value_a_scenario_cannot_take_stops_compare_before_any_run(tmp_path, capsys):
+    """Inside the range its provenance records, outside what the parameter allows: found before the base runs."""
+    path = _worlds(tmp_path / "w.parquet", frame=lambda f: f.assign(trust_disposition=[0.5, 1.5, 0.5]),
+                   provenance=_with(priors={"trust_disposition": [0.0, 2.0]}))
+    base, faq = _scenarios(tmp_path)
+    refused(run(["compare", base, faq, "--reps", "2", "--sequential", "--out", tmp_path / "out", "--worlds", "2",
+                 "--worlds-file", path], capsys), "world 1", "trust_disposition")
+    refused(run(["patterns", _patterns(tmp_path), "--sequential", "--out", tmp_path / "out", "--worlds", "2",
+                 "--worlds-file", path], capsys), "world 1", "trust_disposition")
+    assert not (tmp_path / "out").exists()
+
+
+def test_compare_worlds_file_without_worlds_is_refused(tmp_path, capsys):
+    base, faq = _scenarios(tmp_path)
+    refused(run(["compare", base, faq, "--out", tmp_path / "out", "--worlds-file", tmp_path / "w.parquet"], capsys),
+            "--worlds-file", "--worlds N")
+    assert not (tmp_path / "out").exists()
