@@ -397,12 +397,15 @@ def _write_comparison(args: argparse.Namespace, root: Path, across: tuple[Any, A
     if across is not None:
         comparison.worlds, comparison.dependence = across
     page = render_comparison(comparison, args.scenarios)
-    written = [atomic_write(root / "compare.html", lambda p: p.write_text(page, encoding="utf-8")),
-               atomic_write(root / "compare.csv", lambda p: comparison.table().to_csv(p, index=False)),
-               atomic_write(root / "overview.png", lambda p: overview_png(comparison, p))]
-    if across is not None:
-        written += [atomic_write(root / "worlds.csv", lambda p: comparison.worlds.to_csv(p, index=False)),
-                    atomic_write(root / "dependence.csv", lambda p: comparison.dependence.to_csv(p, index=False))]
+    try:
+        written = [atomic_write(root / "compare.html", lambda p: p.write_text(page, encoding="utf-8")),
+                   atomic_write(root / "compare.csv", lambda p: comparison.table().to_csv(p, index=False)),
+                   atomic_write(root / "overview.png", lambda p: overview_png(comparison, p))]
+        if across is not None:
+            written += [atomic_write(root / "worlds.csv", lambda p: comparison.worlds.to_csv(p, index=False)),
+                        atomic_write(root / "dependence.csv", lambda p: comparison.dependence.to_csv(p, index=False))]
+    except StoreError as err:  # e.g. a folder where compare.html goes: the runs stay saved
+        return _fail(f"{err}; the runs are saved: make room for it and run the same command again")
     print(verdict_table(comparison))
     if across is not None:
         print("\n" + worlds_table(comparison))
