@@ -97,7 +97,8 @@ def leave_one_out(spec: CalibrationSpec, out: str | Path, sampler_for: Callable[
     if fresh:
         for target in spec.targets:
             discard(out / without(spec, target.name).name)
-        (table_folder / "leave_one_out.csv").unlink(missing_ok=True)
+        if (table_folder / "leave_one_out.csv").is_file():
+            (table_folder / "leave_one_out.csv").unlink()
     _check_refits(spec, out)
     rows = []
     for target in spec.targets:

@@ -322,8 +322,9 @@ def calibrate(spec: CalibrationSpec, out: str | Path, sampler: Any, *, resume: b
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise CalibrationError(f"cannot write in {folder}: {err.strerror or err}; allowed: --out a folder you can "
-                               f"write") from None
+        blocker = next((p for p in folder.parents if p.exists() and not p.is_dir()), None)
+        why = f"{blocker} is a file, not a folder" if blocker is not None else err.strerror or err
+        raise CalibrationError(f"cannot write in {folder}: {why}; allowed: --out a folder you can write") from None
     lock_path = folder / ".lock"
     try:
         lock = FileLock(lock_path, timeout=0)
