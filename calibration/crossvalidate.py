@@ -53,7 +53,11 @@ def check_targets(spec: CalibrationSpec) -> None:
 
 
 def _check_refits(spec: CalibrationSpec, out: Path) -> None:
-    """CalibrationError (one line) for the first refit folder saved with other inputs or by another model."""
+    """CalibrationError (one line) for the first refit folder saved with other inputs or by another model, or a
+    file where a folder goes."""
+    table_folder = out / f"{spec.name}_leave_one_out"
+    if table_folder.exists() and not table_folder.is_dir():
+        raise CalibrationError(f"{table_folder}: is a file, not a folder; allowed: --out a folder you can write")
     for target in spec.targets:
         reduced = without(spec, target.name)
         folder = out / reduced.name
