@@ -483,10 +483,22 @@ class FrontierSearch:
         if todo:
             runs = self.run_settings(todo)
             for values, block in zip(todo, runs):
+                self._check_defined(values, block)
                 self.log.add(values, block)
         if self.on_generation is not None:
             self.on_generation(self.log)
         return [self.log.get(values) for values in settings]  # type: ignore[misc]
+
+    def _check_defined(self, values: list[Any], runs: np.ndarray) -> None:
+        """FrontierError unless every objective has a value in every run: the search cannot rank a NaN, and a mean
+        over the runs that define it would compare settings on different people."""
+        undefined = np.isnan(runs).any(axis=0)
+        if undefined.any():
+            metric = self.metrics[int(np.flatnonzero(undefined)[0])]
+            setting = ", ".join(f"{name} = {value!r}" for name, value in zip(self.frontier.levers, values))
+            raise FrontierError(f"{self.frontier.experiment.source}: search.objectives.{metric}: undefined (NaN) in a "
+                                f"run of the setting {setting}; allowed: objectives every run defines (a rate of "
+                                f"something that may not happen, such as {metric} here, is not one)")
 
     def run_policies(self, names: list[str]) -> dict[str, dict[str, float]]:
         """Each named policy on the search's base scenario, with the same seeds: its objectives' means."""

@@ -189,7 +189,7 @@ def frontier(args: argparse.Namespace) -> int:
         try:
             with ResultStore(root).lock():
                 return _search(args, spec, engine, root, log)
-        except StoreError as err:
+        except (StoreError, FrontierError) as err:  # FrontierError: an objective a run left undefined
             return _fail(str(err))
         except KeyboardInterrupt as err:
             what = "stopped by SIGTERM" if isinstance(err, Terminated) else "interrupted"

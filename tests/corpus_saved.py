@@ -57,7 +57,7 @@ def toy_frontier(path: Path, **change: Any) -> Path:
     from tests.test_frontier import toy, write
 
     data = toy(evaluations=16, population=8, snapshot_every=8)
-    data.update(steps=3, set={**data["set"], "population.n_citizens": 150, "warmup": 4}, **change)
+    data.update({"steps": 3, "set": {**data["set"], "population.n_citizens": 150, "warmup": 4}, **change})
     return write(path, data)
 
 
@@ -610,12 +610,25 @@ def frontier_cases() -> list[SavedCase]:
                       (f / "big.toml").read_text().replace('"evaluations" = 16',
                                                            '"evaluations" = 9\n"policies" = ["faq", "public_qa"]')),
                   lambda c, o: ["frontier", c / "big.toml", "--out", c / "out", "--sequential"], "1,100,000 runs"),
+        SavedCase("frontier-objective-undefined-in-a-run", None, _undefined_objective,
+                  lambda c, o: ["frontier", c / "nan.toml", "--out", c / "out", "--sequential", "--quiet"],
+                  "search.objectives.redress_success: undefined (NaN)"),
         SavedCase("frontier-validate-too-many-runs", None,
                   lambda f: toy_frontier(f / "big.toml", replications=1000).write_text(
                       (f / "big.toml").read_text().replace('"evaluations" = 16', '"evaluations" = 200000')),
                   lambda c, o: ["validate", c / "big.toml"], "at most 1,000,000 runs"),
     ]
     return out
+
+
+def _undefined_objective(folder: Path) -> None:
+    """A search whose second objective a short run of 100 citizens leaves undefined: nobody contests in 2 weeks."""
+    from tests.test_frontier import toy, write
+
+    data = toy(evaluations=16, population=8, snapshot_every=8,
+               objectives={"public_cost_per_citizen": {"epsilon": 0.2}, "redress_success": {"epsilon": 0.01}})
+    data.update(steps=2, set={**data["set"], "population.n_citizens": 100, "warmup": 2})
+    write(folder / "nan.toml", data)
 
 
 # --- calibrate: its history and inputs, and leave-one-out's refits ----------------------------------------------
