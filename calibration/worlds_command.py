@@ -181,14 +181,9 @@ def _set_aside(path: Path, reason: str) -> None:
 
 def _read_saved(spec: Any, candidates: Any, path: Path) -> Any:
     """The saved checks, each row held to the draw and the rule (WorldsError: one line), or None if none."""
-    import math
-
-    import numpy as np
-    import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from crmsim.calibration.fit import ScaledDistance
     from crmsim.calibration.worlds import WorldsError
 
     if not path.is_file():
@@ -198,42 +193,55 @@ def _read_saved(spec: Any, candidates: Any, path: Path) -> Any:
     except (pa.ArrowException, OSError) as err:
         _set_aside(path, " ".join(str(err).split()))
         return None
+    problem = _saved_problem(spec, candidates, saved)
+    if problem is not None:
+        raise WorldsError(f"{path}: {problem}; allowed: the candidates {spec.source} draws, as crmsim worlds saved "
+                          f"them (remove {path.parent} to check them all again)")
+    return saved
+
+
+def _saved_problem(spec: Any, candidates: Any, saved: Any) -> str | None:
+    """Why saved checks are not what this file's draw and rule give ('where: problem'), or None."""
+    import math
+
+    import numpy as np
+    import pandas as pd
+
+    from crmsim.calibration.fit import ScaledDistance
+
     targets = spec.calibration.targets
     columns = ["candidate", *spec.parameters, *(f"q_{t.name}" for t in targets), "distance", "kept"]
-    again = f"allowed: the candidates {spec.source} draws, as crmsim worlds saved them (remove {path.parent} to " \
-            f"check them all again)"
     if list(saved.columns) != columns:
-        odd = next((c for c in columns if c not in saved.columns), None) or \
-            next((c for c in saved.columns if c not in columns), None)
-        what = f"column {odd}: missing" if odd in columns else f"column {odd}: not one crmsim worlds writes"
-        raise WorldsError(f"{path}: {what if odd else 'columns out of order'}; {again}")
+        missing = next((c for c in columns if c not in saved.columns), None)
+        extra = next((c for c in saved.columns if c not in columns), None)
+        return (f"column {missing}: missing" if missing else f"column {extra}: not one crmsim worlds writes" if extra
+                else "columns out of order")
     numbers = pd.to_numeric(saved["candidate"], errors="coerce").to_numpy(float)
     bad = ~np.isfinite(numbers) | (numbers != np.round(numbers)) | (numbers < 0) | (numbers >= spec.candidates)
     if bad.any():
-        raise WorldsError(f"{path}: candidate {saved['candidate'].tolist()[int(np.flatnonzero(bad)[0])]!r}: not "
-                          f"drawn; {again}")
+        return f"candidate {saved['candidate'].tolist()[int(np.flatnonzero(bad)[0])]!r}: not drawn"
     twice = saved["candidate"][saved["candidate"].duplicated()]
     if len(twice):
-        raise WorldsError(f"{path}: candidate {int(twice.iloc[0])}: saved twice; {again}")
+        return f"candidate {int(twice.iloc[0])}: saved twice"
     drawn = candidates.set_index("candidate").loc[numbers.astype(int)]
     distance = ScaledDistance(tuple((t.name, t.tolerance) for t in targets))
     for i, row in enumerate(saved.itertuples(index=False)):
-        values = row._asdict()
+        values, candidate = row._asdict(), int(numbers[i])
         for name in spec.parameters:
             if values[name] != drawn[name].iloc[i]:
-                raise WorldsError(f"{path}: candidate {int(numbers[i])}: {name} = {values[name]!r}, but the draw "
-                                  f"gives {float(drawn[name].iloc[i])!r}; {again}")
+                return (f"candidate {candidate}: {name} = {values[name]!r}, but the draw gives "
+                        f"{float(drawn[name].iloc[i])!r}")
         means = {t.name: values[f"q_{t.name}"] for t in targets}
         if not all(isinstance(m, float) and not math.isinf(m) for m in means.values()):
-            raise WorldsError(f"{path}: candidate {int(numbers[i])}: a quantity is not a number; {again}")
+            return f"candidate {candidate}: a quantity is not a number"
         scaled = distance(means, {t.name: t.value for t in targets})
         within = all(math.isfinite(means[t.name]) and abs(means[t.name] - t.value) <= t.tolerance for t in targets)
         kept = bool(within and scaled <= spec.epsilon)
         if values["distance"] != scaled or not isinstance(values["kept"], (bool, np.bool_)) or \
                 bool(values["kept"]) != kept:
-            raise WorldsError(f"{path}: candidate {int(numbers[i])}: its quantities, distance and kept disagree "
-                              f"(the distance they give is {scaled!r}, kept {kept}); {again}")
-    return saved
+            return (f"candidate {candidate}: its quantities, distance and kept disagree (the distance they give is "
+                    f"{scaled!r}, kept {kept})")
+    return None
 
 
 def _chunks(spec: Any, pending: Any, size: int) -> list[Any]:
