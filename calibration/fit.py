@@ -57,7 +57,7 @@ from crmsim.model.model import CrmModel
 from crmsim.model.scenario import parse_scenario
 
 __all__ = ["Simulator", "ScaledDistance", "Generation", "CalibrationError", "calibrate", "simulator_for",
-           "seed_of", "DASK_BATCH"]
+           "seed_of", "discard", "inputs_change", "DASK_BATCH"]
 
 DASK_BATCH = 20  # particles per Dask task: pyabc's default of 1 spends most of the time in scheduling
 PREDICTIVE_LOW, PREDICTIVE_HIGH = 0.05, 0.95  # the posterior predictive interval reported
@@ -136,13 +136,55 @@ def _check_can_start(spec: CalibrationSpec, folder: Path, resume: bool) -> None:
     if resume and not db_path.exists():
         raise CalibrationError(f"{folder}: holds no calibration to resume; run without --resume")
     if not resume and db_path.exists():
-        raise CalibrationError(f"{folder}: already holds a calibration; add --resume to go on with it, or "
-                               f"calibrate into another --out")
+        raise CalibrationError(f"{folder}: already holds a calibration; add --resume to go on with it, add --fresh "
+                               f"to start again, or calibrate into another --out")
     if resume:
-        changed = inputs_change(spec, folder)
+        changed = inputs_change(spec, folder) or _history_problem(db_path)
         if changed:
             raise CalibrationError(f"{spec.source}: cannot resume the calibration in {folder}: {changed}; "
                                    f"{FRESH_HINT}")
+
+
+def _history_problem(db_path: Path) -> str | None:
+    """Why ``history.db`` holds no calibration pyabc can go on with (a phrase), or None; read only."""
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            found = db.execute("select count(*) from abc_smc where id = 1").fetchone()[0]
+            db.execute("select count(*) from populations").fetchone()
+    except sqlite3.Error as err:
+        return f"{db_path} is damaged, not a pyabc history ({err})"
+    return None if found else f"{db_path} holds no calibration"
+
+
+# Every file a calibration writes in its folder: what --fresh removes (nothing else that may be there).
+WRITTEN = ("history.db", "history.db-journal", INPUTS, "posterior.parquet", "generations.csv", "predictive.parquet",
+           "fit.csv", "parameters.csv", "calibrated_baseline.toml", "report.html")
+
+
+def discard(folder: Path) -> None:
+    """``--fresh``: remove what a calibration wrote in ``folder``, under its lock, so that it starts again.
+
+    CalibrationError (one line) if another calibration is writing there, or a file cannot be removed.
+    """
+    from filelock import FileLock, Timeout
+
+    if not folder.is_dir() or not any((folder / name).exists() for name in WRITTEN):
+        return
+    lock = FileLock(folder / ".lock", timeout=0)
+    try:
+        with lock:
+            for path in [*(folder / name for name in WRITTEN), *folder.glob(".*.tmp")]:
+                path.unlink(missing_ok=True)
+    except Timeout:
+        raise CalibrationError(f"{folder}: another calibration is writing here; wait for it, or use another --out") \
+            from None
+    except OSError as err:
+        raise CalibrationError(f"--fresh: cannot remove the calibration in {folder}: {err.strerror or err}") from None
+    (folder / ".lock").unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        folder.rmdir()  # only if nothing else is there
 
 
 def seed_of(values: dict[str, float], salt: int = 0) -> int:
@@ -280,8 +322,9 @@ def calibrate(spec: CalibrationSpec, out: str | Path, sampler: Any, *, resume: b
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise CalibrationError(f"cannot write in {folder}: {err.strerror or err}; allowed: --out a folder you can "
-                               f"write") from None
+        blocker = next((p for p in folder.parents if p.exists() and not p.is_dir()), None)
+        why = f"{blocker} is a file, not a folder" if blocker is not None else err.strerror or err
+        raise CalibrationError(f"cannot write in {folder}: {why}; allowed: --out a folder you can write") from None
     lock_path = folder / ".lock"
     try:
         lock = FileLock(lock_path, timeout=0)

@@ -4,13 +4,20 @@
 
 Prints one line per pattern (figure, model mean and interval, verdict) and
 writes ``<out>/<name>/``: patterns.csv, runs.parquet, report.html and
-report.fr.html (offline). Bad input is one line on stderr, exit code 2.
+report.fr.html (offline). Bad input is one line on stderr, exit code 2, found
+before any run: the worlds file is read and every world's runs built first,
+and the folder is checked writable (leaving nothing behind). Ctrl-C and
+SIGTERM stop it as they stop a sweep (exit 130, 143); nothing is written
+until every run is done, and runs.parquet's rows are sorted (world, pattern
+in the file's order, seed), so the same command writes the same bytes
+however the engine ordered the runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -50,8 +57,8 @@ def register(subparsers: Any) -> None:
                    help="also run the first N plausible worlds (default: 0)")
     p.add_argument("--world-reps", type=bounded_int(1, 1000), default=3, metavar="N",
                    help="runs per pattern in each world (default: 3)")
-    p.add_argument("--worlds-file", default="calibration/worlds.parquet", metavar="FILE",
-                   help="the plausible worlds (default: calibration/worlds.parquet)")
+    p.add_argument("--worlds-file", metavar="FILE",
+                   help="the plausible worlds, with --worlds (default: calibration/worlds.parquet)")
     p.add_argument("--out", default="results/patterns", metavar="DIR",
                    help="where the report's folder goes (default: results/patterns/)")
     p.add_argument("--quiet", action="store_true", help="no progress, only the table")
@@ -62,40 +69,88 @@ def register(subparsers: Any) -> None:
 def patterns(args: argparse.Namespace) -> int:
     """Handler of ``patterns``."""
     from crmsim.calibration.patterns import PatternsError, load_patterns
-    from crmsim.calibration.worlds import WorldsError, read_worlds
-    from crmsim.experiments.commands import _evaluator, _fail, _warn
-    from crmsim.experiments.worlds_compare import world_values
+    from crmsim.experiments.commands import WORLDS_FILE, _evaluator, _fail, _warn
+    from crmsim.experiments.store import ResultStore, StoreError
 
     try:
         spec = load_patterns(args.spec)
     except PatternsError as err:
         return _fail(str(err))
-    worlds: list[tuple[int, dict[str, float]]] = [(-1, {})]
+    if args.worlds_file is not None and not args.worlds:
+        return _fail(f"--worlds-file: given without --worlds; allowed: with --worlds N, e.g. --worlds 20 "
+                     f"--worlds-file {args.worlds_file}")
+    worlds: list[tuple[int, dict[str, float]]] = [(-1, {})]  # world -1: the calibrated baseline itself
     if args.worlds:
         try:
-            frame, provenance = read_worlds(args.worlds_file)
-            worlds += world_values(frame, provenance, args.worlds)
-        except (WorldsError, ValueError) as err:
-            return _fail(f"--worlds-file: {err}" if isinstance(err, WorldsError) else str(err))
+            worlds += _read_worlds(spec, args.worlds_file or WORLDS_FILE, args.worlds)
+        except ValueError as err:
+            return _fail(str(err))
     folder = Path(args.out) / spec.name
-    if folder.exists() and not folder.is_dir():
-        return _fail(f"--out: {folder} is a file; allowed: a folder")
     try:
         engine, warning = _evaluator(args)
-    except ValueError as err:
+        ResultStore(folder).check_writable()  # now, not after every run; it leaves nothing behind
+    except (ValueError, StoreError) as err:
         return _fail(str(err))
     if warning is not None:
         _warn(warning)
     return _run(args, spec, worlds, engine, folder)
 
 
+def _read_worlds(spec: Any, path: str, count: int) -> list[tuple[int, dict[str, float]]]:
+    """The first ``count`` worlds, each already set on every pattern's scenario, so that a bad value stops the
+    command before any run (ValueError: one line naming the worlds file)."""
+    from crmsim.calibration.worlds import WorldsError, read_worlds
+    from crmsim.experiments.worlds_compare import world_values
+    from crmsim.model.scenario import ScenarioError
+
+    try:
+        frame, provenance = read_worlds(path)
+    except WorldsError as err:
+        raise ValueError(f"--worlds-file: {err}") from None
+    worlds = world_values(frame, provenance, count)
+    for world, values in worlds:
+        for pattern in spec.patterns:
+            try:
+                spec.base.with_values({**values, **spec.values(pattern)}, source=f"{path}: world {world}")
+            except ScenarioError as err:
+                raise ValueError(f"--worlds-file: {err} (pattern {pattern.name})") from None
+    return worlds
+
+
 def _run(args: argparse.Namespace, spec: Any, worlds: list, engine: Any, folder: Path) -> int:
+    from crmsim import exits
+    from crmsim.experiments.commands import _fail
+    from crmsim.experiments.evaluators.base import EvaluatorError
+    from crmsim.experiments.interrupt import Terminated, sigterm_as_interrupt
+    from crmsim.experiments.store import StoreError
+
+    started = time.monotonic()
+    with sigterm_as_interrupt():
+        try:
+            runs, total = _runs(args, spec, worlds, engine)
+        except EvaluatorError as err:
+            return _fail(f"{err}; nothing was written", exits.ENGINE)
+        except KeyboardInterrupt as err:
+            what = "stopped by SIGTERM" if isinstance(err, Terminated) else "interrupted"
+            print(f"\n{what} before every run was done; nothing was written (the runs are saved only together); "
+                  f"run the same command again", file=sys.stderr)
+            return exits.TERMINATED if isinstance(err, Terminated) else exits.INTERRUPTED
+    try:
+        table = _write(spec, runs, folder)
+    except StoreError as err:
+        return _fail(str(err))
+    print(_table(table))
+    print(f"\n{total} runs in {(time.monotonic() - started) / 60:.1f} min; wrote {folder}/: patterns.csv, "
+          f"runs.parquet, report.html, report.fr.html")
+    return 0
+
+
+def _runs(args: argparse.Namespace, spec: Any, worlds: list, engine: Any) -> tuple[Any, int]:
+    """Every run's rows, sorted (world, pattern in the file's order, seed); and how many runs were made."""
     import pandas as pd
 
-    from crmsim.calibration.patterns import chunks, run_chunk, summarise
+    from crmsim.calibration.patterns import chunks, run_chunk
     from crmsim.experiments.progress import progress_for
-    from crmsim.experiments.store import atomic_write
-    from crmsim.viz.patterns_report import patterns_report
 
     reps = args.reps or spec.reps
     work = chunks(spec, worlds[:1], reps, args.chunk_size or 4)
@@ -108,7 +163,6 @@ def _run(args: argparse.Namespace, spec: Any, worlds: list, engine: Any, folder:
               + f", on {engine.describe()}", flush=True)
     progress = progress_for(spec.name, total, 0, quiet=args.quiet)
     rows: list[dict[str, Any]] = []
-    started = time.monotonic()
     try:
         with engine:
             for index, result in engine.map_chunks(run_chunk, work):
@@ -118,18 +172,26 @@ def _run(args: argparse.Namespace, spec: Any, worlds: list, engine: Any, folder:
     finally:
         if progress is not None:
             progress.close()
-    runs = pd.DataFrame(rows)
+    order = {p.name: i for i, p in enumerate(spec.patterns)}
+    runs = pd.DataFrame(rows, columns=["pattern", "world", "seed", "value"])
+    runs = runs.sort_values(["world", "pattern", "seed"], key=lambda c: c.map(order) if c.name == "pattern" else c,
+                            kind="stable").reset_index(drop=True)
+    return runs, total
+
+
+def _write(spec: Any, runs: Any, folder: Path) -> Any:
+    """Write runs.parquet, patterns.csv and both reports; return the patterns' table."""
+    from crmsim.calibration.patterns import summarise
+    from crmsim.experiments.store import atomic_write
+    from crmsim.viz.patterns_report import patterns_report
+
     table = summarise(spec, runs)
-    folder.mkdir(parents=True, exist_ok=True)
     atomic_write(folder / "runs.parquet", lambda p: runs.to_parquet(p, index=False))
     atomic_write(folder / "patterns.csv", lambda p: table.to_csv(p, index=False))
     for lang, name in (("en", "report.html"), ("fr", "report.fr.html")):
         page = patterns_report(spec, table, lang)
         atomic_write(folder / name, lambda p: p.write_text(page, encoding="utf-8"))
-    print(_table(table))
-    print(f"\n{total} runs in {(time.monotonic() - started) / 60:.1f} min; wrote {folder}/: patterns.csv, "
-          f"runs.parquet, report.html, report.fr.html")
-    return 0
+    return table
 
 
 def _table(table: Any) -> str:

@@ -343,15 +343,15 @@ def read_worlds(path: str | Path, *, check_model: bool = True) -> tuple[pd.DataF
             raise WorldsError(f"{path}: column {column}: missing; {redraw}")
     worlds = pd.to_numeric(frame["world"], errors="coerce").to_numpy(float)
     if not np.array_equal(np.sort(worlds), np.arange(len(frame))):
-        raise WorldsError(f"{path}: world: got {sorted(frame['world'].tolist())[:6]}; allowed: the numbers 0 to "
+        raise WorldsError(f"{path}: world: got {frame['world'].tolist()[:6]}; allowed: the numbers 0 to "
                           f"{len(frame) - 1}, each once")
     for name, (low, high) in ranges.items():
         values = pd.to_numeric(frame[name], errors="coerce").to_numpy(float)
         outside = ~np.isfinite(values) | (values < low) | (values > high)
         if outside.any():
-            row = frame.iloc[int(np.flatnonzero(outside)[0])]
-            raise WorldsError(f"{path}: world {row['world']}: {name} = {row[name]!r}; allowed: a number from "
-                              f"{low:g} to {high:g} (the range recorded when the worlds were drawn)")
+            i = int(np.flatnonzero(outside)[0])
+            raise WorldsError(f"{path}: world {int(worlds[i])}: {name} = {frame[name].tolist()[i]!r}; allowed: a "
+                              f"number from {low:g} to {high:g} (the range recorded when the worlds were drawn)")
     posterior = Path(str(provenance.get("posterior", "")))
     if posterior.is_file() and _fingerprint(posterior) != provenance.get("posterior_sha256"):
         raise WorldsError(f"{path}: drawn from another posterior than {posterior} holds now; {redraw}")

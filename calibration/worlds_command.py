@@ -6,13 +6,26 @@ Each candidate's checks are saved as its chunk finishes
 (``results/worlds/<name>/candidates.parquet``), so a stopped run goes on with
 ``--resume`` from what is saved; the candidates are a function of the file and
 the posterior, so the resumed run is the run never stopped. Bad input is one
-line on stderr, exit code 2.
+line on stderr, exit code 2, and leaves no folder behind.
+
+A resume trusts nothing it reads (:func:`_read_state`, :func:`_read_saved`):
+the state file must name this worlds file, unedited, and today's model; every
+saved row must be a drawn candidate, once, carrying exactly its drawn values,
+every column the checks write, and quantities, distance and verdict that agree
+with each other under the file's rule. A saved file that cannot be read at all
+(cut short, emptied, not Parquet) holds nothing usable: it is set aside in
+``damaged/`` with a one-line warning and its candidates are checked again. A
+file that reads but disagrees is refused instead: every write is atomic, so no
+crash leaves one; it was edited or copied from another run, and going on would
+either serve its values or silently throw away what someone may want to look
+at, so the person decides (remove the folder to check every candidate again).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -57,63 +70,178 @@ def register(subparsers: Any) -> None:
     p.set_defaults(handler=worlds)
 
 
-def _check_folder(root: Path, identity: str, resume: bool) -> str | None:
-    """Why the work folder cannot take this run (one line), or None."""
-    if root.exists() and not root.is_dir():
-        return f"{root}: is a file; allowed: --work a folder"
-    state_file = root / STATE
-    if not state_file.is_file():
-        if resume:
-            return f"{root}: holds no worlds run to resume; allowed: the same command without --resume"
-        return None
-    if not resume:
-        return (f"{root}: already holds a worlds run; allowed: --resume to go on with it, or remove the folder to "
-                f"start again")
+def _read_state(root: Path, identity: str) -> tuple[float | None, str | None]:
+    """The time earlier sessions spent, from a resumed folder's state file, or why the folder cannot be resumed."""
+    from crmsim.experiments.provenance import STAMP_KEY, model_stamp, stamp_change
+
+    state_file, again = root / STATE, "allowed: the state crmsim worlds writes; remove the folder to start again"
     try:
         state = json.loads(state_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        state = {}
+    except (OSError, ValueError) as err:
+        return None, f"{state_file}: damaged, cannot be read ({type(err).__name__}); {again}"
+    seconds = state.get("seconds") if isinstance(state, dict) else None
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 <= seconds < float("inf"):
+        return None, f"{state_file}: not the state crmsim worlds writes (identity, model, seconds); {again}"
     if state.get("identity") != identity:
-        return (f"{root}: holds a run of another worlds file (or of this one, its targets or posterior before an "
-                f"edit); allowed: the same files unchanged, or remove the folder to start again")
+        return None, (f"{root}: holds a run of another worlds file (or of this one, its targets or posterior before "
+                      f"an edit); allowed: the same files unchanged, or remove the folder to start again")
+    changed = stamp_change(state.get(STAMP_KEY), model_stamp())
+    if changed is not None:
+        return None, (f"{root}: its candidates were checked by another model ({changed}); allowed: remove the folder "
+                      f"to start again")
+    return float(seconds), None
+
+
+def _check_folder(root: Path, identity: str, resume: bool) -> tuple[float, str | None]:
+    """The seconds earlier sessions spent and why the work folder cannot take this run (one line), or None."""
+    blocker = next((p for p in (root, *root.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        return 0.0, f"--work: {blocker} is a file; allowed: --work a folder"
+    if not (root / STATE).is_file():
+        if resume:
+            return 0.0, f"{root}: holds no worlds run to resume; allowed: the same command without --resume"
+        return 0.0, None
+    if not resume:
+        return 0.0, (f"{root}: already holds a worlds run; allowed: --resume to go on with it, or remove the folder "
+                     f"to start again")
+    earlier, problem = _read_state(root, identity)
+    return earlier or 0.0, problem
+
+
+def _check_out(out: Path, root: Path) -> str | None:
+    """Why the worlds cannot be written to ``out`` (one line), found before any candidate is checked."""
+    from crmsim.experiments.store import ResultStore, StoreError
+
+    if out.is_dir() or out.suffix != ".parquet":
+        return f"--out: {out} is not a .parquet file path; allowed: e.g. calibration/worlds.parquet"
+    if out.resolve().parent == root.resolve():
+        return f"--out: {out} is inside the work folder {root}; allowed: a file outside --work"
+    try:
+        ResultStore(out.parent).check_writable()  # leaves nothing behind
+    except StoreError as err:
+        return f"--out: {err}"
     return None
 
 
 def worlds(args: argparse.Namespace) -> int:
     """Handler of ``worlds``."""
-    from crmsim.calibration.worlds import WorldsError, load_worlds_spec
+    import shutil
+
+    from crmsim.calibration.worlds import WorldsError, draw_candidates, load_worlds_spec
     from crmsim.experiments.commands import _evaluator, _fail, _warn
     from crmsim.experiments.interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, sigterm_as_interrupt
     from crmsim.experiments.store import ResultStore, StoreError
 
     try:
         spec = load_worlds_spec(args.spec)
-    except WorldsError as err:
-        return _fail(str(err))
-    try:
+        candidates = draw_candidates(spec)  # reads the posterior: a bad one is refused before any folder is made
         engine, warning = _evaluator(args)
-    except ValueError as err:
+    except (WorldsError, ValueError) as err:
         return _fail(str(err))
+    root = Path(args.work) / spec.name
+    problem = _check_out(Path(args.out), root)
+    earlier, folder_problem = _check_folder(root, spec.identity(), args.resume)
+    if problem or folder_problem:
+        return _fail(problem or folder_problem)
     if warning is not None:
         _warn(warning)
-    out = Path(args.out)
-    if out.is_dir() or out.suffix != ".parquet":
-        return _fail(f"--out: {out} is not a .parquet file path; allowed: e.g. calibration/worlds.parquet")
-    root = Path(args.work) / spec.name
-    problem = _check_folder(root, spec.identity(), args.resume)
-    if problem is not None:
-        return _fail(problem)
+    created = next((p for p in reversed((root, *root.parents)) if not p.exists()), None)  # the top folder made
     with sigterm_as_interrupt():
         try:
             with ResultStore(root).lock():
-                return _run(args, spec, engine, root, out)
+                return _run(args, spec, candidates, engine, root, Path(args.out), earlier)
         except (StoreError, WorldsError) as err:
             return _fail(str(err))
         except KeyboardInterrupt as err:
             what = "stopped by SIGTERM" if isinstance(err, Terminated) else "interrupted"
-            print(f"\n{what}: the candidates checked are saved in {root}/; go on with: crmsim worlds {args.spec} "
-                  f"--resume", file=sys.stderr)
+            if created is not None and not (root / "candidates.parquet").exists():
+                print(f"\n{what} before any candidate was checked; nothing was kept", file=sys.stderr)
+            else:
+                print(f"\n{what}: the candidates checked are saved in {root}/; go on with: crmsim worlds "
+                      f"{args.spec} --resume", file=sys.stderr)
             return EXIT_TERMINATED if isinstance(err, Terminated) else EXIT_INTERRUPTED
+        finally:  # a run that saved nothing in a folder it made leaves no folder to block the next one
+            if created is not None and not (root / "candidates.parquet").exists():
+                shutil.rmtree(created, ignore_errors=True)
+
+
+def _set_aside(path: Path, reason: str) -> None:
+    """Move an unreadable saved file to damaged/ beside it (a new name if one is there), with a warning."""
+    from crmsim.experiments.commands import _warn
+
+    folder = path.parent / "damaged"
+    folder.mkdir(exist_ok=True)
+    target, n = folder / path.name, 1
+    while target.exists():
+        n += 1
+        target = folder / f"{path.stem}.{n}{path.suffix}"
+    os.replace(path, target)
+    _warn(f"{path}: damaged, cannot be read ({reason}); moved to {target}; its candidates will be checked again")
+
+
+def _read_saved(spec: Any, candidates: Any, path: Path) -> Any:
+    """The saved checks, each row held to the draw and the rule (WorldsError: one line), or None if none."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from crmsim.calibration.worlds import WorldsError
+
+    if not path.is_file():
+        return None
+    try:
+        saved = pq.read_table(path).to_pandas()
+    except (pa.ArrowException, OSError) as err:
+        _set_aside(path, " ".join(str(err).split()))
+        return None
+    problem = _saved_problem(spec, candidates, saved)
+    if problem is not None:
+        raise WorldsError(f"{path}: {problem}; allowed: the candidates {spec.source} draws, as crmsim worlds saved "
+                          f"them (remove {path.parent} to check them all again)")
+    return saved
+
+
+def _saved_problem(spec: Any, candidates: Any, saved: Any) -> str | None:
+    """Why saved checks are not what this file's draw and rule give ('where: problem'), or None."""
+    import math
+
+    import numpy as np
+    import pandas as pd
+
+    from crmsim.calibration.fit import ScaledDistance
+
+    targets = spec.calibration.targets
+    columns = ["candidate", *spec.parameters, *(f"q_{t.name}" for t in targets), "distance", "kept"]
+    if list(saved.columns) != columns:
+        missing = next((c for c in columns if c not in saved.columns), None)
+        extra = next((c for c in saved.columns if c not in columns), None)
+        return (f"column {missing}: missing" if missing else f"column {extra}: not one crmsim worlds writes" if extra
+                else "columns out of order")
+    numbers = pd.to_numeric(saved["candidate"], errors="coerce").to_numpy(float)
+    bad = ~np.isfinite(numbers) | (numbers != np.round(numbers)) | (numbers < 0) | (numbers >= spec.candidates)
+    if bad.any():
+        return f"candidate {saved['candidate'].tolist()[int(np.flatnonzero(bad)[0])]!r}: not drawn"
+    twice = saved["candidate"][saved["candidate"].duplicated()]
+    if len(twice):
+        return f"candidate {int(twice.iloc[0])}: saved twice"
+    drawn = candidates.set_index("candidate").loc[numbers.astype(int)]
+    distance = ScaledDistance(tuple((t.name, t.tolerance) for t in targets))
+    for i, row in enumerate(saved.itertuples(index=False)):
+        values, candidate = row._asdict(), int(numbers[i])
+        for name in spec.parameters:
+            if values[name] != drawn[name].iloc[i]:
+                return (f"candidate {candidate}: {name} = {values[name]!r}, but the draw gives "
+                        f"{float(drawn[name].iloc[i])!r}")
+        means = {t.name: values[f"q_{t.name}"] for t in targets}
+        if not all(isinstance(m, float) and not math.isinf(m) for m in means.values()):
+            return f"candidate {candidate}: a quantity is not a number"
+        scaled = distance(means, {t.name: t.value for t in targets})
+        within = all(math.isfinite(means[t.name]) and abs(means[t.name] - t.value) <= t.tolerance for t in targets)
+        kept = bool(within and scaled <= spec.epsilon)
+        if values["distance"] != scaled or not isinstance(values["kept"], (bool, np.bool_)) or \
+                bool(values["kept"]) != kept:
+            return (f"candidate {candidate}: its quantities, distance and kept disagree (the distance they give is "
+                    f"{scaled!r}, kept {kept})")
+    return None
 
 
 def _chunks(spec: Any, pending: Any, size: int) -> list[Any]:
@@ -124,24 +252,22 @@ def _chunks(spec: Any, pending: Any, size: int) -> list[Any]:
     return [CandidateChunk.of(spec, rows[i:i + size]) for i in range(0, len(rows), size)]
 
 
-def _run(args: argparse.Namespace, spec: Any, engine: Any, root: Path, out: Path) -> int:
+def _run(args: argparse.Namespace, spec: Any, candidates: Any, engine: Any, root: Path, out: Path,
+         earlier: float) -> int:
     import pandas as pd
 
-    from crmsim.calibration.worlds import draw_candidates, evaluate_chunk, write_worlds
+    from crmsim.calibration.worlds import evaluate_chunk, write_worlds
     from crmsim.experiments.evaluators.base import EvaluatorError
     from crmsim.experiments.progress import progress_for
+    from crmsim.experiments.provenance import STAMP_KEY, model_stamp
     from crmsim.experiments.store import atomic_write
 
     saved_file, state_file = root / "candidates.parquet", root / STATE
-    candidates = draw_candidates(spec)
-    saved = pd.read_parquet(saved_file) if args.resume and saved_file.is_file() else None
-    earlier = 0.0
-    if args.resume:
-        earlier = float(json.loads(state_file.read_text(encoding="utf-8")).get("seconds", 0.0))
+    saved = _read_saved(spec, candidates, saved_file) if args.resume else None
     done = set() if saved is None else set(saved["candidate"].astype(int))
     pending = candidates[~candidates["candidate"].isin(done)]
     rows: list[dict[str, Any]] = [] if saved is None else saved.to_dict("records")
-    state = {"identity": spec.identity(), "file": str(args.spec), "seconds": earlier}
+    state = {"identity": spec.identity(), STAMP_KEY: model_stamp(), "file": str(args.spec), "seconds": earlier}
     atomic_write(state_file, lambda p: p.write_text(json.dumps(state, indent=1), encoding="utf-8"))
     size = args.chunk_size or max(1, min(5, len(pending) // max(1, 4 * engine.workers)))
     if not args.quiet:
@@ -163,7 +289,8 @@ def _run(args: argparse.Namespace, spec: Any, engine: Any, root: Path, out: Path
     except EvaluatorError as err:
         from crmsim.experiments.commands import _fail
 
-        return _fail(f"{err}; the candidates checked are saved: go on with --resume", exits.ENGINE)
+        note = "the candidates checked are saved: go on with --resume" if rows else "no candidate was checked"
+        return _fail(f"{err}; {note}", exits.ENGINE)
     finally:
         if progress is not None:
             progress.close()

@@ -154,7 +154,9 @@ calibration/targets.toml). One line per generation shows epsilon (the distance
 of the runs kept, in tolerances), the acceptance rate, simulations so far and
 time. Everything goes under --out/<name>/: pyabc's history.db (so a stopped
 calibration resumes with --resume), the posterior, the posterior predictive
-check, calibrated_baseline.toml and report.html (offline).
+check, calibrated_baseline.toml and report.html (offline). A calibration saved
+there with other inputs or by another model is never reused: --fresh discards
+it and starts again.
 
 examples:
   crmsim calibrate calibration/targets.toml
@@ -166,7 +168,9 @@ examples:
 --leave-one-out refits once per target with that target left out and predicts
 it from the others (--out/<name>_without_<target>/ each, the table in
 --out/<name>_leave_one_out/leave_one_out.csv): a prediction inside the
-tolerance means the other figures constrain it.
+tolerance means the other figures constrain it. Refits already saved are
+reused if they were made from these inputs by today's model, refused
+otherwise; with --fresh every refit is made again.
 """
 
 _POLICIES_DESCRIPTION = """\
@@ -229,6 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
         description=_CALIBRATE_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     calibrate.add_argument("targets", metavar="TARGETS.toml", help="targets file, e.g. calibration/targets.toml")
     calibrate.add_argument("--resume", action="store_true", help="go on with a stopped calibration in --out")
+    calibrate.add_argument("--fresh", action="store_true",
+                           help="discard the calibration saved in --out (with --leave-one-out: every refit and "
+                                "the table) and start again, e.g. after the model or the inputs changed")
     engine = calibrate.add_mutually_exclusive_group()
     engine.add_argument("--dask", metavar="local|tcp://HOST:PORT",
                         help="run the simulations on Dask: 'local' starts a LocalCluster on 127.0.0.1, an address "
@@ -523,7 +530,7 @@ def _cmd_warmup(args: argparse.Namespace) -> int:
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     import contextlib
 
-    from crmsim.calibration.fit import DASK_BATCH, CalibrationError, calibrate
+    from crmsim.calibration.fit import DASK_BATCH, CalibrationError, calibrate, discard
     from crmsim.calibration.targets import TargetsError, load_targets
     from crmsim.experiments.evaluators.base import EvaluatorError
     from crmsim.experiments.evaluators.dask import DaskEvaluator, address_problem
@@ -538,6 +545,15 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     spec = _with_abc_overrides(spec, args)
     if args.dask is not None and (problem := address_problem(args.dask)) is not None:
         raise CliError(f"--dask: {problem}")
+    if args.fresh and args.resume:
+        raise CliError("--fresh: not with --resume; allowed: one of the two (--fresh discards the saved calibration)")
+    if args.leave_one_out:
+        from crmsim.calibration.crossvalidate import check_targets
+
+        try:
+            check_targets(spec)  # before any engine starts
+        except CalibrationError as err:
+            raise CliError(str(err)) from None
     say = (lambda text: None) if args.quiet else (lambda text: print(text, flush=True))
     folder = Path(args.out) / spec.name
     say(one_line(f"calibration {spec.name} ({args.targets}): {len(spec.priors)} parameters, {len(spec.targets)} "
@@ -568,6 +584,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         if args.leave_one_out:
             return _leave_one_out(spec, args, sampler, say)
         try:
+            if args.fresh:
+                discard(folder)
             with sigterm_as_interrupt():
                 calibrate(spec, args.out, sampler, resume=args.resume, on_generation=lambda g: say(g.line()),
                           on_predictive=lambda i: i + 1 == spec.abc.predictive_draws and say(
@@ -607,7 +625,7 @@ def _leave_one_out(spec: "CalibrationSpec", args: argparse.Namespace, sampler: A
 
     started = time.monotonic()
     try:  # one sampler serves every refit: each calibration stops it on the way out, and it starts again
-        table = leave_one_out(spec, args.out, lambda: sampler, say=say)
+        table = leave_one_out(spec, args.out, lambda: sampler, fresh=args.fresh, say=say)
     except CalibrationError as err:
         raise CliError(str(err), _calibration_exit(err)) from None
     rows = [[r.left_out, f"{r.value:g} +- {r.tolerance:g}", f"{r.predicted_median:.3f}",

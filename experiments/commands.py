@@ -361,6 +361,7 @@ def compare(args: argparse.Namespace) -> int:
         _say(args, f"in {len(worlds)} plausible worlds ({args.worlds_file}), {args.world_reps} paired runs each")
         for i, (world, _, sub) in enumerate(worlds):
             jobs.append((sub, sub.experiment, f"world {world} ({i + 1} of {len(worlds)})"))
+    # Only now that every input is known to be good: a refused command discards nothing.
     for options, job, _ in jobs:
         job_store = ResultStore(Path(options.out) / job.name)
         if args.fresh:
@@ -484,12 +485,15 @@ def _write_comparison(args: argparse.Namespace, root: Path, across: tuple[Any, A
     if across is not None:
         comparison.worlds, comparison.dependence = across
     page = render_comparison(comparison, args.scenarios)
-    written = [atomic_write(root / "compare.html", lambda p: p.write_text(page, encoding="utf-8")),
-               atomic_write(root / "compare.csv", lambda p: comparison.table().to_csv(p, index=False)),
-               atomic_write(root / "overview.png", lambda p: overview_png(comparison, p))]
-    if across is not None:
-        written += [atomic_write(root / "worlds.csv", lambda p: comparison.worlds.to_csv(p, index=False)),
-                    atomic_write(root / "dependence.csv", lambda p: comparison.dependence.to_csv(p, index=False))]
+    try:
+        written = [atomic_write(root / "compare.html", lambda p: p.write_text(page, encoding="utf-8")),
+                   atomic_write(root / "compare.csv", lambda p: comparison.table().to_csv(p, index=False)),
+                   atomic_write(root / "overview.png", lambda p: overview_png(comparison, p))]
+        if across is not None:
+            written += [atomic_write(root / "worlds.csv", lambda p: comparison.worlds.to_csv(p, index=False)),
+                        atomic_write(root / "dependence.csv", lambda p: comparison.dependence.to_csv(p, index=False))]
+    except StoreError as err:  # e.g. a folder where compare.html goes: the runs stay saved
+        return _fail(f"{err}; the runs are saved: make room for it and run the same command again")
     print(verdict_table(comparison))
     path = path_table(comparison)
     if path:

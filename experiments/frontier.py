@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from crmsim.experiments.limits import MAX_RUNS
 from crmsim.experiments.seeds import replicate_seed
 from crmsim.experiments.spec import Experiment, SpecError, parse_experiment
 from crmsim.model.metrics import INFO, METRICS
@@ -54,6 +55,7 @@ from crmsim.model.text import read_toml
 
 __all__ = ["Frontier", "SearchSpec", "load_frontier", "parse_frontier", "EvaluationLog", "FrontierSearch",
            "SearchResult", "evaluate_chunk", "CandidateChunk", "epsilon_gap", "nondominated", "WARM_KEPT",
+           "evaluations_problem",
            "ema_problem", "optimise", "hypervolumes", "placements", "values_of", "status"]
 
 WARM_KEPT = 4  # warmed-up models a worker keeps (one per replicate in use); a 1000-citizen one is a few MB
@@ -192,6 +194,12 @@ def parse_frontier(data: dict[str, Any], source: str = "<frontier>", base_dir: s
         raise FrontierError(str(err)) from None
     if not experiment.factors:
         raise FrontierError(f"{source}: vary: nothing to search; allowed: levers with a range or a list of values")
+    runs = (search.evaluations + len(search.policies)) * experiment.spec.replications
+    if runs > MAX_RUNS:
+        raise FrontierError(f"{source}: search.evaluations: {search.evaluations:,} settings (and "
+                            f"{len(search.policies)} policies) x {experiment.spec.replications:,} replications make "
+                            f"{runs:,} runs; allowed: at most {MAX_RUNS:,} runs, as for a sweep (a million runs of "
+                            f"half a second are six days on 2 cores): fewer evaluations or replications")
     for factor in experiment.factors:
         path = experiment.paths.get(factor.name, factor.name)
         if path in ("policy", "scenario") or changes_world(path):
@@ -281,9 +289,51 @@ class EvaluationLog:
         self._rows[_key(values)] = row
         return row
 
+    def columns(self) -> list[str]:
+        return ["evaluation", *self.levers, *self.metrics, *(f"{m}_se" for m in self.metrics)]
+
     def frame(self) -> pd.DataFrame:
-        columns = ["evaluation", *self.levers, *self.metrics, *(f"{m}_se" for m in self.metrics)]
-        return pd.DataFrame(list(self._rows.values()), columns=columns)
+        return pd.DataFrame(list(self._rows.values()), columns=self.columns())
+
+
+def evaluations_problem(frame: pd.DataFrame, frontier: Frontier) -> str | None:
+    """Why a saved log of evaluations is not one this search writes ('field: problem; allowed: ...'), or None.
+
+    It must have the log's columns in order, the evaluations numbered 0, 1, ... each once, each setting once,
+    every lever value inside the file's range or list, every objective finite and inside what its metric can
+    be (:attr:`~model.metrics.MetricInfo.bounds`), and every standard error finite and not negative (NaN with
+    one replication): a cost of EUR -1,000 or a NaN is never served as a point of the front.
+    """
+    log = EvaluationLog(list(frontier.levers), [o.metric for o in frontier.objectives])
+    if list(frame.columns) != log.columns():
+        odd = next((c for c in log.columns() if c not in frame.columns), None)
+        return (f"column {odd}: missing" if odd else f"columns {', '.join(map(str, frame.columns))}") + \
+            f"; allowed: {', '.join(log.columns())}"
+    numbers = pd.to_numeric(frame["evaluation"], errors="coerce")
+    if not numbers.tolist() == list(range(len(frame))):
+        return f"evaluation: got {frame['evaluation'].tolist()[:6]}; allowed: 0 to {len(frame) - 1} in order"
+    for name, factor in zip(frontier.levers, frontier.experiment.factors):
+        for i, value in enumerate(frame[name].tolist()):
+            inside = value in factor.values if factor.values is not None else (
+                isinstance(value, (int, float)) and not isinstance(value, bool) and factor.low <= value <= factor.high)
+            if not inside:
+                allowed = factor.values if factor.values is not None else f"{factor.low:g} to {factor.high:g}"
+                return f"evaluation {i}: {name} = {value!r}; allowed: {allowed} (vary.{frontier.levers[name]})"
+    keys = [_key(row) for row in frame[list(frontier.levers)].itertuples(index=False)]
+    if len(set(keys)) != len(keys):
+        return f"evaluation {next(i for i, k in enumerate(keys) if keys.index(k) != i)}: a setting evaluated twice; " \
+               f"allowed: each setting once"
+    for objective in frontier.objectives:
+        low, high = INFO[objective.metric].bounds
+        for column, (lo, hi) in ((objective.metric, (low, high)), (f"{objective.metric}_se", (0.0, math.inf))):
+            values = pd.to_numeric(frame[column], errors="coerce").to_numpy(float)
+            nan_ok = column.endswith("_se") and frontier.replications == 1
+            bad = (np.isnan(values) & (not nan_ok)) | np.isinf(values) | (values < lo) | (values > hi)
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                return (f"evaluation {i}: {column} = {frame[column].tolist()[i]!r}; allowed: a finite number from "
+                        f"{lo:g} to {hi:g}")
+    return None
 
 
 # --- EMA Workbench's side --------------------------------------------------------------------------
@@ -433,10 +483,22 @@ class FrontierSearch:
         if todo:
             runs = self.run_settings(todo)
             for values, block in zip(todo, runs):
+                self._check_defined(values, block)
                 self.log.add(values, block)
         if self.on_generation is not None:
             self.on_generation(self.log)
         return [self.log.get(values) for values in settings]  # type: ignore[misc]
+
+    def _check_defined(self, values: list[Any], runs: np.ndarray) -> None:
+        """FrontierError unless every objective has a value in every run: the search cannot rank a NaN, and a mean
+        over the runs that define it would compare settings on different people."""
+        undefined = np.isnan(runs).any(axis=0)
+        if undefined.any():
+            metric = self.metrics[int(np.flatnonzero(undefined)[0])]
+            setting = ", ".join(f"{name} = {value!r}" for name, value in zip(self.frontier.levers, values))
+            raise FrontierError(f"{self.frontier.experiment.source}: search.objectives.{metric}: undefined (NaN) in a "
+                                f"run of the setting {setting}; allowed: objectives every run defines (a rate of "
+                                f"something that may not happen, such as {metric} here, is not one)")
 
     def run_policies(self, names: list[str]) -> dict[str, dict[str, float]]:
         """Each named policy on the search's base scenario, with the same seeds: its objectives' means."""

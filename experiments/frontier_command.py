@@ -19,13 +19,24 @@ for, saving every generation's evaluations as they end, then writes in
   point's levers, offline.
 
 Bad input (a file that cannot be read or searched, a folder holding another
-search) is one line on stderr, exit code 2.
+search) is one line on stderr, exit code 2, and leaves no folder behind.
+
+``--resume`` trusts nothing it reads. The state file (``frontier.json``) names
+the search, the model that ran it, and the sha256 of the evaluations file it
+saved last (and of the one before: the state is written just before each new
+log, so a search killed between the two writes still resumes). An
+evaluations file with any other hash was edited or damaged and is refused, as
+is one whose contents the search could not have written
+(:func:`~experiments.frontier.evaluations_problem`): the search replays it as
+if it had run it, so a tampered cost would become a point of the front.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -68,21 +79,39 @@ def register(subparsers: Any) -> None:
     p.set_defaults(handler=frontier)
 
 
-def _state(root: Path) -> dict[str, Any] | None:
+AGAIN = "allowed: the files as the search saved them (remove the folder, or start without --resume in another --out)"
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _state(root: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """The folder's state file (None if there is none), or why it is not one this command writes."""
     path = root / STATE
     if not path.is_file():
-        return None
+        return None, None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        return None, f"{path}: damaged, cannot be read ({type(err).__name__}); {AGAIN}"
+    seconds = state.get("seconds") if isinstance(state, dict) else None
+    if (not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 <= seconds < float("inf")
+            or not isinstance(state.get("identity"), str) or not isinstance(state.get("finished"), bool)):
+        return None, f"{path}: not the state crmsim frontier writes (identity, finished, seconds); {AGAIN}"
+    return state, None
 
 
 def _check_folder(root: Path, identity: str, resume: bool) -> str | None:
     """Why the folder cannot take this search (one line), or None."""
-    if root.exists() and not root.is_dir():
-        return f"{root}: is a file; allowed: --out a folder"
-    state = _state(root)
+    from crmsim.experiments.provenance import STAMP_KEY, model_stamp, stamp_change
+
+    blocker = next((p for p in (root, *root.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        return f"--out: {blocker} is a file; allowed: --out a folder"
+    state, problem = _state(root)
+    if problem is not None:
+        return problem if resume else f"{root}: already holds a search; allowed: remove the folder to start again"
     if state is None:
         if root.is_dir() and any(p.name != ".lock" for p in root.iterdir()):
             return f"{root}: holds files that are not a frontier search; allowed: another --out, or remove the folder"
@@ -90,10 +119,39 @@ def _check_folder(root: Path, identity: str, resume: bool) -> str | None:
     if not resume:
         return (f"{root}: already holds a search ({'finished' if state.get('finished') else 'stopped'}); allowed: "
                 f"--resume to carry it on, or remove the folder to start again")
+    changed = stamp_change(state.get(STAMP_KEY), model_stamp())
+    if changed is not None:
+        return f"{root}: searched by another model ({changed}); allowed: remove the folder to start again"
     if state.get("identity") != identity:
         return (f"{root}: holds a search of another file (or of this file before an edit); allowed: the same file "
                 f"unchanged, or remove the folder to start again")
     return None
+
+
+def _saved_log(root: Path, spec: Any) -> tuple[Any, str | None]:
+    """The evaluations a stopped search saved, checked against its state file and its search, or why not."""
+    import pandas as pd
+
+    from crmsim.experiments.frontier import EvaluationLog, evaluations_problem
+
+    log_file = root / "evaluations.parquet"
+    state = _state(root)[0] or {}
+    known = {state.get("evaluations_sha256"), state.get("previous_sha256")} - {None}
+    levers, metrics = list(spec.levers), [o.metric for o in spec.objectives]
+    if not log_file.is_file():
+        if known:
+            return None, f"{log_file}: missing, though {root / STATE} says it was saved; {AGAIN}"
+        return EvaluationLog(levers, metrics), None
+    if _sha256(log_file) not in known:
+        return None, f"{log_file}: changed since the search saved it (its sha256 is not in {STATE}); {AGAIN}"
+    try:
+        saved = pd.read_parquet(log_file)
+    except (OSError, ValueError) as err:
+        return None, f"{log_file}: cannot be read ({' '.join(str(err).split())}); {AGAIN}"
+    problem = evaluations_problem(saved, spec)
+    if problem is not None:
+        return None, f"{log_file}: {problem}; {AGAIN}"
+    return EvaluationLog(levers, metrics, saved), None
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -117,40 +175,52 @@ def frontier(args: argparse.Namespace) -> int:
         engine, warning = _evaluator(args)
     except ValueError as err:
         return _fail(str(err))
-    if warning is not None:
-        _warn(warning)
     root = Path(args.out) / spec.name
     problem = _check_folder(root, spec.identity(), args.resume)
+    log = None
+    if problem is None and args.resume:
+        log, problem = _saved_log(root, spec)
     if problem is not None:
         return _fail(problem)
+    if warning is not None:
+        _warn(warning)
+    created = next((p for p in reversed((root, *root.parents)) if not p.exists()), None)  # the top folder made
     with sigterm_as_interrupt():
         try:
             with ResultStore(root).lock():
-                return _search(args, spec, engine, root)
-        except StoreError as err:
+                return _search(args, spec, engine, root, log)
+        except (StoreError, FrontierError) as err:  # FrontierError: an objective a run left undefined
             return _fail(str(err))
         except KeyboardInterrupt as err:
             what = "stopped by SIGTERM" if isinstance(err, Terminated) else "interrupted"
-            print(f"\n{what}: the evaluations of finished generations are saved in {root}/; carry on with: "
-                  f"crmsim frontier {args.experiment} --resume", file=sys.stderr)
+            if created is not None and not (root / "evaluations.parquet").exists():
+                print(f"\n{what} before any generation ended; nothing was kept", file=sys.stderr)
+            else:
+                print(f"\n{what}: the evaluations of finished generations are saved in {root}/; carry on with: "
+                      f"crmsim frontier {args.experiment} --resume", file=sys.stderr)
             return EXIT_TERMINATED if isinstance(err, Terminated) else EXIT_INTERRUPTED
+        finally:  # a search that saved nothing in a folder it made leaves no folder to block the next one
+            if created is not None and not (root / "evaluations.parquet").exists():
+                shutil.rmtree(created, ignore_errors=True)
 
 
-def _search(args: argparse.Namespace, spec: Any, engine: Any, root: Path) -> int:
-    import pandas as pd
+def _search(args: argparse.Namespace, spec: Any, engine: Any, root: Path, log: Any) -> int:
+    import io
 
     from crmsim.experiments.evaluators.base import EvaluatorError
     from crmsim.experiments.frontier import EvaluationLog, FrontierSearch
     from crmsim.experiments.progress import progress_for
+    from crmsim.experiments.provenance import STAMP_KEY, model_stamp
     from crmsim.experiments.store import atomic_write
 
     log_file = root / "evaluations.parquet"
     levers, metrics = list(spec.levers), [o.metric for o in spec.objectives]
-    saved = pd.read_parquet(log_file) if args.resume and log_file.is_file() else None
-    earlier = float((_state(root) or {}).get("seconds", 0.0)) if args.resume else 0.0  # earlier sessions' time
-    log = EvaluationLog(levers, metrics, saved)
+    previous = (_state(root)[0] or {}) if args.resume else {}
+    earlier = float(previous.get("seconds", 0.0))  # earlier sessions' time
+    log = log if log is not None else EvaluationLog(levers, metrics)
     root.mkdir(parents=True, exist_ok=True)
-    state = {"identity": spec.identity(), "file": str(args.experiment), "finished": False, "seconds": earlier}
+    state = {"identity": spec.identity(), STAMP_KEY: model_stamp(), "file": str(args.experiment), "finished": False,
+             "seconds": earlier, "evaluations_sha256": _sha256(log_file) if log_file.is_file() else None}
     atomic_write(root / STATE, lambda p: p.write_text(json.dumps(state, indent=1), encoding="utf-8"))
     started = time.monotonic()
     reps = spec.replications
@@ -165,10 +235,16 @@ def _search(args: argparse.Namespace, spec: Any, engine: Any, root: Path) -> int
         shown[0] += max(step, 0)
 
     def save(current: EvaluationLog) -> None:  # after every generation: what --resume replays, and the time so far
-        frame = current.frame()
-        atomic_write(log_file, lambda p: frame.to_parquet(p, index=False))
+        buffer = io.BytesIO()
+        current.frame().to_parquet(buffer, index=False)
+        data = buffer.getvalue()
+        # The state names the new log before it is written, and keeps the old one's hash: killed between the two
+        # writes, the folder still holds a log the state vouches for.
+        state["previous_sha256"], state["evaluations_sha256"] = state["evaluations_sha256"], \
+            hashlib.sha256(data).hexdigest()
         state["seconds"] = round(earlier + time.monotonic() - started, 1)
         atomic_write(root / STATE, lambda p: p.write_text(json.dumps(state, indent=1), encoding="utf-8"))
+        atomic_write(log_file, lambda p: p.write_bytes(data))
 
     if not args.quiet:
         again = f", {len(log)} settings already evaluated (replayed, not run)" if len(log) else ""
@@ -181,7 +257,9 @@ def _search(args: argparse.Namespace, spec: Any, engine: Any, root: Path) -> int
             result = search.run()
             placed = search.run_policies(list(spec.search.policies))
     except EvaluatorError as err:
-        return _fail(f"{err}; the evaluations of finished generations are saved: carry on with --resume", exits.ENGINE)
+        note = "the evaluations of finished generations are saved: carry on with --resume" if log_file.exists() \
+            else "nothing was evaluated"
+        return _fail(f"{err}; {note}", exits.ENGINE)
     finally:
         if progress is not None:
             progress.close()

@@ -314,7 +314,10 @@ def _check_same(store: ResultStore, manifest: dict[str, Any], experiment: Experi
             where = "the base scenario" if label == "base" else label
             raise StoreError(f"{store.root}: a value {where} runs with changed in the model's code, not in a file: "
                              f"{changed}; {FRESH_HINT}")
-    stored = store.read_design(manifest)
+    try:
+        stored = store.read_design(manifest)
+    except StoreError as err:
+        raise StoreError(f"{err}; {FRESH_HINT}") from None
     fresh = design_frame(experiment.design)
     if list(stored.columns) != list(fresh.columns) or not stored.astype(object).equals(fresh.astype(object)):
         raise StoreError(f"{store.root}: the design differs from the stored design.parquet (another SALib "
@@ -344,7 +347,8 @@ def preflight(experiment: Experiment, out: str | Path, resume: bool) -> int:
         store.check_writable()
         return 0
     if not resume:
-        raise StoreError(f"{store.root}: already holds a sweep; add --resume to finish it, or sweep into another --out")
+        raise StoreError(f"{store.root}: already holds a sweep; add --resume to finish it, --fresh to run it again, "
+                         f"or sweep into another --out")
     manifest = store.read_manifest()
     _check_same(store, manifest, experiment)
     return len(store.check_parts(manifest, damaged="skip").run_ids)

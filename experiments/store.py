@@ -150,7 +150,9 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
             os.fsync(handle.fileno())
         os.replace(temp, path)
     except OSError as err:
-        raise StoreError(f"cannot write {path}: {_reason(err)}") from None
+        blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+        why = f"{blocker} is a file, not a folder" if blocker is not None else _reason(err)
+        raise StoreError(f"cannot write {path}: {why}") from None
     finally:
         with contextlib.suppress(OSError):
             temp.unlink()
@@ -252,7 +254,8 @@ class ResultStore:
         except FileNotFoundError:
             raise StoreError(f"{self.root}: no manifest.json here; is this a results folder of a sweep?") from None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise StoreError(f"{self.manifest_path}: cannot read: {_reason(err)}") from None
+            raise StoreError(f"{self.manifest_path}: cannot read: {_reason(err)}; allowed: a manifest.json as crmsim "
+                             f"sweep writes it (damaged or edited?)") from None
         problem = _manifest_problem(data)
         if problem is not None:
             raise StoreError(f"{self.manifest_path}: {problem}; allowed: a manifest.json as crmsim sweep writes "

@@ -4,7 +4,10 @@ The hand-written cases live in ``tests/corpus/`` (scenario, experiment and netwo
 files, and bad command lines), each with the words its error must contain; more
 scenario cases are generated from the parameter table, so a new parameter is
 covered the day it is added: for every parameter, a value of the wrong type and,
-where it has bounds, values just outside them.
+where it has bounds, values just outside them. ``tests/corpus_saved.py`` breaks
+the files commands save and read back (manifests, parts, candidates,
+evaluations, histories, refits, worlds files), one fault at a time, each in a
+copy of a real saved run.
 
 Each case runs ``crmsim`` in this process (``crmsim.cli.main``), in an empty
 working folder, under a 60 s alarm: a hang fails the test instead of stalling
@@ -28,11 +31,13 @@ import pytest
 from crmsim.cli import main
 from crmsim.model.params import PARAMS
 from tests.corpus_generated import all_cases
+from tests.corpus_saved import SAVED_CASES, build_saved, prepare
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 ROOT = CORPUS.parents[1]
 LIMIT_S = 60
 MINIMUM_CASES = 300
+MINIMUM_SAVED_CASES = 150  # damaged or edited saved files, and bad options on saved folders (tests/corpus_saved.py)
 
 
 def _load(kind: str) -> list[dict]:
@@ -117,6 +122,7 @@ def test_the_corpus_is_large_enough():
     total = len(SCENARIO_CASES) + len(EXPERIMENT_CASES) + len(NETWORK_CASES) + len(CLI_CASES)
     assert total >= MINIMUM_CASES, f"{total} cases"
     assert len(FILE_CASES) >= MINIMUM_CASES, f"{len(FILE_CASES)} generated cases"
+    assert len(SAVED_CASES) >= MINIMUM_SAVED_CASES, f"{len(SAVED_CASES)} saved-file cases"
 
 
 @pytest.fixture
@@ -162,6 +168,19 @@ def test_a_malformed_calibration_worlds_patterns_frontier_or_story_file_is_refus
     path = tmp_path / f"{name.split('-')[0]}.toml"
     path.write_text(text, encoding="utf-8")
     _assert_clean_refusal([*command.split(), str(path)], workdir, expect, [tmp_path, ROOT / "calibration"])
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory) -> dict[str, Path]:
+    """One finished run of each command whose saved files the saved-file cases break (about 15 s, once)."""
+    return build_saved(tmp_path_factory.mktemp("saved"))
+
+
+@pytest.mark.parametrize("case", SAVED_CASES, ids=lambda c: c.name)
+def test_a_damaged_saved_file_or_a_bad_option_on_a_saved_folder_is_refused_in_one_line(case, saved, tmp_path,
+                                                                                      workdir):
+    argv, watched = prepare(case, saved, tmp_path)
+    _assert_clean_refusal(argv, workdir, case.expect, watched)
 
 
 @pytest.fixture

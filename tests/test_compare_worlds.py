@@ -14,18 +14,26 @@ from scipy import stats
 
 from crmsim.calibration.worlds import METADATA_KEY
 from crmsim.cli import main
+from crmsim.experiments.provenance import STAMP_KEY, model_stamp
 from crmsim.experiments.worlds_compare import across_worlds, mixture_interval
+from crmsim.model.params import PARAMS
 
 SMALL = ('steps = 26\nwarmup = 52\nseed = 3\npolicy = "supply_front_office"\n'
          '[population]\nn_citizens = 500\nprescribers_per_1000 = 20\n')
 
 
-def _worlds_file(path: Path, values: dict[str, list[float]]) -> Path:
-    """A worlds table as crmsim worlds writes it, with the given values (assumptions only)."""
+def _worlds_file(path: Path, values: dict[str, list[float]], fitted: dict[str, float] | None = None) -> Path:
+    """A worlds table as crmsim worlds writes it: the given assumptions' values, each world's fitted parameters
+    (default: trust_disposition at its calibrated value, so the worlds differ only in the assumptions), the model
+    stamp, and world numbers 0 to n-1, so that read_worlds accepts it."""
+    fitted = {"trust_disposition": PARAMS["trust_disposition"].default} if fitted is None else fitted
     n = len(next(iter(values.values())))
-    frame = pd.DataFrame({"world": np.arange(n), "candidate": np.arange(n), **values, "distance": 0.0})
+    frame = pd.DataFrame({"world": np.arange(n), "candidate": np.arange(n),
+                          **{name: [value] * n for name, value in fitted.items()}, **values, "distance": 0.0})
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    provenance = {"fitted": [], "assumptions": {name: [min(v), max(v)] for name, v in values.items()}}
+    provenance = {"fitted": list(fitted),
+                  "priors": {name: [value - 0.1, value + 0.1] for name, value in fitted.items()},
+                  "assumptions": {name: [min(v), max(v)] for name, v in values.items()}, STAMP_KEY: model_stamp()}
     pq.write_table(table.replace_schema_metadata({METADATA_KEY: json.dumps(provenance).encode()}), path)
     return path
 
