@@ -253,10 +253,14 @@ def _unknown_field_text(key: str) -> str:
             f"(e.g. levers.faq_quality, administrations.tax_office.complexity, policy, steps); see docs/ODD.md")
 
 
-def _scenario_text(err: ScenarioError, tag: str) -> str:
-    """The part of a ScenarioError after its ``source: path:`` prefix."""
+def _scenario_text(err: ScenarioError, tag: str, canonical: str) -> str:
+    """The part of a ScenarioError after its ``source: path:`` prefix, keeping the path when the field at fault is
+    another than the one being set (a complete network refused for the population it would join)."""
     text = str(err).removeprefix(f"{tag}: ")
-    return text.split(": ", 1)[1] if ": " in text else text
+    if ": " not in text:
+        return text
+    path, rest = text.split(": ", 1)
+    return rest if path == canonical else f"with {path} as it is: {rest}"
 
 
 # --- resolution: scenario, set, vary ------------------------------------------------------------
@@ -295,7 +299,7 @@ def _check_value(base: Scenario, canonical: str, value: Any, where: str, source:
     try:
         base.with_values({canonical: value}, source=tag)
     except ScenarioError as err:
-        raise SpecError(f"{source}: {where}: {_scenario_text(err, tag)}") from None
+        raise SpecError(f"{source}: {where}: {_scenario_text(err, tag, canonical)}") from None
 
 
 def _resolve_key(key: str, where: str, source: str, seen: dict[str, str]) -> str:
@@ -526,7 +530,7 @@ def parse_experiment(data: dict[str, Any], source: str = "<experiment>", base_di
         try:
             base = base.with_values({canonical: _normalise(value, kind)}, source=tag)
         except ScenarioError as err:
-            raise SpecError(f"{source}: set.{key}: {_scenario_text(err, tag)}") from None
+            raise SpecError(f"{source}: set.{key}: {_scenario_text(err, tag, canonical)}") from None
         settings[canonical] = _normalise(value, kind)
     if spec.steps is not None:
         if "steps" in seen:

@@ -67,7 +67,7 @@ def test_python_m_crmsim_run_writes_parquet(tmp_path: Path):
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     lines = done.stdout.splitlines()
-    assert lines[0] == "scenario faq (scenarios/faq.toml): policy faq, 1000 citizens, 4 steps after a 208-week warm-up, seed 42"
+    assert lines[0] == "scenario faq (scenarios/faq.toml): policy faq, 10000 citizens, 4 steps after a 208-week warm-up, seed 42"
     for metric in METRICS:
         assert any(line.split()[:1] == [metric] for line in lines), metric
     table = pd.read_parquet(out)
@@ -139,7 +139,7 @@ def test_run_prints_header_and_every_metric_with_nan_as_na():
     code, out, err = call("run", str(FAQ), "--steps", "1")
     assert (code, err) == (0, "")
     lines = out.splitlines()
-    assert lines[0] == f"scenario faq ({FAQ}): policy faq, 1000 citizens, 1 steps after a 208-week warm-up, seed 42"
+    assert lines[0] == f"scenario faq ({FAQ}): policy faq, 10000 citizens, 1 steps after a 208-week warm-up, seed 42"
     final = CrmModel(load_scenario(FAQ)).run(1).iloc[-1]
     printed = {line.split()[0]: line.split()[1] for line in lines[2:] if line.split()[:1] != ["metric"]}
     assert set(printed) == set(METRICS)

@@ -74,8 +74,10 @@ def _pair(difference: float, low: float, high: float) -> pd.Series:
 @pytest.mark.parametrize("metric, pair, expected", [
     # faq's old "better": real, but a tenth of a survey scale point is too small to matter
     ("trust_mean", (0.003, 0.002, 0.004), "negligible"),
-    ("trust_mean", (0.015, 0.005, 0.025), "better"),  # clear, and at least the 0.01 that matters
+    ("trust_mean", (0.015, 0.006, 0.024), "better"),  # surely above half the 0.01 that matters
+    ("trust_mean", (0.015, 0.005, 0.025), "unclear"),  # may be no more than half of what matters, or beyond it
     ("trust_mean", (0.008, 0.004, 0.012), "unclear"),  # clear, but smaller than what matters, and may not be
+    ("trust_mean", (0.008, 0.006, 0.0099), "negligible"),  # surely below what matters (half to the whole: either)
     ("trust_mean", (-0.02, -0.05, 0.01), "unclear"),  # could be anything from a large loss to a small gain
     ("trust_mean", (-0.009, -0.0095, 0.0095), "negligible"),
     ("lost_users", (-0.03, -0.04, -0.02), "better"),  # lower is better

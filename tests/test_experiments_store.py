@@ -241,6 +241,7 @@ scenario = "{baseline}"
 steps = 2
 [set]
 network.topology = "complete"
+population.n_citizens = 100
 [vary]
 population.n_citizens = [6000, 100]
 """, "too_big.toml")

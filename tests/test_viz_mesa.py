@@ -260,7 +260,7 @@ def test_chart_frames_carry_every_metric_of_every_run_with_labels_from_the_metri
         room.step()
     for chart in CHARTS:
         frame = chart_frame(room, chart, ("A", "B"))()
-        assert frame["x"] == [0, 1, 2, 3] and frame["weeks"] == 52
+        assert frame["x"] == [0, 1, 2, 3] and frame["weeks"] == 156
         assert [s["metric"] for s in frame["series"]] == [INFO[m].label for m in chart.metrics] * 2
         assert {s["scenario"] for s in frame["series"]} == {"A", "B"}
         assert all(len(s["values"]) == 4 for s in frame["series"])

@@ -119,7 +119,7 @@ def test_explain_names_other_parameters_and_an_unchanged_file(tmp_path, capsys):
                        '[administrations.tax_office]\ncomplexity = 0.7\n', encoding="utf-8")
     out = crmsim(capsys, "explain", changed, "--baseline", BASELINE)[1]
     differs = out.split(":\n")[-1].splitlines()
-    assert "  population.n_citizens: 1,000 people -> 5,000 people" in differs
+    assert "  population.n_citizens: 10,000 people -> 5,000 people" in differs
     assert "  administrations.tax_office.complexity: 0.5 -> 0.7" in differs
     assert not any("levers." in line for line in differs)
     same = crmsim(capsys, "explain", BASELINE, "--baseline", BASELINE)[1]

@@ -221,6 +221,9 @@ def _series_figures(comparison: Comparison) -> list[tuple[str, go.Figure]]:
             for i, scenario in enumerate(comparison.labels):
                 _band_traces(fig, bands[bands["metric"] == metric], scenario, _colour(i), r + 1, c + 1, k == 0)
         fig.update_xaxes(title_text=_("weeks since the policy started"), row=rows)
+        # Rates are yearly and run on from the warm-up, so an axis rarely starts at 0: its lowest label sits at the
+        # corner, where week 0's label would touch it; a little space below the axis keeps them apart.
+        fig.update_xaxes(ticklabelstandoff=8)
         fig.update_annotations(font_size=12)
         fig.update_layout(height=330 * rows + 60, margin=dict(t=120, b=40), template="plotly_white",
                           legend=TOP_LEGEND)
