@@ -20,6 +20,7 @@ collected voice passes a threshold (paper, section 2.2) in its
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,7 @@ import mesa
 import numpy as np
 
 from crmsim.model.administrations import Mission
+from crmsim.model.costs import WEEKS_PER_YEAR
 
 if TYPE_CHECKING:
     from crmsim.model.model import CrmModel
@@ -119,7 +121,10 @@ class CitizenArrays:
     last_online: np.ndarray  # a request handled online
     last_filed: np.ndarray  # a redress case filed
     last_lost: np.ndarray  # a failure left with no redress try
-    last_heard: np.ndarray  # voice collected and visibly acted on: the model's "having a say"
+    last_heard: np.ndarray  # what they raised, visibly acted on (the week efficacy last rose)
+    raised: np.ndarray  # per administration: the last week they raised something there (voice collected, a rating...)
+    last_outcome: np.ndarray  # per administration: 1 their last need there was met, 0 it failed, -1 none yet
+    efficacy: np.ndarray  # the sense of having a say (external efficacy), 0..1: rises when heard, fades slowly
 
     # Views of ``opinions``, so that one sparse product spreads both. Properties, not
     # stored views: a copied model (``copy.deepcopy``) must not keep views of the original.
@@ -171,7 +176,9 @@ class CitizenArrays:
             request_since=minus_one(),
         )
         citizens = cls(**state, **{name: np.zeros(n, dtype=np.int32) for name in cls.COUNTERS},
-                       **{name: np.full(n, NEVER, dtype=np.int32) for name in cls.LAST})
+                       **{name: np.full(n, NEVER, dtype=np.int32) for name in cls.LAST},
+                       raised=np.full((n, n_admins), NEVER, dtype=np.int32),
+                       last_outcome=np.full((n, n_admins), -1, dtype=np.int8), efficacy=np.zeros(n))
         return citizens
 
     COUNTERS = ("needs", "successes", "failures", "gave_up", "redress_tries", "redress_wins", "lost")
@@ -282,34 +289,61 @@ class Administration(mesa.Agent):
         self.quality = mission.quality
         self.staff = mission.staff
         self.voice = 0.0  # accumulated collected voice
-        self.adaptations = 0
-        self.visible_fix = False  # a fix was made and published this week
+        self.adaptations = 0  # fixes made since the model was built
+        self.improvement_credit = 0.0  # staff weeks available for fixes that follow what users raise
+        self.last_fix_gain: float | None = None  # this week's fix's gain in expected success (None: no fix)
         self.published_success = mission.quality  # rolling success rate of its requests, as published
+        members = model.role_members[column]
+        self.mean_skill = float(model.citizens.skill[members].mean()) if members.size else 0.5
 
     def step(self) -> None:
-        """Let fixes wear off, then adapt the supply when collected voice per user passes the threshold.
+        """Let fixes wear off, then fix what users raised if staff time allows (paper 2.2).
 
         Without upkeep, complexity and quality drift back toward the mission's
         own level by ``fix_wear`` of the gap each week (rules change, staff
-        move). A responsive administration cuts complexity while it is the
-        larger obstacle, else raises quality, by one ``adaptation_step``; the
-        fix takes ``fix_staff_cost`` weeks of counter staff, and with
-        probability ``transparency`` it is published and its users see it.
+        move). Fixes are staff work: the administration gives
+        ``improvement_weeks`` of staff time a year to improving its procedures,
+        and ``responsiveness`` of it follows what users raise; that share
+        accrues as credit each week (at most a year's). When collected voice
+        per user passes ``voice_threshold`` (users have raised a problem) and
+        the credit holds a fix's ``fix_staff_cost`` weeks, the administration
+        cuts complexity while it is the larger obstacle, else raises quality,
+        by one ``adaptation_step``. So voice decides where and what is fixed,
+        and staff time how many: more voice collected buys no more fixes than
+        the time given to acting on it. ``last_fix_gain`` is the fix's gain in
+        the chance of success of its users' average file, which publication
+        announces (``phases.trust``).
         """
         model = self.model
         p = model.p
         self.complexity += p.fix_wear * (self.mission.complexity - self.complexity)
         self.quality += p.fix_wear * (self.mission.quality - self.quality)
+        yearly = p.improvement_weeks * p.responsiveness
+        most = max(yearly, p.fix_staff_cost) if yearly > 0 else 0.0  # a year's worth, or one fix's if less
+        self.improvement_credit = min(self.improvement_credit + yearly / WEEKS_PER_YEAR, most)
         users = max(1, int(model.role_counts[self.column]))
-        self.visible_fix = False
-        if self.voice / users <= p.voice_threshold or model.rng.random() >= p.responsiveness:
+        self.last_fix_gain = None
+        # (credit accrues in 52 floating-point steps: a year of a fix's worth may fall short by a rounding error)
+        if self.voice / users <= p.voice_threshold or self.improvement_credit < p.fix_staff_cost - 1e-9:
             return
+        before = self.expected_success()
         if self.complexity > 1.0 - self.quality:
             self.complexity = max(0.0, self.complexity - p.adaptation_step)
         else:
             self.quality = min(1.0, self.quality + p.adaptation_step)
-        model.counter_credit[self.column] -= p.fix_staff_cost * model.counter_capacity[self.column]
+        self.improvement_credit -= p.fix_staff_cost
         self.voice = 0.0
         self.adaptations += 1
         model.tally.fixes_by_admin[self.column] += 1
-        self.visible_fix = bool(model.rng.random() < p.transparency)
+        self.last_fix_gain = self.expected_success() - before
+
+    def expected_success(self) -> float:
+        """The chance that a need of its users' average file succeeds online, alone (what a fix's news announces)."""
+        p, c = self.model.p, self.model.citizens
+        members = self.model.role_members[self.column]
+        if members.size == 0:
+            return self.quality
+        x = (p.success_intercept + p.skill_weight * (self.mean_skill - 0.5)
+             + p.knowledge_weight * (float(c.knowledge[members].mean()) - 0.5)
+             - p.complexity_weight * (1 - p.online_fit * (1 - self.complexity) - 0.5))
+        return self.quality + (1 - self.quality) * (1 - p.admin_error) / (1 + math.exp(-x))

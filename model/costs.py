@@ -14,9 +14,7 @@ Public money, by item (:data:`ITEMS`):
 
 - ``counters`` and ``phone``: the counter-and-phone capacity *employed*
   (``counter_capacity`` contacts a week, staff paid whether busy or not),
-  split by ``phone_share``, priced per contact; the weeks of it that fixes
-  took are counted under ``fixes`` instead, so fixes move staff time and do
-  not pay it twice;
+  split by ``phone_share``, priced per contact;
 - ``online``: requests handled online, per request;
 - ``prescribers``: requests handled by a funded prescriber (a one-stop desk),
   per request; unfunded prescribers (associations, family) cost the public
@@ -28,7 +26,9 @@ Public money, by item (:data:`ITEMS`):
 - ``devices``: FAQ, public Q&A, forum moderation, personal space, voice
   collection, publication and a rating platform, a yearly cost per 1000 citizens at full
   setting, scaled by the lever;
-- ``fixes``: the counter staff weeks each fix takes, plus ``cost_fix``.
+- ``fixes``: the improvement staff employed (``improvement_weeks`` a year of
+  a team the size of the counter, priced like the counter's staff, paid
+  whether used or not), plus ``cost_fix`` for each fix made (design, IT).
 
 Every item but ``devices`` is also counted by administration
 (:func:`by_administration`); devices serve all and are shown apart.
@@ -74,9 +74,9 @@ def week_euros(model: "CrmModel") -> np.ndarray:
     thousands = model.n_citizens / PER
     n_admins = len(model.administrations)
     euros = np.zeros((len(ITEMS), n_admins + 1))
-    fix_contacts = t.fixes_by_admin * p.fix_staff_cost * model.counter_capacity
-    staff_contacts = np.maximum(0.0, model.counter_capacity - fix_contacts)
+    staff_contacts = model.counter_capacity
     staff_price = (1 - p.phone_share) * p.cost_counter_contact + p.phone_share * p.cost_phone_contact
+    improvement = p.improvement_weeks / WEEKS_PER_YEAR * model.counter_capacity  # a week's share, in contacts
     data_protection = bool(p.data_protection_redress) * p.cost_data_protection * thousands / WEEKS_PER_YEAR / n_admins
     row = {item: i for i, item in enumerate(ITEMS)}
     euros[row["counters"], :n_admins] = staff_contacts * (1 - p.phone_share) * p.cost_counter_contact
@@ -86,7 +86,7 @@ def week_euros(model: "CrmModel") -> np.ndarray:
     euros[row["redress"], :n_admins] = t.decided_by_admin * p.cost_redress_case + data_protection
     euros[row["devices"], n_admins] = sum(getattr(p, price) * getattr(p, lever)
                                           for price, lever in DEVICES.items()) * thousands / WEEKS_PER_YEAR
-    euros[row["fixes"], :n_admins] = fix_contacts * staff_price + t.fixes_by_admin * p.cost_fix * thousands
+    euros[row["fixes"], :n_admins] = improvement * staff_price + t.fixes_by_admin * p.cost_fix * thousands
     return euros
 
 

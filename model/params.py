@@ -303,21 +303,44 @@ _ALL = [
               "consumer opinions posted online; equal weight is an assumption"),
     _p("privacy_cost", "behaviour", "trust lost per contact at full interconnection and full privacy concern", "0..1",
        0.05, 0.0, 1.0),
-    _p("visible_fix_gain", "behaviour", "trust gained by users of an administration when a fix is made visible", "0..1",
-       0.1, 0.0, 1.0),
-    _p("say_gain", "behaviour", "trust gained by a citizen whose voice was collected and visibly acted on", "0..1",
-       0.05, 0.0, 1.0, source="OECD 2023: people who feel they have a say trust 47 points more"),
+    _p("fix_news_weight", "behaviour", "share of a published fix's announced gain in the chance of success that a "
+       "user reading it takes as trust (read once, like a published result: at 1, news of a 2-point better procedure "
+       "moves trust 2% of the way to full trust), weighted by transparency and discounted by the reader's own "
+       "experience", "x", 1.0, 0.0, 10.0,
+       source="assumption sized by Grimmelikhuijsen et al. 2013 (PAR 73(4)): transparency's effect on trust is "
+              "'subdued and sometimes negative'; de Fine Licht 2014: no direct effect on acceptance"),
+    _p("news_discount", "behaviour", "share of a published fix's news a user still believes when their own last "
+       "outcome at that administration was a failure", "0..1", 0.5, 0.0, 1.0,
+       source="assumption after Van Ryzin's expectancy-disconfirmation work and James 2011: performance "
+              "information shifts what people expect more than it overrides what they lived"),
+    _p("say_weight", "behaviour", "share of the distance to full trust added to the level a citizen's trust returns "
+       "to, at a full sense of having a say (external efficacy), which a citizen gains by seeing what they raised "
+       "acted on", "0..1", 0.1, 0.0, 1.0,
+       source="OECD 2024 (Drivers of Trust, survey of 2023): 69% of those who feel they have a say trust the "
+              "national government, 22% of the others, an association, not an effect; Tyler 1990 and Esaiasson, "
+              "Gilljam and Persson 2012 (EJPR): personal involvement raises legitimacy, while the outcome's "
+              "favourability dominates acceptance (Esaiasson et al. 2019, BJPolS). Size: one procedurally fair "
+              "encounter raised satisfaction by d = 0.18 (Mazerolle et al. 2013, Queensland Community Engagement "
+              "Trial), 0.036 on a trust scale whose spread is 0.2: 0.1 x (1 - 0.6) x full efficacy, about that"),
+    _p("efficacy_decay", "behaviour", "share of the sense of having a say lost each week (it fades slowly: 0.0133 is a "
+       "half-life of a year)", "1/week", 0.0133, 0.0, 1.0,
+       source="assumption: no study gives a rate; panel studies find external efficacy partly situational"),
+    _p("raised_weeks", "behaviour", "weeks within which a fix at an administration counts as acting on what a "
+       "citizen raised there (a complaint collected, a poll or consultation answered, a rating, a forum question)",
+       "weeks", 26, 1, 520, source="modelling assumption: half a year, about a budget or planning cycle"),
     _p("voice_decay", "behaviour", "share of accumulated voice kept from one week to the next", "0..1", 0.9, 0.0, 1.0),
-    _p("voice_threshold", "behaviour", "accumulated voice per user that triggers an adaptation", "per user",
-       0.005, 0.0001, 10.0),
+    _p("voice_threshold", "behaviour", "accumulated voice per user at which users have raised a problem the "
+       "administration can act on (with staff time to spare)", "per user", 0.002, 0.0001, 10.0,
+       source="modelling assumption: low enough that the baseline's collected voice passes it at every "
+              "administration, so improvement staff time, not voice, bounds how many fixes are made"),
     _p("collective_weight", "behaviour", "weight of a complaint a prescriber carries as a collective one, against 1 "
        "for an individual complaint", "x", 2.0, 1.0, 100.0),
     _p("poll_share", "behaviour", "share of an administration's public a poll reaches each week at full voice "
        "collection", "1/week", 0.01, 0.0, 1.0),
     _p("fix_wear", "behaviour", "share of a fix's gain lost each week without upkeep, as rules change and staff move",
        "1/week", 0.01, 0.0, 1.0),
-    _p("fix_staff_cost", "behaviour", "weeks of counter staff one fix takes away from the counter", "weeks", 1.0,
-       0.0, 52.0),
+    _p("fix_staff_cost", "behaviour", "weeks of improvement staff time one fix takes (a week of staff the size of "
+       "the administration's counter)", "weeks", 1.0, 0.01, 52.0, source="modelling assumption"),
     # --- levers (defaults = supply_front_office baseline) --------------------
     _p("counter_staff", "levers", "counter and phone staff, as a multiple of each administration's usual staff", "x",
        1.0, 0.0, 10.0),
@@ -353,8 +376,14 @@ _ALL = [
        "1 = an independent body such as an ombudsman)", "0..1", 0.2, 0.0, 1.0),
     _p("voice_collection", "levers", "how actively opinions and complaints are collected (polls, forms)", "0..1",
        0.1, 0.0, 1.0),
-    _p("responsiveness", "levers", "chance that an administration acts when collected voice passes the threshold",
-       "0..1", 0.2, 0.0, 1.0),
+    _p("improvement_weeks", "levers", "staff time each administration gives a year to improving its procedures, in "
+       "weeks of a team the size of its counter (paid whether used or not; it caps how many fixes can be made)",
+       "weeks/year", 5.0, 0.0, 52.0,
+       source="baseline: about one fix a year at each administration at the baseline's responsiveness, as the "
+              "model made before fixes were bounded by staff (3.6 a year over four administrations)"),
+    _p("responsiveness", "levers", "share of the improvement staff time that follows what users raise (collected "
+       "voice past the threshold); the rest goes to the administration's own agenda, which the model's procedures "
+       "do not see", "0..1", 0.2, 0.0, 1.0),
     _p("transparency", "levers", "share of outcomes (success rates, waiting times) and fixes that are published and seen",
        "0..1", 0.1, 0.0, 1.0),
     _p("ratings", "levers", "public ratings and reviews of each administration and channel: how visible and complete "
@@ -426,8 +455,11 @@ _BELIEVED: dict[str, tuple[float, float, str]] = {
     "trust_relaxation": (0.013, 0.03, "memory of experience of one to two years (half-lives of 23 to 53 weeks)"),
     "no_recourse_penalty": (0.067, 0.15, _FACTOR),
     "giveup_penalty": (0.067, 0.15, _FACTOR),
-    "visible_fix_gain": (0.067, 0.15, _FACTOR),
-    "say_gain": (0.033, 0.075, "OECD 2023 gives the gap having a say makes, not the weekly step: " + _FACTOR),
+    "fix_news_weight": (0.0, 2.0, "Grimmelikhuijsen et al. 2013 find transparency's effect subdued, de Fine Licht 2014 "
+                                  "none: from no effect to twice the default"),
+    "say_weight": (0.0, 0.3, "OECD 2024 shows an association, confounded by who feels heard; procedural-justice "
+                             "studies give the direction: from none to three times the default"),
+    "efficacy_decay": (0.0053, 0.0267, "no rate is published: a half-life from half a year to two and a half years"),
     "publication_weight": (0.0025, 0.01, "subdued (Grimmelikhuijsen et al. 2013): publication closes a ninth to a "
                                          "third of the gap in the long run"),
     "publication_negativity": (1.0, 2.0, "from none (James 2011 finds both signs) to twice (Olsen 2015)"),
@@ -437,7 +469,7 @@ _BELIEVED: dict[str, tuple[float, float, str]] = {
     "knowledge_weight": (2.0, 4.5, _FACTOR),
     "word_of_mouth": (0.02, 0.045, _FACTOR),
     "learn_rate": (0.067, 0.15, _FACTOR),
-    "voice_threshold": (0.0033, 0.0075, _FACTOR),
+    "voice_threshold": (0.0013, 0.003, _FACTOR),
 }
 _ALL = [replace(p, believed=_BELIEVED[p.name][:2], believed_reason=_BELIEVED[p.name][2]) if p.name in _BELIEVED
         else p for p in _ALL]

@@ -66,8 +66,10 @@ _SINGLE = [
             "data_protection_redress": True}),
     Policy("transparent_feedback", "outcomes and fixes are published; voice is acted upon", "2.2, 2.4",
            {"transparency": 0.9, "responsiveness": 0.5, "voice_collection": 0.4}),
-    Policy("co_design", "users co-design the service: voice collected and acted on, bigger fixes", "2.3",
-           {"voice_collection": 0.6, "responsiveness": 0.9, "transparency": 0.5, "adaptation_step": 0.1}),
+    Policy("co_design", "users co-design the service: voice collected and acted on, more staff time to improve, "
+           "bigger fixes", "2.3",
+           {"voice_collection": 0.6, "responsiveness": 0.9, "transparency": 0.5, "adaptation_step": 0.1,
+            "improvement_weeks": 10.0}),
     # The City of Paris case adds a poll; it takes nothing away, so responsiveness and publication stay at the
     # baseline (a poll nobody acts on and nothing published is scenarios/city_poll_no_transparency.toml).
     Policy("opinion_poll", "voice collected by poll, acted on no more than before (City of Paris case)", "2.2",

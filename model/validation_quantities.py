@@ -34,19 +34,28 @@ def online_users_least_over_most_skilled(model: "CrmModel", memo: dict | None = 
     return rate(_share_in(used, quartile == 0), _share_in(used, quartile == 3))
 
 
-def trust_share_heard_over_unheard(model: "CrmModel", memo: dict | None = None) -> float:
-    """Share trusting among citizens whose voice was collected and visibly acted on / among the others.
+# A citizen "feels they have a say" while their sense of it (efficacy, 0 to 1) is at least one half: from the week
+# they saw what they raised acted on, for one half-life of ``efficacy_decay``.
+HAVING_A_SAY = 0.5
 
-    The model's counterpart of "feeling one has a say" (OECD Trust Survey);
-    NaN when no one, or everyone, was heard.
+
+def _having_a_say(model: "CrmModel") -> np.ndarray:
+    return model.citizens.efficacy >= HAVING_A_SAY
+
+
+def trust_share_heard_over_unheard(model: "CrmModel", memo: dict | None = None) -> float:
+    """Share trusting among citizens who feel they have a say / among the others.
+
+    The model's counterpart of the OECD Trust Survey's comparison; NaN when no
+    one, or everyone, feels they have a say.
     """
-    trusting, heard = citizen_trust(model, memo) >= TRUSTING, within_year(model, model.citizens.last_heard)
+    trusting, heard = citizen_trust(model, memo) >= TRUSTING, _having_a_say(model)
     return rate(_share_in(trusting, heard), _share_in(trusting, ~heard))
 
 
 def heard_share(model: "CrmModel", memo: dict | None = None) -> float:
-    """Share of citizens whose voice was collected and visibly acted on in the last 52 weeks."""
-    return float(within_year(model, model.citizens.last_heard).mean())
+    """Share of citizens who feel they have a say: they saw what they raised acted on, lately (``HAVING_A_SAY``)."""
+    return float(_having_a_say(model).mean())
 
 
 def institutional_help_per_citizen_year(model: "CrmModel", memo: dict | None = None) -> float:

@@ -64,6 +64,7 @@ def deliberate(model: "CrmModel") -> None:
     forum = week.need_channel == Channel.FORUM
     if forum.any():  # one peer per need asked on the forum, among that administration's public
         users, admin = week.need_who[forum], week.need_admin[forum]
+        c.raised[users, admin] = model.steps  # a question asked in public is something raised
         peer = users.copy()  # a public of nobody else: no one to learn from
         for column, members in enumerate(model.role_members):
             mine = admin == column

@@ -135,6 +135,7 @@ def rate_services(model: "CrmModel") -> None:
 
     chance = np.where(good, p.rate_after_met, p.rate_after_failure) * _by_skill(p.rating_skill_gradient, c.skill[who])
     rates = rng.random(who.size) < chance
+    c.raised[who[rates], admin[rates]] = model.steps  # a rating published is something raised
     rating = good[rates] ^ (rng.random(int(rates.sum())) < p.rating_noise)
     board.total += np.bincount(cell[rates], weights=rating, minlength=size).reshape(board.total.shape)
     board.count += np.bincount(cell[rates], minlength=size).reshape(board.count.shape)

@@ -27,8 +27,20 @@ Per citizen and administration, each week:
   raises trust where results beat expectations and lowers it where they fall
   short (James 2011), and the effect is small beside experience and memory
   (Grimmelikhuijsen et al. 2013);
-- **visible fixes**: a published fix raises its users' trust, more for those
-  whose voice was collected (OECD 2023: having a say).
+- **a published fix** is news, read like a published result (weighted by
+  ``transparency``, small): its users move toward full trust by
+  ``fix_news_weight x transparency x gain``, where ``gain`` is what the fix
+  adds to the chance of success of their average file (a fix that improves
+  nothing announces nothing), discounted to ``news_discount`` for those whose
+  own last outcome there was a failure. What the fix really changes, citizens
+  then live (experience, above);
+- **having a say** (external efficacy): a citizen who raised something at an
+  administration (a complaint collected, a poll or consultation answered, a
+  rating, a forum question) in the last ``raised_weeks`` and sees it acted on
+  (a fix there, published: probability ``transparency``) feels heard: their
+  efficacy goes to 1, then fades by ``efficacy_decay`` a week, and it raises
+  the level their trust returns to by ``say_weight x efficacy`` of the way to
+  full trust (OECD 2024; Tyler 1990; Esaiasson et al. 2012).
 """
 
 from __future__ import annotations
@@ -62,14 +74,41 @@ def update_trust(model: "CrmModel") -> None:
     if p.interconnection > 0 and not p.data_protection_redress and week.need_who.size:
         worry = p.privacy_cost * p.interconnection * c.privacy_concern[week.need_who]
         trust[week.need_who, week.need_admin] *= 1.0 - worry
+    _remember_outcomes(model)
     for admin in model.administrations:
-        if admin.visible_fix:
-            column = admin.column
-            members = model.role_members[column]
-            trust[members, column] += p.visible_fix_gain * (1.0 - trust[members, column])
-            heard = model.last_week.voiced[model.last_week.voiced_admin == column]
-            trust[heard, column] += p.say_gain * (1.0 - trust[heard, column])
-            c.last_heard[heard] = model.steps
+        if admin.last_fix_gain is not None:  # a fix last week: news for its users, a say for who raised it
+            _read_fix_news(model, admin.column, admin.last_fix_gain)
+            _hear(model, admin.column)
+
+
+def _remember_outcomes(model: "CrmModel") -> None:
+    """Each citizen's last outcome at each administration (what a published fix's news is read against)."""
+    c, week = model.citizens, model.week
+    c.last_outcome[week.need_who, week.need_admin] = week.need_success
+    if week.decided.size:
+        c.last_outcome[week.decided[week.decided_won], week.decided_admin[week.decided_won]] = 1
+
+
+def _read_fix_news(model: "CrmModel", column: int, gain: float) -> None:
+    """A published fix's news moves its users toward full trust, by what it announces (see the module)."""
+    p, c = model.p, model.citizens
+    weight = p.fix_news_weight * p.transparency * gain
+    if weight <= 0:
+        return
+    members = model.role_members[column]
+    believed = np.where(c.last_outcome[members, column] == 0, p.news_discount, 1.0)
+    c.trust[members, column] += weight * believed * (1.0 - c.trust[members, column])
+
+
+def _hear(model: "CrmModel", column: int) -> None:
+    """Citizens who raised something here lately and see the fix (published: ``transparency``) feel heard."""
+    p, c = model.p, model.citizens
+    raised = np.flatnonzero(c.raised[:, column] > model.steps - 1 - p.raised_weeks)
+    if raised.size == 0:
+        return
+    heard = raised[model.rng.random(raised.size) < p.transparency]
+    c.efficacy[heard] = 1.0
+    c.last_heard[heard] = model.steps
 
 
 def _relax_and_publish(model: "CrmModel") -> None:
@@ -81,8 +120,12 @@ def _relax_and_publish(model: "CrmModel") -> None:
     c, p = model.citizens, model.p
     relax = p.trust_relaxation
     trust = c.trust
+    if p.efficacy_decay > 0:
+        c.efficacy *= 1.0 - p.efficacy_decay
     if relax > 0:
         anchor = c.disposition + p.recourse_assurance * knows_redress(model) * (1 - c.disposition)
+        if p.say_weight > 0:
+            anchor += p.say_weight * c.efficacy * (1 - anchor)
         trust *= 1.0 - relax
         trust += (relax * anchor)[:, None]
     weight = p.publication_weight * p.transparency

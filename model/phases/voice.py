@@ -54,6 +54,7 @@ def collect_voice_and_adapt(model: "CrmModel") -> None:
     if p.ratings > 0:  # each bad rating published is a complaint the administration can read
         collected += p.ratings * model.ratings_board.low
     week.voiced, week.voiced_admin = np.concatenate(voiced), np.concatenate(voiced_admin)
+    c.raised[week.voiced, week.voiced_admin] = model.steps  # their voice reached the administration
     for administration in model.administrations:
         administration.voice = p.voice_decay * administration.voice + collected[administration.column]
         administration.step()
