@@ -3,9 +3,9 @@
 A pattern is a model quantity (:data:`~crmsim.model.validation_quantities.PATTERN_QUANTITIES`)
 the calibration never saw, compared with a published figure: within the
 figure plus or minus a tolerance, or at least / at most it. Each pattern may
-change parameters (``set``) or the share of citizens with basic digital
-skills (``skills_share``: the mean of the skill distribution moves so that
-this share reaches the skill the reference share reaches in the base).
+change parameters (``set``) or run the base scenario in a country
+(``country``: its profile in ``scenarios/countries/`` sets the indicator
+inputs, e.g. skills, people offline, what can be done online).
 
 Verdicts read the 95% interval of the mean over the seeds (Student's t):
 *reproduced* when it lies inside what the figure allows, *missed* when it
@@ -24,13 +24,12 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from scipy import optimize, stats
+from scipy import stats
 
-from crmsim.model.agents import beta_shape
 from crmsim.model.scenario import Scenario, ScenarioError, load_scenario
 from crmsim.model.text import explain_invalid, one_line, read_toml
 
-__all__ = ["PatternsError", "PatternsSpec", "load_patterns", "parse_patterns", "skill_mean_for", "PatternRuns",
+__all__ = ["PatternsError", "PatternsSpec", "load_patterns", "parse_patterns", "PatternRuns",
            "run_chunk", "chunks", "summarise", "VERDICTS", "LEVEL"]
 
 LEVEL = 0.95
@@ -58,7 +57,8 @@ class Pattern(BaseModel):
     # ``miss`` must be reproduced, one with a ``miss`` must not be (else the file is out of date).
     miss: str = ""
     set: dict[str, float | int | bool] = Field(default_factory=dict)
-    skills_share: Annotated[float, Field(gt=0, lt=1)] | None = None
+    # The pattern is a country's figure: its runs are the base scenario in that country (scenarios/countries/).
+    country: str | None = None
 
     @field_validator("quantity")
     @classmethod
@@ -108,7 +108,6 @@ class _File(BaseModel):
     name: Annotated[str, Field(pattern=_NAME)] = "patterns"
     description: str = ""
     scenario: str
-    skills_reference_share: Annotated[float, Field(gt=0, lt=1)]
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
     reps: Annotated[int, Field(ge=2, le=1000)] = 20
     pattern: Annotated[list[Pattern], Field(min_length=1)]
@@ -123,35 +122,17 @@ class PatternsSpec:
     description: str
     source: str
     base: Scenario
-    reference_share: float
     seed: int
     reps: int
     patterns: tuple[Pattern, ...]
     not_compared: tuple[NotCompared, ...]
 
     def values(self, pattern: Pattern) -> dict[str, Any]:
-        """The parameters this pattern's runs change from the base scenario."""
+        """The values this pattern's runs change from the base scenario (its country's, if it names one)."""
         values: dict[str, Any] = dict(pattern.set)
-        if pattern.skills_share is not None:
-            values["skill_mean"] = skill_mean_for(pattern.skills_share, self.reference_share,
-                                                  self.base.population.skill_mean,
-                                                  values.get("skill_spread", self.base.population.skill_spread))
+        if pattern.country is not None:
+            values["country"] = pattern.country
         return values
-
-
-def skill_mean_for(share: float, reference_share: float, mean: float, spread: float) -> float:
-    """The mean skill at which ``share`` of citizens reach the skill ``reference_share`` reach at ``mean``.
-
-    The threshold is "basic digital skills" read off the base distribution
-    (Beta, same spread); only the mean moves, so a country's skills indicator
-    becomes a skill distribution.
-
-    >>> round(skill_mean_for(0.556, 0.556, 0.65, 0.22), 6)
-    0.65
-    """
-    threshold = stats.beta.ppf(1 - reference_share, *beta_shape(mean, spread))
-    return float(optimize.brentq(lambda m: stats.beta.sf(threshold, *beta_shape(m, spread)) - share,
-                                 1e-3, 1 - 1e-3, xtol=1e-9))
 
 
 def parse_patterns(data: dict[str, Any], source: str = "<patterns>", base_dir: str | Path = ".") -> PatternsSpec:
@@ -167,22 +148,15 @@ def parse_patterns(data: dict[str, Any], source: str = "<patterns>", base_dir: s
     except ScenarioError as err:
         raise PatternsError(one_line(f"{source}: scenario: {err}")) from None
     names = [p.name for p in spec.pattern] + [n.name for n in spec.not_compared]
-    result = PatternsSpec(spec.name, spec.description, source, base, spec.skills_reference_share, spec.seed,
-                          spec.reps, tuple(spec.pattern), tuple(spec.not_compared))
+    result = PatternsSpec(spec.name, spec.description, source, base, spec.seed, spec.reps, tuple(spec.pattern),
+                          tuple(spec.not_compared))
     for i, pattern in enumerate(spec.pattern):
         if names.count(pattern.name) > 1:
             raise PatternsError(f"{source}: pattern[{i}].name: {pattern.name!r} is used twice; allowed: each once")
-        if pattern.skills_share is not None and "skill_mean" in pattern.set:
-            raise PatternsError(f"{source}: pattern[{i}].set.skill_mean: skills_share already sets it; allowed: "
-                                f"one of the two")
         try:
             base.with_values(result.values(pattern), source=f"{source}: pattern[{i}].set")
         except ScenarioError as err:
-            raise PatternsError(one_line(str(err))) from None
-        except ValueError:  # no mean gives that share at this spread
-            raise PatternsError(f"{source}: pattern[{i}].skills_share: {pattern.skills_share:g} cannot be reached "
-                                f"by moving the mean skill; allowed: a share the skill distribution can give") \
-                from None
+            raise PatternsError(one_line(str(err).replace(": country:", f": pattern[{i}].country:"))) from None
     for i, item in enumerate(spec.not_compared):
         if names.count(item.name) > 1:
             raise PatternsError(f"{source}: not_compared[{i}].name: {item.name!r} is used twice; allowed: each once")

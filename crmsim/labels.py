@@ -44,7 +44,8 @@ LEVER_GROUPS: dict[str, dict[str, str]] = {
     "Prescribers": {"funded_prescribers": "Funded prescribers", "prescriber_bundling": "Collective complaints"},
     "Redress": {"redress_visibility": "Redress visibility", "redress_capacity": "Redress capacity",
                 "redress_deadline": "Redress deadline", "review_independence": "Review independence"},
-    "Voice and transparency": {"voice_collection": "Voice collection", "responsiveness": "Responsiveness",
+    "Voice and transparency": {"voice_collection": "Voice collection", "improvement_weeks": "Improvement staff time",
+                               "responsiveness": "Responsiveness",
                                "transparency": "Transparency", "adaptation_step": "Size of a fix",
                                "ratings": "Ratings and reviews"},
 }
@@ -56,7 +57,7 @@ if set(_LEVER_LABELS) != {p.name for p in params_in("levers")}:  # pragma: no co
 METRIC_GROUPS: dict[str, tuple[str, ...]] = {
     "Trust": ("trust_mean", "trust_share", "trust_p10", "trust_p90", "trust_skill_gap"),
     "Knowledge and equality": ("knowledge_mean", "knowledge_gini", "knowledge_skill_gap"),
-    "Take-up": ("take_up", "non_take_up", "non_take_up_bottom", "event_take_up"),
+    "Take-up": ("take_up", "non_take_up", "non_take_up_bottom", "non_take_up_offline", "event_take_up"),
     "Redress": ("redress_success", "redress_on_time", "lost_users", "redress_attempt_rate", "complainants"),
     "Cost and use": ("staff_per_need_met", "online_share", "online_users", "adaptations"),
     "Ratings and reviews": ("published_score", "rated_success"),

@@ -28,6 +28,7 @@ import mesa
 import numpy as np
 
 from crmsim.model.administrations import Mission
+from crmsim.model.ages import AgeGroup, offline_rates, role_multiples, skill_means
 from crmsim.model.costs import WEEKS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -93,6 +94,8 @@ class CitizenArrays:
     """
 
     skill: np.ndarray
+    age: np.ndarray  # index of the citizen's age group (model/ages.py, in table order)
+    offline: np.ndarray  # never goes online: no equipment or connection (a prescriber or the counter acts for them)
     opinions: np.ndarray  # knowledge, then trust in each administration: one matrix, spread in one product
     disposition: np.ndarray  # the trust each citizen returns to when nothing happens
     privacy_concern: np.ndarray
@@ -137,19 +140,36 @@ class CitizenArrays:
         return self.opinions[:, 1:]
 
     @classmethod
-    def create(cls, n: int, role_share: np.ndarray, p, rng: np.random.Generator) -> "CitizenArrays":
-        """Draw a population from the scenario's parameters ``p``."""
-        n_admins = role_share.size
-        skill = beta_draws(rng, p.skill_mean, p.skill_spread, n)
+    def create(cls, n: int, missions: dict[str, Mission], ages: dict[str, AgeGroup], p,
+               rng: np.random.Generator) -> "CitizenArrays":
+        """Draw a population from the scenario's parameters ``p``, its administrations and its age groups.
+
+        Each citizen's age group is drawn from the pyramid; their digital skill
+        from their group's Beta law (``ages.skill_means``), whether they never
+        go online from their group's rate (``ages.offline_rates``), and each
+        role from the mission's share times their group's multiple.
+        """
+        n_admins = len(missions)
+        groups = list(ages)
+        age = rng.choice(len(groups), size=n, p=np.array([ages[g].share for g in groups])).astype(np.int8)
+        means = skill_means(ages, p.basic_skills_share, p.basic_skill_level, p.skill_spread)
+        skill = np.empty(n)
+        for k, group in enumerate(groups):
+            members = age == k
+            skill[members] = beta_draws(rng, means[group], p.skill_spread, int(members.sum()))
+        offline_rate = offline_rates(ages, p.never_online_share)
+        offline = rng.random(n) < np.array([offline_rate[g] for g in groups])[age]
         own = beta_draws(rng, p.knowledge_mean, p.knowledge_spread, n)
         # Initial knowledge partly follows skill, keeping the mean at knowledge_mean.
-        linked = np.clip(skill - p.skill_mean + p.knowledge_mean, 0.0, 1.0)
+        linked = np.clip(skill - skill.mean() + p.knowledge_mean, 0.0, 1.0)
         knowledge = (1 - p.skill_knowledge_link) * own + p.skill_knowledge_link * linked
         if p.knowledge_model == "binary":
             knowledge = (rng.random(n) < knowledge).astype(np.float64)
         trust = np.clip(beta_draws(rng, p.initial_trust, p.initial_trust_spread, n)[:, None]
                         + rng.normal(0, p.trust_admin_spread, (n, n_admins)), 0, 1)
-        roles = rng.random((n, n_admins)) < role_share[None, :]
+        role_share = np.array([[min(1.0, mission.role_share * role_multiples(ages, name)[group])
+                                for name, mission in missions.items()] for group in groups])[age]
+        roles = rng.random((n, n_admins)) < role_share
         # Column-major: each column (knowledge, trust in one administration) is contiguous, which
         # makes the weekly per-column updates an order of magnitude faster than on a row-major matrix.
         opinions = np.empty((n, 1 + n_admins), order="F")
@@ -158,6 +178,8 @@ class CitizenArrays:
         minus_one = lambda: np.full(n, -1, dtype=np.int64)  # noqa: E731
         state = dict(
             skill=skill,
+            age=age,
+            offline=offline,
             opinions=opinions,
             disposition=beta_draws(rng, p.trust_disposition, p.disposition_spread, n),
             privacy_concern=beta_draws(rng, p.privacy_concern_mean, p.privacy_concern_spread, n),

@@ -150,6 +150,11 @@ def non_take_up_bottom(model: "CrmModel", memo: dict | None = None) -> float:
     return rate(model.year.bottom_gave_up, model.year.bottom_needs)
 
 
+def non_take_up_offline(model: "CrmModel", memo: dict | None = None) -> float:
+    """Needs given up / needs arisen among citizens who never go online, over the last 52 weeks."""
+    return rate(model.year.offline_gave_up, model.year.offline_needs)
+
+
 def event_take_up(model: "CrmModel", memo: dict | None = None) -> float:
     """Needs met / needs arisen among needs a life event created (moving house, a birth ...), over the last 52 weeks."""
     return rate(model.year.event_met, model.year.event_needs)
@@ -179,8 +184,8 @@ def redress_on_time(model: "CrmModel", memo: dict | None = None) -> float:
 
 
 def complainants(model: "CrmModel", memo: dict | None = None) -> float:
-    """Share of citizens who filed a redress case in the last 52 weeks."""
-    return float(within_year(model, model.citizens.last_filed).mean())
+    """Share of citizens aged 16 to 74 who filed a redress case in the last 52 weeks (Eurostat's ages)."""
+    return float(within_year(model, model.citizens.last_filed)[model.survey_ages].mean())
 
 
 def staff_per_need_met(model: "CrmModel", memo: dict | None = None) -> float:
@@ -194,8 +199,9 @@ def online_share(model: "CrmModel", memo: dict | None = None) -> float:
 
 
 def online_users(model: "CrmModel", memo: dict | None = None) -> float:
-    """Share of citizens with a request handled online in the last 52 weeks (Eurostat: "in the last 12 months")."""
-    return float(within_year(model, model.citizens.last_online).mean())
+    """Share of citizens aged 16 to 74 with a request handled online in the last 52 weeks (as Eurostat counts them:
+    people aged 16-74, "in the last 12 months")."""
+    return float(within_year(model, model.citizens.last_online)[model.survey_ages].mean())
 
 
 def adaptations(model: "CrmModel", memo: dict | None = None) -> float:
@@ -276,6 +282,7 @@ METRICS: dict[str, Callable[..., float]] = {
     "take_up": take_up,
     "non_take_up": non_take_up,
     "non_take_up_bottom": non_take_up_bottom,
+    "non_take_up_offline": non_take_up_offline,
     "event_take_up": event_take_up,
     "redress_attempt_rate": redress_attempt_rate,
     "redress_success": redress_success,
@@ -415,6 +422,8 @@ INFO: dict[str, MetricInfo] = {
                               "Share of needs the citizen gave up on."),
     "non_take_up_bottom": MetricInfo("Non-take-up, least skilled quarter", "share of needs", "lower",
                                      "Share of needs given up among the least digitally skilled quarter."),
+    "non_take_up_offline": MetricInfo("Non-take-up, citizens offline", "share of needs", "lower",
+                                      "Share of needs given up among citizens who never go online."),
     "event_take_up": MetricInfo("Take-up after life events", "share of needs", "higher",
                                 "Share of needs from a life event (a move, a birth) that were met."),
     "redress_attempt_rate": MetricInfo("Redress attempts", "share of failures", "none",
@@ -426,13 +435,13 @@ INFO: dict[str, MetricInfo] = {
     "redress_on_time": MetricInfo("Redress heard on time", "share of cases", "higher",
                                   "Share of closed redress cases heard before the deadline."),
     "complainants": MetricInfo("Citizens who filed redress", "share of citizens", "none",
-                               "Share of citizens who filed a redress case in the last 12 months."),
+                               "Share of citizens aged 16 to 74 who filed a redress case in the last 12 months."),
     "staff_per_need_met": MetricInfo("Staff contacts per need met", "contacts", "lower",
                                      "Counter and phone contacts for each need met (a cost)."),
     "online_share": MetricInfo("Requests handled online", "share of requests", "none",
                                "Share of requests handled through online channels."),
     "online_users": MetricInfo("Online users", "share of citizens", "none",
-                               "Share of citizens with a request handled online in the last 12 months."),
+                               "Share of citizens aged 16 to 74 with a request handled online in the last 12 months."),
     "adaptations": MetricInfo("Fixes by administrations", "fixes per year", "none",
                               "Fixes the administrations made to their services in the last year."),
     "published_score": MetricInfo("Published score", "score 0-1", "none",

@@ -136,8 +136,7 @@ class CrmModel(mesa.Model):
         if p.topology == "file":
             n, u, v = nets.read_network_file(p.network_file)
         self.n_citizens = n
-        role_share = np.array([m.role_share for m in missions.values()])
-        self.citizens = c = CitizenArrays.create(n, role_share, p, rng)
+        self.citizens = c = CitizenArrays.create(n, missions, self.spec.age_groups(), p, rng)
         if p.topology == "small_world":
             u, v = nets.small_world_edges(n, p.mean_degree, p.rewire, rng)
         elif p.topology == "scale_free":
@@ -168,6 +167,9 @@ class CrmModel(mesa.Model):
         # 0 (least skilled) to 3 (most): who gains and who loses, by digital skill (paper 2.1)
         self.skill_quartile = np.clip(np.searchsorted(np.quantile(c.skill, [0.25, 0.5, 0.75]), c.skill), 0, 3)
         self.quartile_sizes = np.bincount(self.skill_quartile, minlength=4)
+        # Citizens aged 16 to 74: whom Eurostat's ICT surveys ask (online use is compared on them)
+        survey = [k for k, group in enumerate(self.spec.age_groups().values()) if group.survey]
+        self.survey_ages = np.isin(c.age, survey)
         # values . skill_gap_weights = mean over the top quartile - mean over the bottom quartile
         self.skill_gap_weights = (self.top_quartile / self.top_quartile.sum()
                                   - self.bottom_quartile / self.bottom_quartile.sum())
@@ -188,8 +190,10 @@ class CrmModel(mesa.Model):
         zeros = lambda: np.zeros(len(self.administrations))  # noqa: E731
         self.counter_credit, self.counter_load, self.counter_wait, self.redress_credit = zeros(), zeros(), zeros(), zeros()
         self.counter_backlog = False
-        # Official pages reach citizens in proportion to skill, averaging `broadcast` a week.
-        reach = c.skill / c.skill.mean() if c.skill.mean() > 0 else np.ones(n)
+        # Official pages reach citizens in proportion to skill (never those who never go online), averaging
+        # `broadcast` a week.
+        online_skill = c.skill * ~c.offline
+        reach = online_skill / online_skill.mean() if online_skill.mean() > 0 else np.zeros(n)
         self.page_share = np.minimum(p.broadcast * reach, 1.0)
 
     def _apply_levers(self) -> None:

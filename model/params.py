@@ -122,9 +122,27 @@ _ALL = [
        "ties", 25, 1, 10_000),
     _p("funded_ties", "population", "citizens a funded institutional prescriber follows (outreach: funding buys "
        "caseworkers who reach more of the less skilled)", "ties", 75, 1, 10_000),
-    _p("skill_mean", "population", "mean digital skill of citizens (Beta distributed)", "0..1", 0.65, 0.01, 0.99,
-       source="Eurostat 2023: 69.3% of adults used a public authority's website or app"),
-    _p("skill_spread", "population", "spread of digital skill (standard deviation of the Beta law)", "0..1", 0.22, 0.0, 0.45),
+    _p("basic_skills_share", "population", "share of people aged 16 to 74 with at least basic digital skills: each "
+       "age group's skill is spread so that this share reaches basic_skill_level, keeping the EU's gradient by age "
+       "(model/ages.py)", "0..1", 0.5669, 0.01, 0.99,
+       source="Eurostat isoc_sk_dskl_i21, 2023, EU 56.7% (the comparable series, as republished by EIGE: "
+              "dgs-p.eige.europa.eu, tepsr_sp410)"),
+    _p("basic_skill_level", "population", "the digital skill at which a citizen has at least basic digital skills "
+       "(what basic_skills_share counts)", "0..1", 0.62, 0.05, 0.95,
+       source="modelling assumption: it puts the mean skill of people aged 16 to 74 near 0.64, where the model's "
+              "single skill distribution (mean 0.65) stood before ages"),
+    _p("never_online_share", "population", "share of people aged 16 to 74 who never go online (no equipment, no "
+       "connection): each age group's share is the EU's age profile scaled to it (model/ages.py)", "0..1", 0.06,
+       0.0, 0.9, source="Eurostat isoc_ci_ifp_iu, 2023: 6.0% of people aged 16-74 in the EU had never used the "
+       "internet (Statistics Explained, 'Digital society statistics at regional level')"),
+    _p("online_offer", "population", "share of procedures that can be completed online (the supply; a country "
+       "profile maps its eGovernment Benchmark score to it, scenarios/countries/)", "0..1", 0.84, 0.0, 1.0,
+       source="eGovernment Benchmark 2023 (European Commission): 84% of services for national users can be "
+              "completed fully online"),
+    _p("online_default", "population", "online is the default or mandatory way to deal with the administrations "
+       "(as Denmark's Digital Post), for those who can go online", "-", False),
+    _p("skill_spread", "population", "spread of digital skill within an age group (standard deviation of the Beta law; 0: everyone has the "
+       "basic level, no differences of skill at all)", "0..1", 0.22, 0.0, 0.45),
     _p("knowledge_mean", "population", "mean initial procedural knowledge (an initial condition: knowledge then "
        "settles where learning balances obsolescence)", "0..1", 0.35, 0.0, 1.0),
     _p("knowledge_spread", "population", "spread of initial knowledge around what skill predicts (standard deviation)",
@@ -211,6 +229,10 @@ _ALL = [
     _p("online_intercept", "behaviour", "log-odds for online against the counter or a prescriber at a digital skill "
        "of one half, before any push (a general preference for, or against, doing things online)", "logit", -3.135,
        -10.0, 10.0, source="fitted: ABC-SMC posterior median, calibration/targets.toml (scenarios/calibrated_baseline.toml); target: Eurostat 2023, 69.3% used a public authority's website or app"),
+    _p("default_push", "behaviour", "log-odds added to self-service online, for citizens who can go online, where "
+       "online is the default (population.online_default)", "logit", 1.0, 0.0, 10.0,
+       source="assumption: Denmark's mandatory Digital Post (exemptions on application) signed up 91% of people; "
+              "the push's size is not measured"),
     _p("counter_preference", "behaviour", "log-odds for online (and against the counter or a prescriber) per unit of "
        "digital skill", "logit", 3.0, 0.0, 20.0),
     _p("queue_aversion", "behaviour", "log-odds against the counter per person waiting per weekly slot", "logit", 1.0,

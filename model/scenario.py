@@ -26,9 +26,10 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
 from crmsim.model.administrations import MISSION_FIELDS, MISSIONS, Mission, resolve_missions
+from crmsim.model.ages import AGE_FIELDS, AGE_GROUPS, AgeGroup, resolve_ages
 from crmsim.model.life_events import EVENT_FIELDS, LIFE_EVENTS, LifeEvent, resolve_life_events
 from crmsim.model.params import PARAMS, SECTIONS, Param, number, params_in
 from crmsim.model.policies import POLICIES, apply_policies, lever_defaults
@@ -82,9 +83,12 @@ def _override_model(name: str, table: dict[str, tuple[str, float, float]]) -> ty
 
 _MissionOverride = _override_model("MissionOverride", MISSION_FIELDS)
 _EventOverride = _override_model("EventOverride", EVENT_FIELDS)
+_AgeOverride = _override_model("AgeOverride", AGE_FIELDS)
+AGES_LOC = "ages"  # where a pyramid that does not add up is refused
 _SECTION_MODELS = {s: _section_model(s) for s in SECTIONS}
 MissionName = Literal[tuple(MISSIONS)]  # type: ignore[valid-type]
 EventName = Literal[tuple(LIFE_EVENTS)]  # type: ignore[valid-type]
+AgeName = Literal[tuple(AGE_GROUPS)]  # type: ignore[valid-type]
 
 
 class Scenario(BaseModel):
@@ -95,6 +99,7 @@ class Scenario(BaseModel):
     name: str = "unnamed"
     description: str = ""
     policy: str | list[str] = "supply_front_office"
+    country: str | None = None  # a country profile (scenarios/countries/<code>.toml); None: the EU-27 average
     steps: Annotated[int, Field(ge=1, le=MAX_STEPS)] = READING_WEEKS
     warmup: Annotated[int, Field(ge=0, le=MAX_WARMUP)] = DEFAULT_WARMUP
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
@@ -105,6 +110,15 @@ class Scenario(BaseModel):
     costs: _SECTION_MODELS["costs"] = Field(default_factory=_SECTION_MODELS["costs"])  # type: ignore[valid-type]
     administrations: dict[MissionName, _MissionOverride] = Field(default_factory=dict)  # type: ignore[valid-type]
     life_events: dict[EventName, _EventOverride] = Field(default_factory=dict)  # type: ignore[valid-type]
+    ages: dict[AgeName, _AgeOverride] = Field(default_factory=dict)  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _pyramid_adds_up(self) -> "Scenario":
+        total = sum(group.share for group in self.age_groups().values())
+        if abs(total - 1.0) > 1e-6:
+            shares = ", ".join(f"{name} {number(g.share)}" for name, g in self.age_groups().items())
+            raise ValueError(f"{AGES_LOC}: the age groups' shares add up to {total:.4g} ({shares})")
+        return self
 
     @field_validator("policy")
     @classmethod
@@ -151,9 +165,24 @@ class Scenario(BaseModel):
         overrides = {m: o.model_dump(exclude_none=True) for m, o in self.administrations.items()}
         return resolve_missions(overrides)
 
+    def age_groups(self) -> dict[str, AgeGroup]:
+        """The age groups, with this scenario's overrides (its population pyramid)."""
+        return resolve_ages({a: o.model_dump(exclude_none=True) for a, o in self.ages.items()})
+
     def events(self) -> dict[str, LifeEvent]:
         """The life events, with this scenario's overrides."""
         return resolve_life_events({e: o.model_dump(exclude_none=True) for e, o in self.life_events.items()})
+
+    def _without_country_values(self, data: dict[str, Any]) -> dict[str, Any]:
+        """``data`` less the values equal to those this scenario's country (or the EU default) gives."""
+        from crmsim.model.countries import country_values
+
+        for table, given in country_values(self.country or "eu").items():
+            own = data.get(table, {})
+            for name, value in given.items():
+                if own.get(name) == value:
+                    del own[name]
+        return data
 
     def with_values(self, values: dict[str, Any], source: str = "<overrides>") -> "Scenario":
         """A new, re-validated scenario with some values changed.
@@ -163,6 +192,8 @@ class Scenario(BaseModel):
         parameter names (``faq_quality``).
         """
         data = self.model_dump(exclude_none=True)
+        if "country" in values:  # what the old country set gives way to the new one's
+            data = self._without_country_values(data)
         for key, value in values.items():
             path = field_path(key)
             target = data
@@ -178,6 +209,9 @@ RENAMED: dict[str, tuple[str, str]] = {
     "population.n_prescribers": ("population.prescribers_per_1000",
                                  "prescribers are now counted per 1000 citizens, so that a larger population keeps the "
                                  "same world: 20 prescribers among 1000 citizens is prescribers_per_1000 = 20"),
+    "population.skill_mean": ("population.basic_skills_share",
+                              "citizens' skills now follow their age, and a population is described by its share "
+                              "with at least basic digital skills, as Eurostat publishes it: the EU's is 0.567"),
 }
 
 
@@ -200,6 +234,8 @@ def field_path(key: str) -> list[str]:
         raise ScenarioError(renamed)
     if key in PARAMS:
         return [PARAMS[key].section, key]
+    if key == "country":
+        return ["country"]
     path = key.split(".")
     if key in FIELD_PATHS:
         return path
@@ -225,10 +261,11 @@ def changes_world(key: str) -> bool:
 
 
 FIELD_PATHS: set[str] = (
-    {"name", "description", "policy", "steps", "warmup", "seed"}
+    {"name", "description", "policy", "country", "steps", "warmup", "seed"}
     | {f"{p.section}.{p.name}" for p in PARAMS.values()}
     | {f"administrations.{m}.{f}" for m in MISSIONS for f in MISSION_FIELDS}
     | {f"life_events.{e}.{f}" for e in LIFE_EVENTS for f in EVENT_FIELDS}
+    | {f"ages.{a}.{f}" for a in AGE_GROUPS for f in AGE_FIELDS}
 )
 
 
@@ -237,7 +274,7 @@ def _allowed(loc: tuple[Any, ...]) -> str:
     last = str(loc[-1]) if loc else ""
     if last in PARAMS and len(loc) == 2:
         return PARAMS[last].allowed()
-    for table, fields in (("administrations", MISSION_FIELDS), ("life_events", EVENT_FIELDS)):
+    for table, fields in (("administrations", MISSION_FIELDS), ("life_events", EVENT_FIELDS), ("ages", AGE_FIELDS)):
         if len(loc) == 3 and loc[0] == table and last in fields:
             _, lo, hi = fields[last]
             return f"a number from {number(lo)} to {number(hi)}"
@@ -257,6 +294,12 @@ def _allowed(loc: tuple[Any, ...]) -> str:
         return "a table named one of " + ", ".join(LIFE_EVENTS)
     if len(loc) == 1 and loc[0] == "life_events":
         return "tables named " + ", ".join(LIFE_EVENTS)
+    if len(loc) == 2 and loc[0] == "ages" and loc[1] in AGE_GROUPS:
+        return "a table of: " + ", ".join(AGE_FIELDS)
+    if len(loc) == 2 and loc[0] == "ages":
+        return "a table named one of " + ", ".join(AGE_GROUPS)
+    if len(loc) == 1 and loc[0] == "ages":
+        return "tables named " + ", ".join(AGE_GROUPS)
     return {
         "steps": f"a whole number from 1 to {MAX_STEPS}",
         "warmup": f"a whole number from 0 to {MAX_WARMUP}",
@@ -268,19 +311,26 @@ def _allowed(loc: tuple[Any, ...]) -> str:
 
 def _fields_here(loc: tuple[Any, ...]) -> str:
     if len(loc) == 1:
-        return "name, description, policy, steps, warmup, seed, " + ", ".join(SECTIONS) + ", administrations, life_events"
+        return ("name, description, policy, country, steps, warmup, seed, " + ", ".join(SECTIONS)
+                + ", administrations, life_events, ages")
     if len(loc) == 2 and loc[0] in SECTIONS:
         return ", ".join(p.name for p in params_in(loc[0]))
     if len(loc) == 3 and loc[0] == "administrations":
         return ", ".join(MISSION_FIELDS)
     if len(loc) == 3 and loc[0] == "life_events":
         return ", ".join(EVENT_FIELDS)
+    if len(loc) == 3 and loc[0] == "ages":
+        return ", ".join(AGE_FIELDS)
     return "see docs/ODD.md"
 
 
 def _explain(source: str, err: ValidationError) -> str:
     errors = err.errors()
     first = errors[0]
+    if first["type"] == "value_error" and not first["loc"] and AGES_LOC in first["msg"]:  # the pyramid as a whole
+        text = first["msg"].removeprefix("Value error, ").removeprefix(f"{AGES_LOC}: ")
+        return one_line(f"{source}: ages: {text}; allowed: shares adding up to 1 (set every group's share in "
+                        f"[ages.<group>], groups {', '.join(AGE_GROUPS)})")
     loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith(("literal[", "list["))))
     loc = tuple(p for p in loc if p not in ("str", "[key]") and not str(p).startswith("function-after"))
     where = ".".join(str(p) for p in loc) if loc else "(top level)"
@@ -300,6 +350,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
     """Validate a scenario given as a dict; ``source`` names it in errors."""
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: (top level): expected a table of fields")
+    data = _with_country(data, source)
     for old in RENAMED:
         section, name = old.split(".")
         if isinstance(data.get(section), dict) and name in data[section]:
@@ -310,6 +361,33 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
         raise ScenarioError(_explain(source, err)) from None
     _check_network_size(scenario, source)
     return scenario
+
+
+def _with_country(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """The scenario's data with its country's values under its own (``model.countries``): its own values win."""
+    code = data.get("country")
+    if code is None:
+        return data
+    from crmsim.model.countries import CountryError, country_values
+
+    if not isinstance(code, str):
+        raise ScenarioError(f"{source}: country: got {code!r}; allowed: a country code, e.g. \"dk\"")
+    try:
+        values = country_values(code)
+    except CountryError as err:
+        raise ScenarioError(f"{source}: country: {err}") from None
+    merged = dict(data)
+    for table, defaults in values.items():
+        own = data.get(table, {})
+        if not isinstance(own, dict):
+            return data  # validation names the field
+        if table == "ages":
+            merged[table] = {name: {**value, **own.get(name, {})} if isinstance(own.get(name, {}), dict) else own[name]
+                             for name, value in defaults.items()}
+            merged[table].update({name: value for name, value in own.items() if name not in defaults})
+        else:
+            merged[table] = {**defaults, **own}
+    return merged
 
 
 def _check_network_size(scenario: Scenario, source: str) -> None:

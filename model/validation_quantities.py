@@ -71,18 +71,18 @@ def institutional_help_least_skilled_half(model: "CrmModel", memo: dict | None =
 
 
 def unable_online_alone(model: "CrmModel", memo: dict | None = None) -> float:
-    """Share of citizens who, alone online, would get even the simplest procedure wrong more often than right.
+    """Share of citizens who never go online, or who alone online would get even the simplest procedure wrong more
+    often than right: the model's counterpart of illectronisme (INSEE: no use of the internet, or no basic skills).
 
     The chance of a right file online with their skill and current knowledge
-    and no help device, at the least complex administration: the model's
-    counterpart of lacking basic digital ability (illectronisme).
+    and no help device, at the least complex administration.
     """
     from crmsim.model.phases.resolution import file_log_odds
 
     n = model.n_citizens
     simplest = int(np.argmin(model.complexity))  # the plain online channel carries no help device's gain
     odds = file_log_odds(model, np.arange(n), np.full(n, simplest), np.full(n, Channel.ONLINE))
-    return float((odds < 0).mean())
+    return float(((odds < 0) | model.citizens.offline).mean())
 
 
 PATTERN_QUANTITIES: dict[str, Callable[..., Any]] = {

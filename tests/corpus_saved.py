@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = 'steps = 3\nwarmup = 10\nseed = 3\n[population]\nn_citizens = 150\nn_prescribers = 4\n'
+SMALL = 'steps = 3\nwarmup = 10\nseed = 3\n[population]\nn_citizens = 150\nprescribers_per_1000 = 26.7\n'
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def worlds_spec(folder: Path, candidates: int = 4) -> Path:
 
     spec = _tiny(folder, candidates)
     targets = folder / "targets.toml"
-    text = targets.read_text().replace("value = 0.45", "value = 0.3").replace("value = 0.69", "value = 0.2")
+    text = targets.read_text().replace("value = 0.45", "value = 0.3").replace("value = 0.69", "value = 0.4")
     targets.write_text(text)
     return spec
 

@@ -212,7 +212,7 @@ def test_run_checks_every_scenario_before_running_any(tmp_path: Path):
 # -- bad scenario files: run and validate --------------------------------------------------------
 BAD_FILES = {
     "unknown_field.toml": ('policy = "faq"\n[levers]\nfaq_qualty = 0.5\n', "levers.faq_qualty"),
-    "out_of_range.toml": ("[population]\nskill_mean = 1.5\n", "population.skill_mean"),
+    "out_of_range.toml": ("[population]\nbasic_skills_share = 1.5\n", "population.basic_skills_share"),
     "unknown_policy.toml": ('policy = "free_lunch"\n', "policy"),
     "wrong_type.toml": ('[population]\nn_citizens = "many"\n', "population.n_citizens"),
     "unknown_mission.toml": ("[administrations.post_office]\ncomplexity = 0.5\n", "administrations.post_office"),

@@ -10,7 +10,7 @@ from tests.paired import finals, paired
 
 ONLY_COUNTER = {"n_citizens": 5000, "prescribers_per_1000": 0}  # staff per week come out whole: 10, 3, 5, 8 contacts
 COUNTER_BEHAVIOUR = {"online_intercept": -10.0, "queue_aversion": 0.0}
-NO_FIXES = {"responsiveness": 0.0, "counter_staff": 0.2}  # a saturated counter that never adapts
+NO_FIXES = {"responsiveness": 0.0, "improvement_weeks": 0.0, "counter_staff": 0.2}  # saturated, never adapts
 PRICE_NAMES = [name for name, p in PARAMS.items() if p.section == "costs"]
 
 

@@ -38,7 +38,8 @@ def test_binary_knowledge_on_a_complete_graph_follows_the_bass_curve():
     p, q, weeks = 0.005, 0.1, 100
     s = scenario(
         warmup=0,
-        population={"n_citizens": 1500, "prescribers_per_1000": 0, "knowledge_mean": 0.0, "skill_spread": 0.0},
+        population={"n_citizens": 1500, "prescribers_per_1000": 0, "knowledge_mean": 0.0, "skill_spread": 0.0,
+                    "never_online_share": 0.0},
         network={"topology": "complete"},
         behaviour={**QUIET, "knowledge_model": "binary", "broadcast": p, "word_of_mouth": q},
         administrations=NO_NEEDS,

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from crmsim.calibration.patterns import (PatternsError, chunks, load_patterns, parse_patterns, run_chunk,
-                                         skill_mean_for, summarise)
+                                         summarise)
 from crmsim.experiments.evaluators import ProcessEvaluator
 from crmsim.model.agents import beta_draws, beta_shape
 from scipy import stats
@@ -46,14 +46,15 @@ def test_every_known_miss_is_still_missed_and_says_which_mechanism_it_points_to(
         assert len(row.miss) > 40
 
 
-def test_a_skills_share_moves_the_skill_law_so_that_share_reaches_the_reference_threshold():
-    rng = np.random.default_rng(7)
-    threshold = stats.beta.ppf(1 - 0.556, *beta_shape(0.65, 0.22))
-    for share in (0.277, 0.556, 0.827):
-        mean = skill_mean_for(share, 0.556, 0.65, 0.22)
-        drawn = beta_draws(rng, mean, 0.22, 200_000)
-        assert (drawn >= threshold).mean() == pytest.approx(share, abs=0.005)  # 200k draws: s.e. about 0.001
-    assert skill_mean_for(0.3, 0.556, 0.65, 0.22) < 0.65 < skill_mean_for(0.8, 0.556, 0.65, 0.22)
+def test_a_country_pattern_runs_the_base_scenario_in_that_country(tmp_path):
+    # The country's profile changes its indicator inputs; the pattern's own [set] still applies on top.
+    spec = load_patterns(_file(tmp_path, **{'value = 0.5': 'value = 0.5\ncountry = "dk"\nset = { faq_quality = 0.9 }'}))
+    values = spec.values(spec.patterns[0])
+    assert values == {"faq_quality": 0.9, "country": "dk"}
+    denmark = spec.base.with_values(values)
+    assert denmark.population.never_online_share < spec.base.population.never_online_share
+    assert denmark.population.basic_skills_share > spec.base.population.basic_skills_share
+    assert denmark.population.n_citizens == spec.base.population.n_citizens
 
 
 def test_a_verdict_reads_the_interval_of_the_mean_against_what_the_figure_allows(tmp_path):
@@ -70,8 +71,7 @@ def _file(tmp_path, **changes):
     text = textwrap.dedent(f"""
         name = "tiny"
         scenario = "{tmp_path / 'small.toml'}"
-        skills_reference_share = 0.5
-        reps = 2
+        reps = 3
         [[pattern]]
         name = "users"
         quantity = "online_users"
@@ -94,11 +94,11 @@ def _file(tmp_path, **changes):
     ({'quantity = "online_users"': 'quantity = "happiness"'}, "pattern[0].quantity"),
     ({'tolerance = 1.0': 'tolerance = -0.1'}, "pattern[0].tolerance"),
     ({'value = 0.5': 'value = 0.5\nbound = "near"'}, "pattern[0].bound"),
-    ({'value = 0.5': 'value = 0.5\nskills_share = 1.2'}, "pattern[0].skills_share"),
-    ({'value = 0.5': 'value = 0.5\nskills_share = 0.4\nset = { skill_mean = 0.5 }'}, "pattern[0].set.skill_mean"),
+    ({'value = 0.5': 'value = 0.5\ncountry = "atlantis"'}, "pattern[0].country"),
+    ({'value = 0.5': 'value = 0.5\nskills_share = 0.4'}, "pattern[0].skills_share"),
     ({'value = 0.5': 'value = 0.5\nset = { faq_quality = 7.0 }'}, "faq_quality"),
     ({'value = 0.5': 'value = 0.5\ncolour = "red"'}, "pattern[0].colour"),
-    ({'skills_reference_share = 0.5': ''}, "skills_reference_share"),
+    ({'scenario = ': 'scenery = '}, "scenario"),
 ])
 def test_a_bad_patterns_file_is_one_line_naming_the_field(tmp_path, change, field):
     with pytest.raises(PatternsError) as err:
@@ -116,10 +116,10 @@ def test_the_command_writes_its_table_and_both_reports_and_refuses_a_missing_fil
                           str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert "users" in run.stdout and "reproduced" in run.stdout
-    assert "2 of 2 runs (100%)" in run.stdout and "2 runs in" in run.stdout, run.stdout
+    assert "3 of 3 runs (100%)" in run.stdout and "3 runs in" in run.stdout, run.stdout
     folder = tmp_path / "out" / "tiny"
     table = pd.read_csv(folder / "patterns.csv")
-    assert table.loc[0, "runs"] == 2 and table.loc[0, "verdict"] == "reproduced"
+    assert table.loc[0, "runs"] == 3 and table.loc[0, "verdict"] == "reproduced"
     english, french = (folder / "report.html").read_text(), (folder / "report.fr.html").read_text()
     assert "Validation on held-out patterns" in english and '<script src="http' not in english
     assert "Validation sur des motifs réservés" in french and "reproduit" in french

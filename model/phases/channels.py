@@ -30,6 +30,14 @@ first move their trust toward what they read (so the first stage sees it),
 and a channel rated above the administration's overall score gains in the
 second stage only.
 
+Online is not open to everyone, nor for every procedure: a citizen who
+never goes online (``offline``) has only the counter and a prescriber, and a
+request can be completed online only with probability ``online_offer`` (the
+share of procedures the administrations put online). Where online is the
+default (``online_default``), it gains ``default_push`` for those it is open
+to. With no channel open at all (no prescriber free, no counter, not online),
+the citizen gives up.
+
 Those who go online and feel unsure (probability ``1 - knowledge``) ask an
 available help device: FAQ, public Q&A or forum, in proportion to each
 device's lever.
@@ -74,11 +82,16 @@ def choose_channels(model: "CrmModel") -> None:
         has_prescriber[has_prescriber] = model.prescriber_state.capacity[c.helper[who[has_prescriber]]
                                                                          - model.n_citizens] > 0
     wait = model.counter_wait[lead]
+    online_open = ~c.offline[who] & (rng.random(who.size) < p.online_offer)
+    model.week.cannot_go_online = who[~online_open]
 
     utility = np.empty((who.size, 3))
-    utility[:, 0] = p.online_intercept + p.counter_preference * (skill - 0.5) + p.online_push
+    utility[:, 0] = np.where(online_open, p.online_intercept + p.counter_preference * (skill - 0.5) + p.online_push
+                             + p.default_push * bool(p.online_default), -np.inf)
     utility[:, 1] = np.where(has_prescriber, p.counter_preference * (0.5 - skill), -np.inf)
     utility[:, 2] = np.where(staffed, p.counter_preference * (0.5 - skill) - p.queue_aversion * wait, -np.inf)
+    stranded = ~(online_open | has_prescriber | staffed)  # no channel open: they can only give up
+    utility[stranded, 2] = 0.0  # a placeholder choice, so the probabilities are defined; they quit below
     preference = choice_probabilities(utility)
 
     expected = np.empty_like(preference)
@@ -90,6 +103,7 @@ def choose_channels(model: "CrmModel") -> None:
     procedures = 1 + c.pending_count[who]
     quits = rng.random(who.size) < logistic(p.giveup_intercept - p.giveup_success_weight * (expected_success - 0.5)
                                             + p.burden_weight * (procedures - 1))
+    quits |= stranded
     if score_shift is not None:  # a well-rated channel draws more, in the second stage only
         preference = choice_probabilities(utility + score_shift)
     pick = _CHANNELS[draw_choice(preference, rng)]

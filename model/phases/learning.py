@@ -59,7 +59,7 @@ def deliberate(model: "CrmModel") -> None:
     if qa.size:
         askers = np.bincount(qa, minlength=len(model.administrations))
         reach = askers / (askers + p.qa_half_saturation * np.maximum(model.role_counts, 1))
-        exposure = np.minimum(np.einsum("ij,j->i", c.roles, reach), 1.0)
+        exposure = np.minimum(np.einsum("ij,j->i", c.roles, reach), 1.0) * ~c.offline  # answers are read online
         _learn(model, None, p.public_qa * p.learn_rate * c.skill * exposure, binary)
     forum = week.need_channel == Channel.FORUM
     if forum.any():  # one peer per need asked on the forum, among that administration's public

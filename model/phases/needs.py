@@ -62,6 +62,7 @@ def arise_needs(model: "CrmModel") -> None:
     t.needs_by_admin += np.bincount(column, minlength=n_admins)
     t.event_needs += int(event.sum())
     t.bottom_needs += int(model.bottom_quartile[who].sum())
+    t.offline_needs += int(c.offline[who].sum())
     count_into(t.needs_by_quartile, model.skill_quartile[who])
     _take_up(model)
 
@@ -111,6 +112,7 @@ def give_up(model: "CrmModel", who: np.ndarray) -> None:
     model.tally.gave_up += rows.size
     model.tally.gave_up_by_admin += np.bincount(admins, minlength=model.tally.gave_up_by_admin.size)
     model.tally.bottom_gave_up += int(model.bottom_quartile[who[rows]].sum())
+    model.tally.offline_gave_up += int(c.offline[who[rows]].sum())
     week.gave_up = np.concatenate([week.gave_up, who[rows]])
     week.gave_up_admin = np.concatenate([week.gave_up_admin, admins])
     close_requests(model, who)

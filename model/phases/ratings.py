@@ -161,7 +161,8 @@ def read_scores(model: "CrmModel", who: np.ndarray, lead: np.ndarray) -> np.ndar
     if p.ratings <= 0:
         return None
     board, c, rng = model.ratings_board, model.citizens, model.rng
-    reads = rng.random(who.size) < p.ratings * np.clip(_by_skill(p.rating_read_skill_gradient, c.skill[who]), 0, 1)
+    reads = (rng.random(who.size) < p.ratings * np.clip(_by_skill(p.rating_read_skill_gradient, c.skill[who]), 0, 1)) \
+        & ~c.offline[who]  # scores are read online
     overall = board.overall()[lead]
     public = np.where(reads, overall, np.nan)
     opinion = np.full(who.size, np.nan)

@@ -101,8 +101,9 @@ def resolve_requests(model: "CrmModel") -> None:
     """Serve this week's requests and decide every need they cover.
 
     Counter requests beyond staff wait (the queue); prescriber requests beyond
-    the prescriber's capacity go online unaided. One contact handles all the
-    needs of a request (several at a single front office).
+    the prescriber's capacity go online unaided, or, for a citizen who never
+    goes online or whose procedure is not online, are given up. One contact handles all the needs of a request
+    (several at a single front office).
     """
     c, p, rng, week, t = model.citizens, model.p, model.rng, model.week, model.tally
     channel = c.request_channel
@@ -116,7 +117,12 @@ def resolve_requests(model: "CrmModel") -> None:
     model.prescriber_state.helped[:] = 0
     if asking.size:
         helped = _prescriber_slots(model, asking)
-        channel[asking[~helped]] = Channel.ONLINE
+        turned_away = asking[~helped]
+        channel[turned_away] = Channel.ONLINE
+        stuck = turned_away[np.isin(turned_away, week.cannot_go_online)]  # they cannot go online instead
+        if stuck.size:
+            give_up(model, stuck)
+            others = others[~np.isin(others, stuck)]
         assisted = asking[helped]
         institutional = assisted[~model.prescriber_state.informal[c.helper[assisted] - model.n_citizens]]
         count_into(t.institutional_help_by_quartile, model.skill_quartile[institutional])

@@ -48,6 +48,7 @@ class Week:
     """
 
     new: np.ndarray = field(default_factory=_ints)  # citizens who took up a request this week
+    cannot_go_online: np.ndarray = field(default_factory=_ints)  # of those, offline or their procedure is not online
     served: np.ndarray = field(default_factory=_ints)  # citizens whose request was handled
     served_channel: np.ndarray = field(default_factory=_ints)  # aligned with served
     need_who: np.ndarray = field(default_factory=_ints)  # needs handled: citizen ...
@@ -104,6 +105,8 @@ class Tally:
     event_met: int = 0
     bottom_needs: int = 0  # needs arisen among the bottom quartile of digital skill
     bottom_gave_up: int = 0
+    offline_needs: int = 0  # needs arisen among citizens who never go online
+    offline_gave_up: int = 0
     needs_by_admin: np.ndarray = field(default_factory=_ints)  # needs arisen, per administration
     gave_up_by_admin: np.ndarray = field(default_factory=_ints)  # needs given up, per administration
     # Requests priced in model.costs, by the administration that leads them:
