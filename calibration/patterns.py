@@ -259,8 +259,9 @@ def summarise(spec: PatternsSpec, runs: pd.DataFrame) -> pd.DataFrame:
             "worlds_reproducing": (float(np.mean([verdict(pattern, v, v) == "reproduced" for v in worlds]))
                                    if worlds.size else math.nan),
             "verdict": verdict(pattern, low, high), "miss": pattern.miss,
+            "country": pattern.country or "",
             "set": ", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}"
-                             for k, v in spec.values(pattern).items()),
+                             for k, v in pattern.set.items()),
             "tolerance_reason": pattern.tolerance_reason, "source": pattern.source, "checked": pattern.checked,
             "comparable": pattern.comparable})
     return pd.DataFrame(rows)

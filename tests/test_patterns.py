@@ -126,3 +126,22 @@ def test_the_command_writes_its_table_and_both_reports_and_refuses_a_missing_fil
     missing = subprocess.run([sys.executable, "-m", "crmsim", "patterns", str(tmp_path / "nope.toml")],
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and "nope.toml" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_the_report_sets_each_country_s_published_figure_against_the_model_on_one_picture(tmp_path):
+    from crmsim.viz.patterns_report import patterns_report
+
+    spec = load_patterns(_file(tmp_path))
+    rows = [{"pattern": f"use_{code}", "quantity": "online_users", "figure": f"{value} +- 0.1", "value": value,
+             "bound": "within", "tolerance": 0.1, "model_mean": mean, "model_low": mean - 0.02,
+             "model_high": mean + 0.02, "defined_runs": 3, "runs": 3, "worlds": 0, "worlds_low": float("nan"),
+             "worlds_high": float("nan"), "worlds_reproducing": float("nan"), "verdict": verdict_name, "miss": "",
+             "country": code, "set": "", "tolerance_reason": "r", "source": "s", "checked": "c", "comparable": "c"}
+            for code, value, mean, verdict_name in (("dk", 0.98, 0.80, "missed"), ("pt", 0.70, 0.68, "reproduced"))]
+    english = patterns_report(spec, pd.DataFrame(rows), "en")
+    assert "Across countries" in english and "1 of 2 countries reproduced within their tolerance" in english
+    assert '"DK"' in english and '"PT"' in english and "Denmark" in english
+    french = patterns_report(spec, pd.DataFrame(rows), "fr")
+    assert "D’un pays à l’autre" in french and "1 pays sur 2 reproduits" in french
+    # one country alone draws no such picture
+    assert "Across countries" not in patterns_report(spec, pd.DataFrame(rows[:1]), "en")
