@@ -78,11 +78,21 @@ FRESH_HINT = "add --fresh to calibrate again from the start, or calibrate into a
 def inputs_of(spec: CalibrationSpec) -> dict[str, Any]:
     """What a resumed calibration must share with the one it goes on with: the priors, the figures, the base
     scenario, the run length, the seed and the particles per generation (not when to stop: a resume may go
-    on for more generations)."""
+    on for more generations).
+
+    The base scenario's values of the fitted parameters are left out: every run samples them from the priors,
+    so they change nothing, and a refit that moves their defaults (model/calibrated.toml) leaves the inputs
+    the same.
+    """
+    scenario = spec.base.model_dump(mode="json", exclude_none=True)
+    for section in scenario.values():
+        if isinstance(section, dict):
+            for name in spec.parameter_names:
+                section.pop(name, None)
     return json.loads(json.dumps({
         "parameter": [p.model_dump() for p in spec.priors],
         "target": [t.model_dump(exclude={"source", "comparable"}) for t in spec.targets],
-        "scenario": spec.base.model_dump(mode="json", exclude_none=True),
+        "scenario": scenario,
         "steps": spec.steps, "seed": spec.seed, "abc.population_size": spec.abc.population_size}))
 
 

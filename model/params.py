@@ -23,10 +23,16 @@ Examples
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
-__all__ = ["Param", "PARAMS", "SECTIONS", "params_in", "defaults", "number"]
+__all__ = ["Param", "PARAMS", "SECTIONS", "FITTED", "params_in", "defaults", "number"]
+
+# The calibrated baseline's fitted values (the posterior medians of the latest calibration), kept as data so that
+# a refit does not change the model's code: see model/calibrated.toml.
+FITTED: dict[str, float] = tomllib.loads(Path(__file__).with_name("calibrated.toml").read_text(encoding="utf-8"))
 
 SECTIONS = ("population", "network", "behaviour", "levers", "costs")
 
@@ -156,7 +162,7 @@ _ALL = [
     _p("trust_admin_spread", "population", "spread of a citizen's initial trust between administrations (standard "
        "deviation of a normal draw, clipped to 0..1)", "0..1", 0.05, 0.0, 0.45),
     _p("trust_disposition", "population", "mean disposition to trust institutions: the level each citizen's trust "
-       "returns to when nothing happens (generalised trust)", "0..1", 0.5784, 0.0, 1.0,
+       "returns to when nothing happens (generalised trust)", "0..1", FITTED["trust_disposition"], 0.0, 1.0,
        source="fitted: ABC-SMC posterior median, calibration/targets.toml (scenarios/calibrated_baseline.toml); target: OECD Trust Survey 2023, 45% trusting the civil service"),
     _p("disposition_spread", "population", "spread of the disposition to trust between citizens (standard deviation)",
        "0..1", 0.2, 0.0, 0.45),
@@ -220,15 +226,15 @@ _ALL = [
     _p("admin_error", "behaviour", "share of complete, correct files the administration still decides wrongly (unless "
        "it gets the case right on its own): such failures have merit and can be won on redress", "0..1", 0.2, 0.0, 1.0),
     _p("giveup_intercept", "behaviour", "log-odds of giving up (non-take-up) at an expected success of one half",
-       "logit", 0.1266, -10.0, 10.0,
+       "logit", FITTED["giveup_intercept"], -10.0, 10.0,
        source="fitted: ABC-SMC posterior median, calibration/targets.toml (scenarios/calibrated_baseline.toml); target: DREES 2022, 20% durable non-take-up of the RSA"),
     _p("giveup_success_weight", "behaviour", "log-odds of giving up lost per unit of expected success (which reads "
        "knowledge, skill, trust and the channels on offer)", "logit", 4.0, 0.0, 20.0),
     _p("burden_weight", "behaviour", "log-odds of giving up per further separate procedure waiting (administrative "
        "burden)", "logit", 0.5, 0.0, 20.0, source="Herd and Moynihan 2018: compliance costs drive non-take-up"),
     _p("online_intercept", "behaviour", "log-odds for online against the counter or a prescriber at a digital skill "
-       "of one half, before any push (a general preference for, or against, doing things online)", "logit", -3.135,
-       -10.0, 10.0, source="fitted: ABC-SMC posterior median, calibration/targets.toml (scenarios/calibrated_baseline.toml); target: Eurostat 2023, 69.3% used a public authority's website or app"),
+       "of one half, before any push (a general preference for, or against, doing things online)", "logit",
+       FITTED["online_intercept"], -10.0, 10.0, source="fitted: ABC-SMC posterior median, calibration/targets.toml (scenarios/calibrated_baseline.toml); target: Eurostat 2023, 69.3% used a public authority's website or app"),
     _p("default_push", "behaviour", "log-odds added to self-service online, for citizens who can go online, where "
        "online is the default (population.online_default)", "logit", 1.0, 0.0, 10.0,
        source="assumption: Denmark's mandatory Digital Post (exemptions on application) signed up 91% of people; "
@@ -241,7 +247,7 @@ _ALL = [
        "travels, and fades, over a few weeks)", "0..1", 0.5, 0.0, 1.0),
     _p("patience", "behaviour", "weeks a citizen waits in a full counter queue before giving up", "weeks", 2, 0, 52),
     _p("redress_intercept", "behaviour", "log-odds of contesting a failure, for a citizen who knows the procedure", "logit",
-       -2.858, -10.0, 10.0, source="fitted: ABC-SMC posterior median, calibration/targets.toml (scenarios/calibrated_baseline.toml); target: Eurostat 2024, 5.3% submitted a claim or complaint online"),
+       FITTED["redress_intercept"], -10.0, 10.0, source="fitted: ABC-SMC posterior median, calibration/targets.toml (scenarios/calibrated_baseline.toml); target: Eurostat 2024, 5.3% submitted a claim or complaint online"),
     _p("redress_knowledge_weight", "behaviour", "log-odds of contesting per unit of knowledge", "logit", 2.0, 0.0, 20.0),
     _p("redress_voice_weight", "behaviour", "log-odds of contesting per unit of voice", "logit", 2.0, 0.0, 20.0),
     _p("redress_help_weight", "behaviour", "log-odds of contesting when a prescriber helps (the citizen went through "
@@ -251,7 +257,7 @@ _ALL = [
     _p("redress_known_by_knowledge", "behaviour", "how much procedural knowledge tells a citizen that a redress "
        "procedure exists, beyond its visibility", "0..1", 0.5, 0.0, 1.0),
     _p("review_intercept", "behaviour", "log-odds that a review establishes a case's merit, at average evidence and "
-       "independence, heard at once", "logit", -1.2, -10.0, 10.0,
+       "independence, heard at once", "logit", FITTED["review_intercept"], -10.0, 10.0,
        source="fitted: ABC-SMC posterior median, calibration/targets.toml (scenarios/calibrated_baseline.toml); target: European Ombudsman 2022, 46% settled or solved"),
     _p("review_independence_weight", "behaviour", "log-odds of establishing merit per unit of the review's independence",
        "logit", 2.0, 0.0, 20.0),
@@ -501,6 +507,8 @@ if set(_BELIEVED) - set(PARAMS):  # pragma: no cover - guards the table itself
     raise RuntimeError(f"believed ranges for unknown parameters: {sorted(set(_BELIEVED) - set(PARAMS))}")
 if len(PARAMS) != len(_ALL):  # pragma: no cover - guards the table itself
     raise RuntimeError("a parameter name is defined twice")
+if set(FITTED) != {p.name for p in _ALL if p.source.startswith("fitted")}:  # pragma: no cover - guards the file
+    raise RuntimeError("model/calibrated.toml must hold exactly the parameters whose source says they are fitted")
 
 
 def params_in(section: str) -> list[Param]:

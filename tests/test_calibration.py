@@ -406,3 +406,17 @@ def test_a_calibration_stopped_by_sigterm_and_resumed_equals_one_never_stopped(t
     assert resumed.returncode == 0, resumed.stderr
     for name in ("posterior.parquet", "fit.csv", "generations.csv", "predictive.parquet"):
         assert (cut / "tiny" / name).read_bytes() == (tmp_path / "whole" / "tiny" / name).read_bytes(), name
+
+
+def test_a_refit_that_moves_the_fitted_defaults_keeps_the_calibration_s_inputs():
+    # The fit samples its parameters and never reads their defaults (model/calibrated.toml), so moving a default
+    # must not make the shipped posterior "fitted to other inputs"; any other value of the base scenario must.
+    import dataclasses
+
+    from crmsim.calibration.fit import inputs_digest
+
+    spec = load_targets(TARGETS)
+    moved = dataclasses.replace(spec, base=spec.base.with_values({"trust_disposition": 0.31, "online_intercept": 1.0}))
+    assert inputs_digest(moved) == inputs_digest(spec)
+    other = dataclasses.replace(spec, base=spec.base.with_values({"trust_gain": 0.2}))
+    assert inputs_digest(other) != inputs_digest(spec)
