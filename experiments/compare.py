@@ -33,7 +33,7 @@ from crmsim.experiments.looks import Stop, paired_differences, replay
 from crmsim.experiments.sequential import Design
 from crmsim.experiments.execute import SCENARIO_FACTOR
 from crmsim.experiments.spec import Experiment, parse_experiment
-from crmsim.i18n import _, difference, number
+from crmsim.texts.i18n import _, difference, number
 from crmsim.model.metrics import INFO, METRICS, QUARTILE_METRICS
 from crmsim.model.params import PARAMS
 from crmsim.model.phases.state import WEEKS_PER_YEAR

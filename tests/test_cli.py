@@ -1,4 +1,4 @@
-"""The ``crmsim`` command line, run for real (subprocess) and in-process (``crmsim.cli.main``)."""
+"""The ``crmsim`` command line, run for real (subprocess) and in-process (``crmsim.commands.main``)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crmsim.cli import format_value, main, one_line
+from crmsim.commands import main
+from crmsim.commands.common import format_value
+from crmsim.model.text import one_line
 from crmsim.model.administrations import MISSION_FIELDS, MISSIONS
 from crmsim.model.metrics import METRICS
 from crmsim.model.model import CrmModel
@@ -41,7 +43,7 @@ def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
 
 
 def call(*args: str) -> tuple[int, str, str]:
-    """Run ``crmsim.cli.main(args)`` in-process; return (exit code, stdout, stderr)."""
+    """Run ``crmsim.commands.main(args)`` in-process; return (exit code, stdout, stderr)."""
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crmsim.cli import main
+from crmsim.commands import main
 from crmsim.experiments.evaluators import ProcessEvaluator, SequentialEvaluator
 from crmsim.experiments.frontier import (CandidateChunk, EvaluationLog, FrontierError, FrontierSearch, Objective,
                                          _ema, epsilon_gap, evaluate_chunk, hypervolumes, nondominated, optimise,

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from crmsim.calibration.patterns import PatternsSpec
-from crmsim.i18n import _, language, number
+from crmsim.texts.i18n import _, language, number
 from crmsim.viz.html_page import Section, html_table, render_page
 
 __all__ = ["patterns_report"]

@@ -4,11 +4,11 @@ The texts themselves are defined once: a metric's label, unit, direction and
 reading in :data:`crmsim.model.metrics.INFO`, a lever's meaning in
 :data:`crmsim.model.params.PARAMS`. This module adds what those tables lack for
 a reader, the levers' short labels and the groups that organise a report or a
-scenario file, and passes every text through :func:`crmsim.i18n._` when it is
+scenario file, and passes every text through :func:`crmsim.texts.i18n._` when it is
 called (never at import), so the sweep report, ``crmsim explain`` and
 ``crmsim new-scenario`` follow ``--lang``.
 
->>> from crmsim.i18n import language
+>>> from crmsim.texts.i18n import language
 >>> lever_label("levers.faq_quality"), metric_label("trust_mean")
 ('FAQ quality', 'Mean trust')
 >>> with language("fr"):
@@ -24,7 +24,7 @@ from typing import Any, Iterable
 
 from babel.numbers import format_decimal
 
-from crmsim.i18n import _, current
+from crmsim.texts.i18n import _, current
 from crmsim.model import costs
 from crmsim.model.administrations import MISSIONS
 from crmsim.model.metrics import INFO, QUARTILE_METRICS

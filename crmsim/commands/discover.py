@@ -26,6 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from crmsim.commands.common import fail, tolerance
 
 __all__ = ["register", "discover"]
 
@@ -56,8 +57,6 @@ def _box(text: str) -> int:
 
 def register(subparsers: Any) -> None:
     """Add ``discover`` to an argparse subparsers object (importing nothing heavy: ``crmsim --help`` stays instant)."""
-    from crmsim.cli import _tolerance  # a number strictly between 0 and 1
-
     p = subparsers.add_parser(
         "discover", help="find the lever values where a condition on final metrics holds (PRIM, CART)",
         description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -69,7 +68,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--box", type=_box, metavar="N",
                    help="the box to read, by its number (default: the one that keeps most of the runs meeting "
                         "the condition while raising the density most)")
-    p.add_argument("--mass-min", type=_tolerance, default=0.05, metavar="X",
+    p.add_argument("--mass-min", type=tolerance, default=0.05, metavar="X",
                    help="the smallest box, as a share of the runs, between 0 and 1 (default: 0.05)")
     p.set_defaults(handler=discover)
 
@@ -122,7 +121,6 @@ def discover(args: argparse.Namespace) -> int:
     """Handler of ``discover``."""
     from crmsim.experiments.analysis import load_results
     from crmsim.experiments.box_scenario import box_scenario
-    from crmsim.experiments.commands import _fail
     from crmsim.experiments.discovery import QP_MAX, DiscoveryError, feature_scores, load_runs, parse_condition
     from crmsim.experiments.discovery import discover as find
     from crmsim.experiments.store import StoreError, atomic_write
@@ -132,7 +130,7 @@ def discover(args: argparse.Namespace) -> int:
     try:
         results = load_results(root)
         if any(f["name"] == "scenario" for f in results.manifest["factors"]):  # compare's: no lever to box
-            return _fail(f"{root}: written by crmsim compare, whose scenarios are not levers; allowed: a sweep that "
+            return fail(f"{root}: written by crmsim compare, whose scenarios are not levers; allowed: a sweep that "
                          f"varies levers, e.g. crmsim sweep experiments/discovery.toml, then crmsim discover "
                          f"results/discovery/ --where ...")
         runs = load_runs(results)
@@ -148,9 +146,9 @@ def discover(args: argparse.Namespace) -> int:
         atomic_write(box_file, lambda p: p.write_text(scenario, encoding="utf-8"))
         atomic_write(page, lambda p: p.write_text(text, encoding="utf-8"))
     except (StoreError, DiscoveryError) as err:
-        return _fail(str(err))
+        return fail(str(err))
     except OSError as err:
-        return _fail(f"{root}: {err.strerror or err}")
+        return fail(f"{root}: {err.strerror or err}")
     share = discovery.hits / discovery.runs
     words = f"  ({label})" if label != condition.text else ""
     out = [f"{results.manifest['experiment']}: {runs.saved}, {len(runs.levers.columns)} levers varied; "

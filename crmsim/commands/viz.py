@@ -36,13 +36,14 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from crmsim.model.text import bounded_int, one_line
+from crmsim.commands.common import fail
+from crmsim.model.text import bounded_int
+from crmsim.texts import exits
 
 __all__ = ["register", "viz", "OFFLINE"]
 
 APP = "crmsim.viz.app"
 DEFAULT_PORT = 8765
-EXIT_OK, EXIT_USAGE = 0, 2
 
 # Set before Solara is imported: its settings read the environment once.
 OFFLINE = {
@@ -82,11 +83,6 @@ def register(subparsers: Any) -> None:
                    help="address to serve on (default: 127.0.0.1, this machine only; 0.0.0.0 lets other "
                         "machines in, e.g. a classroom's)")
     p.set_defaults(handler=viz)
-
-
-def _fail(message: str) -> int:
-    print(f"crmsim: error: {one_line(message)}", file=sys.stderr)
-    return EXIT_USAGE
 
 
 def port_problem(host: str, port: int) -> str | None:
@@ -131,23 +127,23 @@ def _on_signal(signum: int, frame: Any) -> None:
 
 def viz(args: argparse.Namespace) -> int:
     """Serve the page until Ctrl-C (exit 130) or SIGTERM (exit 143); return 2 for bad input."""
-    from crmsim.i18n import LANGUAGE_VARIABLE, current
+    from crmsim.texts.i18n import LANGUAGE_VARIABLE, current
     from crmsim.model.scenario import load_scenario
     from crmsim.viz.page_scenarios import SCENARIO_VARIABLE, STORY_VARIABLE, catalogue, default_folder
     from crmsim.viz.story import load_story, story_path
 
     if args.story is not None:
         if args.scenario is not None:
-            return _fail(f"give a scenario or a story, not both (got {args.scenario} and --story {args.story})")
+            return fail(f"give a scenario or a story, not both (got {args.scenario} and --story {args.story})")
         story = load_story(story_path(args.story))  # a bad file: one line naming it and its field, exit 2
         os.environ[STORY_VARIABLE] = str(story.path.resolve())
     elif args.scenario is not None:
-        load_scenario(args.scenario)  # a bad file: one line naming it, exit 2 (crmsim.cli)
+        load_scenario(args.scenario)  # a bad file: one line naming it, exit 2 (crmsim.commands.main)
         os.environ[SCENARIO_VARIABLE] = str(Path(args.scenario).resolve())
     elif not catalogue(default_folder()):
-        return _fail(f"no scenario file in {default_folder()}/ to show; name one, e.g. crmsim viz my_scenario.toml")
+        return fail(f"no scenario file in {default_folder()}/ to show; name one, e.g. crmsim viz my_scenario.toml")
     if (problem := port_problem(args.host, args.port)) is not None:
-        return _fail(problem)
+        return fail(problem)
     os.environ.update(OFFLINE)
     os.environ[LANGUAGE_VARIABLE] = current()  # the page's renderers run in threads of Solara's: tell them
     host = f"[{args.host}]" if ":" in args.host else args.host
@@ -162,7 +158,7 @@ def viz(args: argparse.Namespace) -> int:
 
     for stop in (signal.SIGINT, signal.SIGTERM):  # uvicorn handles them first, shuts down, then raises them again
         signal.signal(stop, _on_signal)
-    code = EXIT_OK
+    code = exits.OK
     try:
         solara_cli.run.main([APP, "--host", args.host, "--port", str(args.port), "--production", "--no-check-version",
                              "--no-open"], standalone_mode=False)

@@ -42,7 +42,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from crmsim import exits
+from crmsim.commands.common import fail, warn
+from crmsim.commands.engine import engine_options, evaluator_for
+from crmsim.texts import exits
 
 __all__ = ["register", "frontier"]
 
@@ -66,8 +68,6 @@ STATE = "frontier.json"  # what the folder's search is, and whether it finished
 
 def register(subparsers: Any) -> None:
     """Add ``frontier`` to an argparse subparsers object (importing nothing heavy)."""
-    from crmsim.experiments.commands import _engine_options
-
     p = subparsers.add_parser("frontier", help="search the levers for the front of cost against equality and trust",
                               description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("experiment", metavar="FRONTIER.toml", help="a frontier file (see experiments/frontier.toml)")
@@ -75,7 +75,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--resume", action="store_true",
                    help="carry on a stopped search in the same folder (it replays the evaluations saved)")
     p.add_argument("--quiet", action="store_true", help="no progress, only the summary")
-    _engine_options(p)
+    engine_options(p)
     p.set_defaults(handler=frontier)
 
 
@@ -154,15 +154,8 @@ def _saved_log(root: Path, spec: Any) -> tuple[Any, str | None]:
     return EvaluationLog(levers, metrics, saved), None
 
 
-def _fail(message: str, code: int = 2) -> int:
-    from crmsim.experiments.commands import _fail as fail
-
-    return fail(message, code)
-
-
 def frontier(args: argparse.Namespace) -> int:
     """Handler of ``frontier``."""
-    from crmsim.experiments.commands import _evaluator, _warn
     from crmsim.experiments.frontier import FrontierError, load_frontier
     from crmsim.experiments.interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, sigterm_as_interrupt
     from crmsim.experiments.store import ResultStore, StoreError
@@ -170,27 +163,27 @@ def frontier(args: argparse.Namespace) -> int:
     try:
         spec = load_frontier(args.experiment)
     except FrontierError as err:
-        return _fail(str(err))
+        return fail(str(err))
     try:
-        engine, warning = _evaluator(args)
+        engine, warning = evaluator_for(args)
     except ValueError as err:
-        return _fail(str(err))
+        return fail(str(err))
     root = Path(args.out) / spec.name
     problem = _check_folder(root, spec.identity(), args.resume)
     log = None
     if problem is None and args.resume:
         log, problem = _saved_log(root, spec)
     if problem is not None:
-        return _fail(problem)
+        return fail(problem)
     if warning is not None:
-        _warn(warning)
+        warn(warning)
     created = next((p for p in reversed((root, *root.parents)) if not p.exists()), None)  # the top folder made
     with sigterm_as_interrupt():
         try:
             with ResultStore(root).lock():
                 return _search(args, spec, engine, root, log)
         except (StoreError, FrontierError) as err:  # FrontierError: an objective a run left undefined
-            return _fail(str(err))
+            return fail(str(err))
         except KeyboardInterrupt as err:
             what = "stopped by SIGTERM" if isinstance(err, Terminated) else "interrupted"
             if created is not None and not (root / "evaluations.parquet").exists():
@@ -259,7 +252,7 @@ def _search(args: argparse.Namespace, spec: Any, engine: Any, root: Path, log: A
     except EvaluatorError as err:
         note = "the evaluations of finished generations are saved: carry on with --resume" if log_file.exists() \
             else "nothing was evaluated"
-        return _fail(f"{err}; {note}", exits.ENGINE)
+        return fail(f"{err}; {note}", exits.ENGINE)
     finally:
         if progress is not None:
             progress.close()

@@ -1,0 +1,222 @@
+"""``crmsim run``: run one or more scenarios and print their final metrics; ``--out`` saves every week's metrics.
+
+Every scenario is read and its model built before any runs, so a bad second
+file stops the command before the first has run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from crmsim.commands.common import CliError, format_value, load
+from crmsim.model.limits import MAX_STEPS
+from crmsim.model.text import bounded_int, one_line, text_table
+from crmsim.texts import exits
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from crmsim.model.model import CrmModel
+    from crmsim.model.scenario import Scenario
+
+__all__ = ["register", "run", "OUT_FORMATS"]
+
+FORMATS = ("table", "json", "csv")
+OUT_FORMATS = {".parquet": "Parquet", ".csv": "CSV"}
+SEED_MAX = 2**63 - 1
+
+
+_RUN_DESCRIPTION = """\
+Run one scenario and print its final metrics, or run several and print their
+final metrics side by side (one column per scenario; with two, a last column
+gives the change from the first to the second). NaN ("n/a") means a rate with
+nothing to count, e.g. redress success when nobody contested.
+
+examples:
+  crmsim run scenarios/faq.toml --steps 20 --out faq.parquet
+  crmsim run scenarios/calibrated_baseline.toml scenarios/full_mediation.toml
+  crmsim run scenarios/digital_first.toml --seed 7 --out results/digital_first.csv
+"""
+
+
+def register(subparsers: Any) -> None:
+    """Add ``run`` to an argparse subparsers object."""
+    p = subparsers.add_parser(
+        "run", help="run scenarios and print their final metrics (crmsim run scenarios/faq.toml)",
+        description=_RUN_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO.toml", help="scenario file(s), e.g. scenarios/faq.toml")
+    p.add_argument("--steps", type=bounded_int(1, MAX_STEPS), metavar="N",
+                   help=f"weeks to record after the warm-up (default: the scenario's `steps`, usually 52; "
+                        f"at most {MAX_STEPS})")
+    p.add_argument("--seed", type=_seed, metavar="S",
+                   help="random seed, the same for every scenario (default: each scenario's `seed`)")
+    p.add_argument("--out", type=_out_file, metavar="FILE",
+                   help="write the metrics at every step to FILE: .parquet or .csv "
+                        "(several scenarios: one table with a `scenario` column)")
+    p.add_argument("--format", choices=FORMATS, default="table",
+                   help="how to print the final metrics: a table for people (default), or json or csv for "
+                        "scripts (NaN is null in json, empty in csv)")
+    p.set_defaults(handler=run)
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= SEED_MAX:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {SEED_MAX} (got {value})")
+    return value
+
+
+def _out_file(text: str) -> Path:
+    path = Path(text)
+    suffix = path.suffix.lower()
+    if suffix not in OUT_FORMATS:
+        shown = repr(suffix) if suffix else "none"
+        raise argparse.ArgumentTypeError(
+            f"{text}: unknown file type (extension {shown}); use .parquet or .csv")
+    return path
+
+
+def _build(path: str, scenario: "Scenario") -> "CrmModel":
+    from crmsim.model.model import CrmModel
+    from crmsim.model.network import NetworkFileError
+    from crmsim.model.sizing import memory_problem
+
+    if scenario.network.topology != "file":  # a file's size is its own: `crmsim validate` checks it after reading
+        problem = memory_problem(scenario.flat())
+        if problem is not None:
+            raise CliError(f"{path}: {problem}")
+    try:
+        return CrmModel(scenario)
+    except NetworkFileError as err:
+        raise CliError(f"{path}: network.network_file: {err}") from None
+    except ValueError as err:  # e.g. a complete network too large for memory
+        raise CliError(f"{path}: cannot build the model: {err}") from None
+
+
+def _header(index: int | None, path: str, model: "CrmModel", steps: int) -> str:
+    spec = model.spec
+    policy = " + ".join(spec.policies) or "none (baseline levers)"
+    lead = f"scenario {index}: " if index is not None else "scenario "
+    return one_line(f"{lead}{spec.name} ({path}): policy {policy}, {model.n_citizens} citizens, "
+                    f"{steps} steps after a {spec.warmup}-week warm-up, seed {spec.seed}")
+
+
+def _labels(names: list[str]) -> list[str]:
+    """Column labels: the scenario names, numbered when two are the same."""
+    if len(set(names)) == len(names):
+        return names
+    return [f"{i}:{name}" for i, name in enumerate(names, start=1)]
+
+
+def _write(table: "pd.DataFrame", out: Path) -> None:
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix.lower() == ".parquet":
+            table.to_parquet(out, index=False)
+        else:
+            table.to_csv(out, index=False)
+    except OSError as err:
+        raise CliError(f"cannot write {out}: {err.strerror or err}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    # Check every scenario and build every model before running any.
+    scenarios = [(path, load(path, args.seed)) for path in args.scenarios]
+    models = [(path, _build(path, scenario)) for path, scenario in scenarios]
+
+    names, series, finals = [], [], []
+    several = len(models) > 1
+    for index, (path, model) in enumerate(models, start=1):
+        steps = args.steps or model.spec.steps
+        series.append(model.run(steps))
+        finals.append(model.final_metrics())
+        names.append(one_line(model.spec.name) or "(unnamed)")
+        if args.format == "table":
+            print(_header(index if several else None, path, model, steps))
+
+    labels = _labels(names)
+    print(_final_metrics(labels, finals, args.format), end="")
+
+    if args.out is not None:
+        if several:
+            table = pd.concat([s.assign(scenario=label) for s, label in zip(series, labels)], ignore_index=True)
+            table = table[["scenario", *(c for c in table.columns if c != "scenario")]]
+        else:
+            table = series[0]
+        _write(table, args.out)
+        done = f"wrote {len(table)} rows ({OUT_FORMATS[args.out.suffix.lower()]}) to {args.out}"
+        if args.format == "table":
+            print(f"\n{done}")
+        else:  # stdout carries the data for a script; the note goes to stderr
+            print(done, file=sys.stderr)
+    return exits.OK
+
+
+def _final_metrics(labels: list[str], finals: list[dict[str, float]], fmt: str) -> str:
+    """The final metrics of one or more scenarios, as text in ``fmt`` (table, json or csv), ending with a newline.
+
+    A table is for people: one column per scenario and, with two, their change.
+    JSON is ``{"scenarios": [{"name": ..., "metrics": {...}}]}`` with NaN as null;
+    CSV has one row per metric and one column per scenario, NaN left empty.
+    """
+    import io
+    import json
+
+    from crmsim.model.metrics import METRICS
+
+    if fmt == "json":
+        scenarios = [{"name": label, "metrics": {m: (None if math.isnan(v := float(final[m])) else v)
+                                                 for m in METRICS}}
+                     for label, final in zip(labels, finals)]
+        return json.dumps({"scenarios": scenarios}, indent=2) + "\n"
+    if fmt == "csv":
+        import csv
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["metric", *labels])
+        for metric in METRICS:
+            writer.writerow([metric, *("" if math.isnan(float(f[metric])) else repr(float(f[metric]))
+                                       for f in finals)])
+        return buffer.getvalue()
+    if len(finals) > 1:
+        header = ["metric", *labels]
+        if len(finals) == 2:
+            header.append("change (2 - 1)")
+        rows = []
+        for metric in METRICS:
+            row = [metric, *(format_value(final[metric]) for final in finals)]
+            if len(finals) == 2:
+                row.append(format_value(finals[1][metric] - finals[0][metric], signed=True))
+            rows.append(row)
+    else:
+        header = ["metric", "value"]
+        rows = [[metric, format_value(finals[0][metric])] for metric in METRICS]
+    table = "\n" + _with_meanings(text_table(header, rows), list(METRICS)) + "\n"
+    if len(finals) > 1:
+        from crmsim.texts.i18n import _
+
+        table += _("(one run each, on the same seed: for differences with their uncertainty, use crmsim compare "
+                   "A.toml B.toml)") + "\n"
+    return table
+
+
+def _with_meanings(table: str, metrics: list[str]) -> str:
+    """Each row of a metrics table followed by what the metric is, its unit and which way is better."""
+    from crmsim.texts.i18n import _
+    from crmsim.model.metrics import INFO
+
+    header, *rows = table.splitlines()
+    width = max(len(line) for line in table.splitlines())
+    meanings = [f"{_(INFO[m].label)} ({_(INFO[m].unit)}, {_(INFO[m].better)})" for m in metrics]
+    return "\n".join([header.ljust(width) + "  " + _("meaning"),
+                      *(row.ljust(width) + "  " + meaning for row, meaning in zip(rows, meanings))])
