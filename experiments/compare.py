@@ -122,6 +122,8 @@ class Comparison:
     # The effect's path: each scenario's paired difference one year after the switch (scenario, metric, year,
     # difference, ci_low, ci_high), beside the reading at the end (diffs).
     path: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    # The country every scenario ran in (``crmsim compare --country``), or None: each file's own.
+    country: str | None = None
 
     def runs(self, scenario: str) -> int:
         """The paired runs behind a scenario's verdicts."""

@@ -25,6 +25,7 @@ from crmsim.experiments.compare import (OVERALL, QUARTILES, SERIES, Comparison, 
 from crmsim.experiments.cost_effectiveness import (COST, LEGEND, PLANE, PRICED, extra_cost_text, ratio_text,
                                                    unit_header)
 from crmsim.texts.i18n import _, current, number
+from crmsim.texts.labels import country_name
 from crmsim.model.metrics import INFO
 from crmsim.viz.html_page import Section, html_table, render_page
 from crmsim.viz.overview import details_id, overview_html
@@ -387,4 +388,6 @@ def render_comparison(comparison: Comparison, files: list[str]) -> str:
     ]
     title = _("Comparison: {scenarios}").format(scenarios=" / ".join(comparison.labels)) if n_others <= 3 else \
         _("Comparison: {reference} and {n} other scenarios").format(reference=comparison.reference, n=n_others)
+    if comparison.country:
+        title = _("{title}, in {country}").format(title=title, country=country_name(comparison.country))
     return render_page(title, intro, sections, lang=current(), lead=overview_html(comparison))

@@ -29,8 +29,7 @@ import os
 import sys
 from typing import Sequence
 
-from crmsim.commands.common import PROG, CliError, Parser
-from crmsim.model.text import one_line
+from crmsim.commands.common import PROG, CliError, Parser, fail
 from crmsim.texts import exits
 from crmsim.texts.i18n import LANGUAGES, language, locale_language
 
@@ -66,8 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=_version(),
                         help="print crmsim's version (and Mesa's) and exit")
     parser.add_argument("--lang", choices=LANGUAGES, metavar="en|fr",
-                        help="language of verdicts, reports and pages (default: from the locale, LANG=fr_FR.UTF-8 "
-                             "gives French; else English)")
+                        help="language of what a command prints, and of its reports and pages (default: from the "
+                             "locale, LANG=fr_FR.UTF-8 gives French; else English)")
     commands = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND", parser_class=Parser)
     for name in COMMANDS:
         importlib.import_module(f"crmsim.commands.{name}").register(commands)
@@ -89,23 +88,39 @@ def _version() -> str:
 # -- entry point ---------------------------------------------------------------------------------
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``crmsim`` command with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as stop:  # --help, or a usage error already printed on one line
-        return stop.code if isinstance(stop.code, int) else exits.USAGE
-    if args.command is None:  # plain `crmsim`: say what it can do
-        parser.print_help()
-        return exits.OK
+    argv = sys.argv[1:] if argv is None else list(argv)
+    with language(_language_asked(argv) or locale_language()):  # usage errors and help speak it too
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as stop:  # --help, or a usage error already printed on one line
+            return stop.code if isinstance(stop.code, int) else exits.USAGE
+        if args.command is None:  # plain `crmsim`: say what it can do
+            parser.print_help()
+            return exits.OK
+        return _run(args)
 
+
+def _language_asked(argv: list[str]) -> str | None:
+    """The language --lang names anywhere on the command line (before or after the command), if it is one we
+    have; a bad value is left for the parser to refuse."""
+    early = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    early.add_argument("--lang")
+    try:
+        asked = early.parse_known_args(argv)[0].lang
+    except argparse.ArgumentError:  # e.g. --lang with no value: the parser says so
+        return None
+    return asked if asked in LANGUAGES else None
+
+
+def _run(args: argparse.Namespace) -> int:
     from crmsim.model.network import NetworkFileError
     from crmsim.model.scenario import ScenarioError
 
     try:
-        with language(args.lang or locale_language()):
-            return args.handler(args)
+        return args.handler(args)
     except (CliError, ScenarioError, NetworkFileError) as err:
-        print(f"{PROG}: error: {one_line(err)}", file=sys.stderr)
+        fail(str(err))
         return err.code if isinstance(err, CliError) else exits.USAGE
     except BrokenPipeError:  # e.g. `crmsim policies | head`: stop quietly
         try:

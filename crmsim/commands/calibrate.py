@@ -13,9 +13,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from crmsim.commands.common import PROG, CliError
+from crmsim.commands.common import PROG, CliError, warn
+from crmsim.commands.engine import stopped
 from crmsim.model.text import bounded_int, one_line, text_table
 from crmsim.texts import exits
+from crmsim.texts.i18n import _
 
 if TYPE_CHECKING:
     from crmsim.calibration.targets import CalibrationSpec
@@ -79,6 +81,7 @@ def register(subparsers: Any) -> None:
 
 
 def calibrate(args: argparse.Namespace) -> int:
+    """Handler of ``calibrate``."""
     import contextlib
 
     from crmsim.calibration.fit import DASK_BATCH, CalibrationError, calibrate, discard
@@ -107,9 +110,10 @@ def calibrate(args: argparse.Namespace) -> int:
             raise CliError(str(err)) from None
     say = (lambda text: None) if args.quiet else (lambda text: print(text, flush=True))
     folder = Path(args.out) / spec.name
-    say(one_line(f"calibration {spec.name} ({args.targets}): {len(spec.priors)} parameters, {len(spec.targets)} "
-                 f"targets, {spec.abc.population_size} particles a generation, up to "
-                 f"{spec.abc.max_generations} generations, into {folder}/"))
+    say(one_line(_("calibration {name} ({file}): {parameters} parameters, {targets} targets, {particles} particles a "
+                   "generation, up to {generations} generations, into {folder}/").format(
+        name=spec.name, file=args.targets, parameters=len(spec.priors), targets=len(spec.targets),
+        particles=spec.abc.population_size, generations=spec.abc.max_generations, folder=folder)))
     with contextlib.ExitStack() as stack:
         import logging
 
@@ -123,11 +127,11 @@ def calibrate(args: argparse.Namespace) -> int:
             except EvaluatorError as err:
                 raise CliError(f"--dask: {err}", exits.ENGINE) from None
             sampler = pyabc.sampler.DaskDistributedSampler(dask_client=evaluator.client, batch_size=DASK_BATCH)
-            say(f"on {evaluator.describe()}")
+            say(_("on {engine}").format(engine=evaluator.describe()))
         else:
             workers, warning = cap_workers(args.workers, available_cores())
             if warning:
-                print(f"{PROG}: warning: {warning}", file=sys.stderr)
+                warn(warning)
             # On one core, pyabc's proposals come from our own Generator (calibration.draws):
             # the same file gives the same fit.
             sampler = pyabc.sampler.SingleCoreSampler() if workers == 1 else \
@@ -140,13 +144,12 @@ def calibrate(args: argparse.Namespace) -> int:
             with sigterm_as_interrupt():
                 calibrate(spec, args.out, sampler, resume=args.resume, on_generation=lambda g: say(g.line()),
                           on_predictive=lambda i: i + 1 == spec.abc.predictive_draws and say(
-                              f"posterior predictive: {i + 1} runs done"))
+                              _("posterior predictive: {n} runs done").format(n=i + 1)))
         except CalibrationError as err:
             raise CliError(str(err), _calibration_exit(err)) from None
         except KeyboardInterrupt as err:  # Ctrl-C or SIGTERM: the lock is released, the finished generations kept
-            what = "stopped by SIGTERM" if isinstance(err, Terminated) else "interrupted"
-            print(f"\n{PROG}: {what}: the finished generations are saved; continue with the same command and "
-                  f"--resume", file=sys.stderr)
+            print("\n" + _("{prog}: {what}: the finished generations are saved; continue with the same command and "
+                         "--resume").format(prog=PROG, what=stopped(err)), file=sys.stderr)
             return exits.TERMINATED if isinstance(err, Terminated) else exits.INTERRUPTED
     _print_fit(folder, say)
     return exits.OK
@@ -180,12 +183,14 @@ def _leave_one_out(spec: "CalibrationSpec", args: argparse.Namespace, sampler: A
     except CalibrationError as err:
         raise CliError(str(err), _calibration_exit(err)) from None
     rows = [[r.left_out, f"{r.value:g} +- {r.tolerance:g}", f"{r.predicted_median:.3f}",
-             f"{r.predicted_low:.3f} to {r.predicted_high:.3f}", f"{r.miss_in_tolerances:+.2f}",
-             "yes" if r.within_tolerance else "NO"] for r in table.itertuples()]
+             _("{low} to {high}").format(low=f"{r.predicted_low:.3f}", high=f"{r.predicted_high:.3f}"),
+             f"{r.miss_in_tolerances:+.2f}", _("yes") if r.within_tolerance else _("NO")] for r in table.itertuples()]
     say("")
-    say(text_table(["left out", "figure", "predicted", "90% interval", "miss (tolerances)", "within"], rows))
-    say(f"\n{len(table)} refits in {(time.monotonic() - started) / 60:.1f} min; wrote "
-        f"{Path(args.out) / (spec.name + '_leave_one_out') / 'leave_one_out.csv'}")
+    say(text_table([_("left out"), _("figure"), _("predicted"), _("90% interval"), _("miss (tolerances)"),
+                    _("within")], rows))
+    say("\n" + _("{n} refits in {minutes} min; wrote {file}").format(
+        n=len(table), minutes=f"{(time.monotonic() - started) / 60:.1f}",
+        file=Path(args.out) / (spec.name + "_leave_one_out") / "leave_one_out.csv"))
     return exits.OK
 
 
@@ -194,10 +199,11 @@ def _print_fit(folder: Path, say) -> None:
 
     fits = pd.read_csv(folder / "fit.csv")
     rows = [[r.target, f"{r.value:g} +- {r.tolerance:g}", f"{r.predictive_median:.3f}",
-             f"{r.predictive_low:.3f} to {r.predictive_high:.3f}", "yes" if r.within_tolerance else "NO"]
-            for r in fits.itertuples()]
+             _("{low} to {high}").format(low=f"{r.predictive_low:.3f}", high=f"{r.predictive_high:.3f}"),
+             _("yes") if r.within_tolerance else _("NO")] for r in fits.itertuples()]
     say("")
-    say(text_table(["target", "figure", "model", "90% interval", "within"], rows))
+    say(text_table([_("target"), _("figure"), _("model"), _("90% interval"), _("within")], rows))
     say("")
-    say(f"wrote {folder}/: report.html, calibrated_baseline.toml, posterior.parquet, predictive.parquet, fit.csv, "
-        f"parameters.csv, generations.csv, history.db")
+    say(_("wrote {folder}/: {files}").format(folder=folder, files="report.html, calibrated_baseline.toml, "
+                                             "posterior.parquet, predictive.parquet, fit.csv, parameters.csv, "
+                                             "generations.csv, history.db"))

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from crmsim.model.text import one_line
 from crmsim.texts import exits
+from crmsim.texts.errors import error_text
+from crmsim.texts.i18n import _
 
 if TYPE_CHECKING:
     from crmsim.model.scenario import Scenario
@@ -40,16 +42,19 @@ class Parser(argparse.ArgumentParser):
     """An argparse parser whose usage errors are one line on stderr, exit code 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(exits.USAGE, f"{self.prog}: error: {one_line(message)} (see: {self.prog} --help)\n")
+        self.exit(exits.USAGE, _("{prog}: error: {message} (see: {prog} --help)").format(
+            prog=self.prog, message=one_line(message)) + "\n")
 
 
 def fail(message: str, code: int = exits.USAGE) -> int:
-    print(f"{PROG}: error: {one_line(message)}", file=sys.stderr)
+    """Print ``message`` as every command's error, ``crmsim: error: <one line>`` on stderr (its house form in the
+    current language: :func:`crmsim.texts.errors.error_text`); return ``code``."""
+    print(_("{prog}: error: {message}").format(prog=PROG, message=one_line(error_text(message))), file=sys.stderr)
     return code
 
 
 def warn(message: str) -> None:
-    print(f"{PROG}: warning: {one_line(message)}", file=sys.stderr, flush=True)
+    print(_("{prog}: warning: {message}").format(prog=PROG, message=one_line(message)), file=sys.stderr, flush=True)
 
 
 def say(args: argparse.Namespace, message: str) -> None:

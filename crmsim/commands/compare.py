@@ -16,10 +16,11 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from crmsim.commands.common import WORLDS_FILE, fail, say
+from crmsim.commands.common import WORLDS_FILE, fail, say, warn
 from crmsim.commands.engine import discard_saved, engine_options, run_experiments
 from crmsim.model.limits import MAX_STEPS
 from crmsim.model.text import bounded_int
+from crmsim.texts.i18n import _, ngettext
 
 __all__ = ["register", "compare", "verdict_table", "path_table", "worlds_table", "cost_table"]
 
@@ -29,17 +30,22 @@ DEFAULT_BUDGET = 40  # ... up to this many (docs/ODD.md, "Verdicts decided as ru
 
 def register(subparsers: Any) -> None:
     """Add ``compare`` to an argparse subparsers object."""
+    from crmsim.model.countries import available
+
     p = subparsers.add_parser(
         "compare", help="run scenario files with the same seeds and compare them with 95%% intervals "
                         "(crmsim compare scenarios/calibrated_baseline.toml scenarios/redress_procedure.toml)",
-        description="Run every scenario file --reps times with the same replicate seeds (common random numbers: "
-                    "replicate r of every file shares its population, network and warm-up), then compare each "
-                    "file with the first: means with 95% intervals, paired differences, a verdict per metric, "
-                    "bands over time and who gains and who loses by digital skill. Writes compare.html (offline) "
-                    "and compare.csv, and prints the verdicts. Runs already saved for the same files are reused.",
+        description="Run every scenario file with the same replicate seeds (common random numbers: replicate r of "
+                    "every file shares its population, network and warm-up), adding paired runs five at a time "
+                    "until every headline verdict is decided or --budget is spent (or exactly --reps runs), then "
+                    "compare each file with the first: means with 95% intervals, paired differences, a verdict per "
+                    "metric, the effect after one year, costs, bands over time and who gains and who loses by "
+                    "digital skill. Writes compare.html (offline), compare.csv and overview.png, and prints the "
+                    "verdicts. Runs already saved for the same files are reused.",
         epilog="examples:\n  crmsim compare scenarios/calibrated_baseline.toml scenarios/redress_procedure.toml\n"
                "  crmsim compare scenarios/calibrated_baseline.toml scenarios/faq.toml scenarios/public_qa.toml "
-               "--reps 50\n  crmsim --lang fr compare scenarios/calibrated_baseline.toml scenarios/digital_first.toml",
+               "--reps 50\n  crmsim --lang fr compare scenarios/calibrated_baseline.toml scenarios/digital_first.toml\n"
+               "  crmsim compare scenarios/calibrated_baseline.toml scenarios/funded_prescribers.toml --country dk",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO.toml",
                    help="two or more scenario files; the first is the reference")
@@ -59,6 +65,9 @@ def register(subparsers: Any) -> None:
                    help="where the comparison's folder goes (default: results/compare/)")
     p.add_argument("--fresh", action="store_true",
                    help="discard runs saved by an earlier comparison of these files (e.g. after editing one)")
+    p.add_argument("--country", metavar="CODE",
+                   help=f"run every file in this country: its published indicators (scenarios/countries/CODE.toml) "
+                        f"replace the country a file names, its other values kept; one of {', '.join(available())}")
     p.add_argument("--worlds", type=bounded_int(1, 10_000), metavar="N",
                    help="also compare the files in each of the first N plausible worlds (crmsim worlds) and say in "
                         "how many each verdict holds, e.g. --worlds 20")
@@ -84,13 +93,20 @@ def compare(args: argparse.Namespace) -> int:
 
     design = None if args.reps is not None else Design.every(FIRST_LOOK, args.budget)
     try:
-        for path in args.scenarios:  # every file it points to, before any folder is made
-            check_runnable(path)
-        experiment = comparison_experiment(args.scenarios, args.reps or design.budget, args.steps, args.seed)
+        country = _country(args.country)
+        scenarios = [check_runnable(path) for path in args.scenarios]  # every file it points to, before any folder
+        experiment = comparison_experiment(args.scenarios, args.reps or design.budget, args.steps, args.seed,
+                                           country, _name(args))
+    except ValueError as err:  # a bad --country
+        return fail(str(err))
     except ScenarioError as err:
         return fail(str(err))
     except SpecError as err:
         return fail(str(err).removeprefix("crmsim compare: "))
+    for path, scenario in zip(args.scenarios, scenarios):
+        if country and scenario.country not in (None, args.country):
+            warn(_("{file} names country {own}: compared in {country} here, as every file (--country), with its "
+                   "other values kept").format(file=path, own=scenario.country, country=args.country))
     if args.worlds_file is not None and not args.worlds:
         return fail(f"--worlds-file: given without --worlds; allowed: with --worlds N, e.g. --worlds 20 "
                      f"--worlds-file {args.worlds_file}")
@@ -103,11 +119,13 @@ def compare(args: argparse.Namespace) -> int:
             worlds = _world_experiments(args, store.root / "worlds")
         except ValueError as err:
             return fail(str(err))
-        say(args, f"in {len(worlds)} plausible worlds ({args.worlds_file}), {args.world_reps} paired runs each")
-        for i, (world, _, sub) in enumerate(worlds):
-            jobs.append((sub, sub.experiment, f"world {world} ({i + 1} of {len(worlds)})"))
+        say(args, _("in {n} plausible worlds ({file}), {reps} paired runs each").format(
+            n=len(worlds), file=args.worlds_file, reps=args.world_reps))
+        for i, (world, _values, sub) in enumerate(worlds):
+            jobs.append((sub, sub.experiment, _("world {world} ({i} of {n})").format(world=world, i=i + 1,
+                                                                                     n=len(worlds))))
     # Only now that every input is known to be good: a refused command discards nothing.
-    for options, job, _ in jobs:
+    for options, job, _announcement in jobs:
         job_store = ResultStore(Path(options.out) / job.name)
         if args.fresh:
             problem = discard_saved(job_store)
@@ -115,7 +133,7 @@ def compare(args: argparse.Namespace) -> int:
                 return fail(problem)
         else:  # the same files, reps and seed: the runs already saved are reused, if today's model made them
             options.resume = job_store.exists()
-    args.continue_hint = "run the same command again to continue"  # compare resumes by itself
+    args.continue_hint = _("run the same command again to continue")  # compare resumes by itself
     if design is not None:
         code = _run_looks(args, experiment, design)
         if code != 0:
@@ -131,6 +149,27 @@ def compare(args: argparse.Namespace) -> int:
         except StoreError as err:
             return fail(str(err))
     return _write_comparison(args, store.root, across, design)
+
+
+def _country(code: str | None) -> dict[str, str] | None:
+    """What --country sets on every file ({"country": code}), or None; ValueError (one line) for an unknown code."""
+    if code is None:
+        return None
+    from crmsim.model.countries import CountryError, load_country
+
+    try:
+        load_country(code)
+    except CountryError as err:
+        raise ValueError(f"--country: {err}") from None
+    return {"country": code}
+
+
+def _name(args: argparse.Namespace) -> str | None:
+    """The results folder's name: the files' (the default), with the country when --country names one, so that a
+    comparison in another country never reuses these runs."""
+    from crmsim.experiments.compare import comparison_name
+
+    return f"{comparison_name(args.scenarios)}_in_{args.country}" if args.country else None
 
 
 def _run_looks(args: argparse.Namespace, experiment: Any, design: Any) -> int:
@@ -159,8 +198,10 @@ def _run_looks(args: argparse.Namespace, experiment: Any, design: Any) -> int:
         wanted = {labels.index(label) * reps + r for label, n in needs.items() for r in range(n)}
         wanted |= set(range(max(needs.values())))  # the reference, paired with the most demanding
         look = design.looks.index(max(needs.values()))
-        say(args, f"look {look + 1} of {len(design.looks)}: {len(needs)} scenario{'s' if len(needs) > 1 else ''} "
-                   f"to decide, {max(needs.values())} paired runs each")
+        say(args, ngettext("look {look} of {looks}: {n} scenario to decide, {reps} paired runs each",
+                           "look {look} of {looks}: {n} scenarios to decide, {reps} paired runs each",
+                           len(needs)).format(look=look + 1, looks=len(design.looks), n=len(needs),
+                                              reps=max(needs.values())))
         options = copy.copy(args)
         options.only, options.resume = wanted, store.exists()
         code = run_experiments(args, [(options, experiment, None)])
@@ -192,7 +233,8 @@ def _world_experiments(args: argparse.Namespace, folder: Path) -> list[tuple[int
     out = []
     for world, values in world_values(table, provenance, args.worlds):
         try:
-            experiment = comparison_experiment(args.scenarios, args.world_reps, args.steps, args.seed, values,
+            experiment = comparison_experiment(args.scenarios, args.world_reps, args.steps, args.seed,
+                                               {**values, **(_country(args.country) or {})},
                                                world_folder(world, values))
         except SpecError as err:
             raise ValueError(f"--worlds-file: {args.worlds_file}: world {world}: "
@@ -210,8 +252,8 @@ def _across_worlds(worlds: list[tuple[int, dict[str, float], Any]]) -> tuple[Any
     from crmsim.experiments.compare import HEADLINE_TABLE
     from crmsim.experiments.worlds_compare import across_worlds, dependence, load_world_diffs
 
-    diffs = load_world_diffs([(world, Path(options.out) / options.experiment.name) for world, _, options in worlds])
-    values = pd.DataFrame([v for _, v, _ in worlds], index=[w for w, _, _ in worlds])
+    diffs = load_world_diffs([(world, Path(options.out) / options.experiment.name) for world, _v, options in worlds])
+    values = pd.DataFrame([v for _w, v, _o in worlds], index=[w for w, _v, _o in worlds])
     return across_worlds(diffs), dependence(diffs, values, (*HEADLINE_TABLE, "public_cost_per_citizen"))
 
 
@@ -229,6 +271,7 @@ def _write_comparison(args: argparse.Namespace, root: Path, across: tuple[Any, A
         return fail(str(err))
     if across is not None:
         comparison.worlds, comparison.dependence = across
+    comparison.country = args.country
     page = render_comparison(comparison, args.scenarios)
     try:
         written = [atomic_write(root / "compare.html", lambda p: p.write_text(page, encoding="utf-8")),
@@ -239,6 +282,8 @@ def _write_comparison(args: argparse.Namespace, root: Path, across: tuple[Any, A
                         atomic_write(root / "dependence.csv", lambda p: comparison.dependence.to_csv(p, index=False))]
     except StoreError as err:  # e.g. a folder where compare.html goes: the runs stay saved
         return fail(f"{err}; the runs are saved: make room for it and run the same command again")
+    if args.country:
+        print(country_line(args.country) + "\n")
     print(verdict_table(comparison))
     path = path_table(comparison)
     if path:
@@ -249,14 +294,22 @@ def _write_comparison(args: argparse.Namespace, root: Path, across: tuple[Any, A
     if costs:
         print("\n" + costs)
     for path in written:
-        print(f"wrote {path}")
+        print(_("wrote {file}").format(file=path))
     return 0
+
+
+def country_line(code: str) -> str:
+    """The header of a comparison run in one country: which, and where its indicators come from."""
+    from crmsim.texts.labels import country_name
+
+    return _("In {country} ({code}): every scenario runs with that country's published indicators "
+             "(scenarios/countries/{code}.toml).").format(country=country_name(code), code=code)
 
 
 def verdict_table(comparison: Any) -> str:
     """The terminal's verdicts: every metric for two or three scenarios, else the headline metrics per scenario."""
     from crmsim.experiments.compare import HEADLINE_TABLE, OVERALL, judgement, metric_label
-    from crmsim.texts.i18n import _, difference, number
+    from crmsim.texts.i18n import difference, number
     from crmsim.model.text import text_table
 
     def cell(scenario: str, metric: str) -> str:
@@ -290,7 +343,7 @@ def path_table(comparison: Any) -> str:
     """The terminal's path of each effect: one year after the switch, then the year the verdicts read ('' if the
     runs are a year or shorter)."""
     from crmsim.experiments.compare import HEADLINE_TABLE, metric_label
-    from crmsim.texts.i18n import _, difference, number
+    from crmsim.texts.i18n import difference, number
     from crmsim.model.text import text_table
 
     if comparison.path.empty or comparison.reading_year <= 1:
@@ -315,7 +368,6 @@ def path_table(comparison: Any) -> str:
 def worlds_table(comparison: Any) -> str:
     """The terminal's verdicts across worlds: per scenario and headline metric, today's verdict and where it holds."""
     from crmsim.experiments.compare import HEADLINE_TABLE, judgement, metric_label
-    from crmsim.texts.i18n import _
     from crmsim.model.text import text_table
 
     def cell(scenario: str, metric: str) -> str:
@@ -336,7 +388,6 @@ def worlds_table(comparison: Any) -> str:
 def cost_table(comparison: Any) -> str:
     """The terminal's costs: each scenario's extra public cost and what each priced gain costs (or '' if none)."""
     from crmsim.experiments.cost_effectiveness import LEGEND, PRICED, extra_cost_text, ratio_text, unit_header
-    from crmsim.texts.i18n import _
     from crmsim.model.text import text_table
 
     table = comparison.cost_effect

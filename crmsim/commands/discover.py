@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from crmsim.commands.common import fail, tolerance
+from crmsim.texts.i18n import _, number, percent
 
 __all__ = ["register", "discover"]
 
@@ -81,11 +82,13 @@ def _trajectory_lines(discovery: Any) -> list[str]:
     t = discovery.trajectory
     shown = t.index if len(t) <= SHOWN else sorted(
         {*np.linspace(0, len(t) - 1, SHOWN).round().astype(int), discovery.chosen})
-    rows = [[str(r.box), f"{r.coverage:.0%}", f"{r.density:.0%}", f"{r.mass:.0%}", str(r.restricted),
-             "<- chosen" if r.box == discovery.chosen else ""] for r in t.loc[shown].itertuples()]
-    what = "PRIM peeling trajectory" if discovery.method == "prim" else "CART leaves"
-    some = f"{len(shown)} of {len(t)} boxes; all in discover.html" if len(shown) < len(t) else f"{len(t)} boxes"
-    return [f"{what} ({some}):", text_table(["box", "coverage", "density", "mass", "levers restricted", ""], rows)]
+    rows = [[str(r.box), percent(r.coverage), percent(r.density), percent(r.mass), str(r.restricted),
+             _("<- chosen") if r.box == discovery.chosen else ""] for r in t.loc[shown].itertuples()]
+    what = _("PRIM peeling trajectory") if discovery.method == "prim" else _("CART leaves")
+    some = _("{shown} of {n} boxes; all in discover.html").format(shown=len(shown), n=len(t)) if len(shown) < len(t) \
+        else _("{n} boxes").format(n=len(t))
+    return [f"{what} ({some}):", text_table([_("box"), _("coverage"), _("density"), _("mass"), _("levers restricted"),
+                                             ""], rows)]
 
 
 def _limits_lines(discovery: Any) -> list[str]:
@@ -100,12 +103,14 @@ def _limits_lines(discovery: Any) -> list[str]:
         if isinstance(row.get("values"), list):
             box, sampled = ", ".join(row["values"]), ", ".join(row["range_values"])
         else:
-            box = f"{row['low']:.3g} to {row['high']:.3g}"
-            sampled = f"{row['range_low']:.3g} to {row['range_high']:.3g}"
+            box = _("{low} to {high}").format(low=f"{row['low']:.3g}", high=f"{row['high']:.3g}")
+            sampled = _("{low} to {high}").format(low=f"{row['range_low']:.3g}", high=f"{row['range_high']:.3g}")
         qp = ", ".join(qp_text(q) for q in (row["qp_low"], row["qp_high"]) if pd.notna(q)) or "-"
         rows.append([row["lever"], box, sampled, qp])
-    head = f"box {discovery.chosen}: {len(limits)} of {len(discovery.limits)} levers restricted"
-    return [head + ":", text_table(["lever", "box", "sampled", "quasi-p"], rows)] if rows else [head + "."]
+    head = _("box {box}: {n} of {levers} levers restricted").format(box=discovery.chosen, n=len(limits),
+                                                                    levers=len(discovery.limits))
+    return [head + ":", text_table([_("lever"), _("box"), _("sampled"), _("quasi-p")], rows)] if rows else \
+        [head + "."]
 
 
 def _base_file(manifest: dict[str, Any]) -> str | None:
@@ -151,20 +156,23 @@ def discover(args: argparse.Namespace) -> int:
         return fail(f"{root}: {err.strerror or err}")
     share = discovery.hits / discovery.runs
     words = f"  ({label})" if label != condition.text else ""
-    out = [f"{results.manifest['experiment']}: {runs.saved}, {len(runs.levers.columns)} levers varied; "
-           f"{discovery.hits:,} ({share:.0%}) meet {condition.text}{words}"]
-    out += [f"note: {name} has no value in {n:,} runs; they do not meet the condition"
+    out = [_("{experiment}: {runs}, {levers} levers varied; {hits} ({share}) meet {condition}{words}").format(
+        experiment=results.manifest["experiment"], runs=runs.saved, levers=len(runs.levers.columns),
+        hits=number(discovery.hits, 0), share=percent(share), condition=condition.text, words=words)]
+    out += [_("note: {name} has no value in {n} runs; they do not meet the condition").format(name=name,
+                                                                                           n=number(n, 0))
             for name, n in condition.missing.items()]
     out += ["", *_trajectory_lines(discovery), "", *_limits_lines(discovery)]
     if not discovery.box["significant"]:
-        out.append(f"note: a restriction of this box has a quasi-p-value above {QP_MAX}: it may be noise (more runs "
-                   f"would tell)")
+        out.append(_("note: a restriction of this box has a quasi-p-value above {qp}: it may be noise (more runs "
+                     "would tell)").format(qp=QP_MAX))
     out += ["", reading(discovery, runs)]
     top = scores.head(3)
     if not top.empty:
-        out.append("levers that matter most for it (extra-trees feature scores): " + ", ".join(
-            f"{lever_label(r.lever, runs.paths)} {r.score:.2f}" for r in top.itertuples()))
-    out += ["", f"wrote {page}", f"wrote {box_file}: the box's centre as a scenario; set it beside the sweep's base:",
+        out.append(_("levers that matter most for it (extra-trees feature scores): {levers}").format(levers=", ".join(
+            f"{lever_label(r.lever, runs.paths)} {r.score:.2f}" for r in top.itertuples())))
+    out += ["", _("wrote {file}").format(file=page),
+            _("wrote {file}: the box's centre as a scenario; set it beside the sweep's base:").format(file=box_file),
             f"    crmsim compare {base_file or 'BASE.toml'} {box_file}"]
     print("\n".join(out))
     sys.stdout.flush()

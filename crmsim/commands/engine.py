@@ -21,8 +21,10 @@ from typing import Any
 from crmsim.commands.common import fail, say, warn
 from crmsim.model.text import positive_int
 from crmsim.texts import exits
+from crmsim.texts.i18n import _, number
 
-__all__ = ["engine_options", "evaluator_for", "discard_saved", "Engine", "run_experiment", "run_experiments"]
+__all__ = ["engine_options", "evaluator_for", "discard_saved", "Engine", "run_experiment", "run_experiments",
+           "stopped"]
 
 
 def engine_options(p: argparse.ArgumentParser) -> None:
@@ -61,6 +63,13 @@ def evaluator_for(args: argparse.Namespace) -> tuple[Any, str | None]:
     if args.dask:
         return DaskEvaluator(args.dask, workers=workers), warning
     return ProcessEvaluator(workers), warning
+
+
+def stopped(err: BaseException) -> str:
+    """How a run that did not finish was stopped, in words: by SIGTERM, or interrupted (Ctrl-C)."""
+    from crmsim.experiments.interrupt import Terminated
+
+    return _("stopped by SIGTERM") if isinstance(err, Terminated) else _("interrupted")
 
 
 def discard_saved(store: Any) -> str | None:
@@ -133,12 +142,14 @@ def run_experiments(args: argparse.Namespace, jobs: list[tuple[argparse.Namespac
         except KeyboardInterrupt as err:
             from crmsim.experiments.store import ResultStore
 
-            what = "stopped by SIGTERM" if isinstance(err, Terminated) else "interrupted"
+            what = stopped(err)
             if ResultStore(root).exists():
-                hint = getattr(args, "continue_hint", "continue with --resume")
-                print(f"\n{what}: finished chunks are saved; {hint}", file=sys.stderr)
+                hint = getattr(args, "continue_hint", None) or _("continue with --resume")
+                print("\n" + _("{what}: finished chunks are saved; {hint}").format(what=what, hint=hint),
+                      file=sys.stderr)
             else:
-                print(f"\n{what} before any run was saved; nothing was kept", file=sys.stderr)
+                print("\n" + _("{what} before any run was saved; nothing was kept").format(what=what),
+                      file=sys.stderr)
             return EXIT_TERMINATED if isinstance(err, Terminated) else EXIT_INTERRUPTED
         finally:
             engine.close()
@@ -155,7 +166,8 @@ def _sweep(args: argparse.Namespace, experiment: Any, engine: Engine) -> int:
 
     def on_start(total: int, done: int) -> None:
         if done:
-            say(args, f"{experiment.name}: {done} of {total} runs already saved; running the other {total - done}")
+            say(args, _("{name}: {done} of {total} runs already saved; running the other {left}").format(
+                name=experiment.name, done=done, total=total, left=total - done))
         progress = progress_for(experiment.name, total, done, quiet=args.quiet)
         if progress is not None:
             shown.append(progress)
@@ -170,13 +182,15 @@ def _sweep(args: argparse.Namespace, experiment: Any, engine: Engine) -> int:
     except StoreError as err:
         return fail(str(err))
     if only is None and done == experiment.n_runs:
-        say(args, f"{experiment.name}: all {done} runs are already saved in {Path(args.out) / experiment.name}/")
+        say(args, _("{name}: all {done} runs are already saved in {folder}/").format(
+            name=experiment.name, done=done, folder=Path(args.out) / experiment.name))
         return 0
     try:
         with engine.use() as evaluator:
             if only is None:
-                say(args, f"{experiment.name}: {experiment.n_runs} runs ({experiment.n_points} design points x "
-                           f"{experiment.spec.replications} replications) on {evaluator.describe()}")
+                say(args, _("{name}: {runs} runs ({points} design points x {reps} replications) on {engine}").format(
+                    name=experiment.name, runs=experiment.n_runs, points=experiment.n_points,
+                    reps=experiment.spec.replications, engine=evaluator.describe()))
             result = run_sweep(experiment, args.out, evaluator, resume=args.resume, chunk_size=args.chunk_size,
                                on_start=on_start, on_progress=on_progress, on_warning=warn, only=only)
     except StoreError as err:
@@ -187,12 +201,14 @@ def _sweep(args: argparse.Namespace, experiment: Any, engine: Engine) -> int:
         return fail(str(err), exits.ENGINE)
     except RunError as err:  # a run raised: say which, in one line
         kept = ResultStore(Path(args.out) / experiment.name).exists()
-        note = "finished chunks are saved; fix, then --resume" if kept else "no run was saved; fix, then sweep again"
+        note = _("finished chunks are saved; fix, then --resume") if kept else \
+            _("no run was saved; fix, then sweep again")
         return fail(f"{err} ({note})", exits.RUN_FAILED)
     finally:
         for progress in shown:
             progress.close()
     rate = result.ran / result.seconds if result.seconds > 0 else float("nan")
-    say(args, f"{experiment.name}: {result.ran} runs in {result.seconds:.1f} s ({rate:.1f} runs/s); "
-               f"{result.done_before + result.ran} of {result.total} saved in {result.root}/")
+    say(args, _("{name}: {ran} runs in {seconds} s ({rate} runs/s); {saved} of {total} saved in {folder}/").format(
+        name=experiment.name, ran=result.ran, seconds=number(result.seconds, 1), rate=number(rate, 1),
+        saved=result.done_before + result.ran, total=result.total, folder=result.root))
     return 0

@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from crmsim.commands.common import WORLDS_FILE, fail, warn
-from crmsim.commands.engine import engine_options, evaluator_for
+from crmsim.commands.engine import engine_options, evaluator_for, stopped
 from crmsim.model.text import bounded_int
 from crmsim.texts import exits
+from crmsim.texts.i18n import _
 
 __all__ = ["register", "patterns"]
 
@@ -130,17 +131,17 @@ def _run(args: argparse.Namespace, spec: Any, worlds: list, engine: Any, folder:
         except EvaluatorError as err:
             return fail(f"{err}; nothing was written", exits.ENGINE)
         except KeyboardInterrupt as err:
-            what = "stopped by SIGTERM" if isinstance(err, Terminated) else "interrupted"
-            print(f"\n{what} before every run was done; nothing was written (the runs are saved only together); "
-                  f"run the same command again", file=sys.stderr)
+            print("\n" + _("{what} before every run was done; nothing was written (the runs are saved only "
+                           "together); run the same command again").format(what=stopped(err)), file=sys.stderr)
             return exits.TERMINATED if isinstance(err, Terminated) else exits.INTERRUPTED
     try:
         table = _write(spec, runs, folder)
     except StoreError as err:
         return fail(str(err))
     print(_table(table))
-    print(f"\n{total} runs in {(time.monotonic() - started) / 60:.1f} min; wrote {folder}/: patterns.csv, "
-          f"runs.parquet, report.html, report.fr.html")
+    print("\n" + _("{n} runs in {minutes} min; wrote {folder}/: {files}").format(
+        n=total, minutes=f"{(time.monotonic() - started) / 60:.1f}", folder=folder,
+        files="patterns.csv, runs.parquet, report.html, report.fr.html"))
     return 0
 
 
@@ -157,9 +158,11 @@ def _runs(args: argparse.Namespace, spec: Any, worlds: list, engine: Any) -> tup
         work += chunks(spec, worlds[1:], args.world_reps, args.chunk_size or 4)
     total = sum(len(c.runs) for c in work)
     if not args.quiet:
-        print(f"{spec.name}: {len(spec.patterns)} patterns x {reps} runs of {spec.base.name}"
-              + (f", and {len(worlds) - 1} worlds x {args.world_reps} runs" if len(worlds) > 1 else "")
-              + f", on {engine.describe()}", flush=True)
+        more = _(", and {worlds} worlds x {reps} runs").format(worlds=len(worlds) - 1, reps=args.world_reps) \
+            if len(worlds) > 1 else ""
+        print(_("{name}: {patterns} patterns x {reps} runs of {base}{more}, on {engine}").format(
+            name=spec.name, patterns=len(spec.patterns), reps=reps, base=spec.base.name, more=more,
+            engine=engine.describe()), flush=True)
     progress = progress_for(spec.name, total, 0, quiet=args.quiet)
     rows: list[dict[str, Any]] = []
     try:
@@ -199,9 +202,12 @@ def _table(table: Any) -> str:
     def fmt(x: float) -> str:
         return "n/a" if math.isnan(x) else f"{x:.3f}".replace("-0.000", "0.000")
 
-    rows = [[r.pattern, r.figure, fmt(r.model_mean), f"{fmt(r.model_low)} to {fmt(r.model_high)}",
-             *([f"{fmt(r.worlds_low)} to {fmt(r.worlds_high)}"] if r.worlds else []), r.verdict]
+    def span(low: float, high: float) -> str:
+        return _("{low} to {high}").format(low=fmt(low), high=fmt(high))
+
+    rows = [[r.pattern, r.figure, fmt(r.model_mean), span(r.model_low, r.model_high),
+             *([span(r.worlds_low, r.worlds_high)] if r.worlds else []), _(r.verdict)]
             for r in table.itertuples()]
-    header = ["pattern", "figure", "model", "95% interval", *(["worlds 5-95%"] if table["worlds"].max() else []),
-              "verdict"]
+    header = [_("pattern"), _("figure"), _("model"), _("95% interval"),
+              *([_("worlds 5-95%")] if table["worlds"].max() else []), _("verdict")]
     return text_table(header, rows)

@@ -6,6 +6,8 @@ import argparse
 from typing import Any
 
 from crmsim.texts import exits
+from crmsim.texts.i18n import _
+from crmsim.texts.labels import lever_label
 
 __all__ = ["register", "policies"]
 
@@ -49,24 +51,26 @@ def _set_levers(name: str) -> list[str]:
 
 
 def policies(args: argparse.Namespace) -> int:
+    """Handler of ``policies``: one block per policy, in the table's order."""
     from crmsim.model.policies import POLICIES, apply_policies, lever_defaults
 
     baseline = lever_defaults()
     blocks = []
     for policy in POLICIES.values():
-        kind = ", composite" if policy.includes else ""
-        lines = [f"{policy.name}  (paper {policy.paper}{kind})", f"    {policy.summary}"]
+        head = _("{name}  (paper {paper}, composite)") if policy.includes else _("{name}  (paper {paper})")
+        lines = [head.format(name=policy.name, paper=policy.paper), f"    {_(policy.summary)}"]
         if policy.includes:
-            lines.append(f"    includes: {', '.join(policy.includes)}")
+            lines.append("    " + _("includes: {policies}").format(policies=", ".join(policy.includes)))
         values = apply_policies([policy.name])
         levers = _set_levers(policy.name)
         if not levers:
-            lines.append("    levers: all at their baseline values")
+            lines.append("    " + _("levers: all at their baseline values"))
         else:
             width = max(len(f"{lever} = {_toml_value(values[lever])}") for lever in levers)
             for lever in levers:
                 setting = f"{lever} = {_toml_value(values[lever])}"
-                lines.append(f"    {setting.ljust(width)}  (baseline {_toml_value(baseline[lever])})")
+                lines.append(f"    {setting.ljust(width)}  " + _("{label} (baseline {value})").format(
+                    label=lever_label(lever), value=_toml_value(baseline[lever])))
         blocks.append("\n".join(lines))
     print("\n\n".join(blocks))
     return exits.OK

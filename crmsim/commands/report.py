@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from crmsim.commands.common import fail, say, warn
+from crmsim.texts.i18n import _
 
 __all__ = ["register", "report"]
 
@@ -14,7 +15,7 @@ def register(subparsers: Any) -> None:
     """Add ``report`` to an argparse subparsers object."""
     p = subparsers.add_parser(
         "report", help="write report.html (offline) and summary.csv for a sweep's results",
-        description="Analyse saved results: means with 95%% confidence intervals per design point, time-series "
+        description="Analyse saved results: means with 95% confidence intervals per design point, time-series "
                     "bands, heatmaps, Sobol or Morris indices. Writes report.html and summary.csv in the folder.")
     p.add_argument("results", metavar="results/EXPERIMENT/", help="a sweep's results folder")
     p.add_argument("--quiet", action="store_true", help="do not print the paths written")
@@ -34,5 +35,5 @@ def report(args: argparse.Namespace) -> int:
     except OSError as err:
         return fail(f"{args.results}: {err.strerror or err}")
     for path in written:
-        say(args, f"wrote {path}")
+        say(args, _("wrote {file}").format(file=path))
     return 0

@@ -21,7 +21,8 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "rerun", help="re-run one run of a sweep alone and check it against the saved rows",
         description="Re-run one run from the manifest (same scenario, values and seed) and compare its rows with "
-                    "the saved ones. Exit code 0 when identical, 1 when they differ.")
+                    "the saved ones. Exit code 0 when identical, 4 when they differ (it ran, and did not reproduce "
+                    "them), 2 for a bad folder or RUN_ID.")
     p.add_argument("results", metavar="results/EXPERIMENT/", help="a sweep's results folder")
     p.add_argument("run_id", metavar="RUN_ID", help="the run id (column run_id of the results)")
     p.set_defaults(handler=rerun)

@@ -16,6 +16,7 @@ from crmsim.commands.common import CliError, format_value, load
 from crmsim.model.limits import MAX_STEPS
 from crmsim.model.text import bounded_int, one_line, text_table
 from crmsim.texts import exits
+from crmsim.texts.i18n import _, ngettext
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -55,8 +56,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--seed", type=_seed, metavar="S",
                    help="random seed, the same for every scenario (default: each scenario's `seed`)")
     p.add_argument("--out", type=_out_file, metavar="FILE",
-                   help="write the metrics at every step to FILE: .parquet or .csv "
-                        "(several scenarios: one table with a `scenario` column)")
+                   help="write the metrics at every step to FILE: .parquet or .csv, one row per scenario and "
+                        "week, led by its scenario, policy and seed (Parquet also keeps each metric's label, unit "
+                        "and direction)")
     p.add_argument("--format", choices=FORMATS, default="table",
                    help="how to print the final metrics: a table for people (default), or json or csv for "
                         "scripts (NaN is null in json, empty in csv)")
@@ -102,10 +104,39 @@ def _build(path: str, scenario: "Scenario") -> "CrmModel":
 
 def _header(index: int | None, path: str, model: "CrmModel", steps: int) -> str:
     spec = model.spec
-    policy = " + ".join(spec.policies) or "none (baseline levers)"
-    lead = f"scenario {index}: " if index is not None else "scenario "
-    return one_line(f"{lead}{spec.name} ({path}): policy {policy}, {model.n_citizens} citizens, "
-                    f"{steps} steps after a {spec.warmup}-week warm-up, seed {spec.seed}")
+    policy = " + ".join(spec.policies) or _("none (baseline levers)")
+    lead = _("scenario {index}: {name}").format(index=index, name=spec.name) if index is not None else \
+        _("scenario {name}").format(name=spec.name)
+    return one_line(_("{lead} ({path}): policy {policy}, {citizens} citizens, {steps} steps after a {warmup}-week "
+                      "warm-up, seed {seed}").format(lead=lead, path=path, policy=policy, citizens=model.n_citizens,
+                                                     steps=steps, warmup=spec.warmup, seed=spec.seed))
+
+
+def reading(runs: list[tuple[int, int]]) -> str:
+    """What the figures after a run are, for runs of ``(policy weeks, weeks the yearly window covers)``.
+
+    Levels (trust, knowledge) are the state in the last week; rates, counts
+    and costs are yearly, read over the last 52 weeks (``model.metrics``, the
+    model's ``YearLedger``: fewer if the model has not run that long), so
+    after fewer than 52 policy weeks they still count weeks from before the
+    policy.
+    """
+    from crmsim.model.phases.state import WINDOW
+
+    if len(set(runs)) > 1:
+        return _("Final figures after each scenario's policy weeks (above); levels are those of the last week, "
+                 "rates, counts and costs are yearly, over the last {window} weeks.").format(window=WINDOW)
+    (weeks, window), = set(runs)
+    text = ngettext("Final figures after {weeks} policy week: levels (trust, knowledge) are those of the last week; "
+                    "rates, counts and costs are yearly, read over the last {window} weeks.",
+                    "Final figures after {weeks} policy weeks: levels (trust, knowledge) are those of the last week; "
+                    "rates, counts and costs are yearly, read over the last {window} weeks.",
+                    weeks).format(weeks=weeks, window=window)
+    if window > weeks:
+        text += " " + _("Of those {window} weeks, {before} came before the policy switched on: use --steps {year} or "
+                        "more to read a year of the policy alone.").format(window=window, before=window - weeks,
+                                                                          year=WINDOW)
+    return text
 
 
 def _labels(names: list[str]) -> list[str]:
@@ -116,10 +147,13 @@ def _labels(names: list[str]) -> list[str]:
 
 
 def _write(table: "pd.DataFrame", out: Path) -> None:
+    """The weekly metrics to ``out``: Parquet carries each metric's label, unit and direction in its schema."""
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         if out.suffix.lower() == ".parquet":
-            table.to_parquet(out, index=False)
+            from crmsim.experiments.described import write_described_parquet
+
+            write_described_parquet(table, out)
         else:
             table.to_csv(out, index=False)
     except OSError as err:
@@ -127,38 +161,47 @@ def _write(table: "pd.DataFrame", out: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Handler of ``run``."""
     import pandas as pd
 
     # Check every scenario and build every model before running any.
     scenarios = [(path, load(path, args.seed)) for path in args.scenarios]
     models = [(path, _build(path, scenario)) for path, scenario in scenarios]
 
-    names, series, finals = [], [], []
+    names, series, finals, weeks = [], [], [], []
     several = len(models) > 1
     for index, (path, model) in enumerate(models, start=1):
         steps = args.steps or model.spec.steps
         series.append(model.run(steps))
         finals.append(model.final_metrics())
         names.append(one_line(model.spec.name) or "(unnamed)")
+        weeks.append((steps, model.ledger.weeks))
         if args.format == "table":
             print(_header(index if several else None, path, model, steps))
 
     labels = _labels(names)
+    if args.format == "table":
+        print("\n" + reading(weeks))
     print(_final_metrics(labels, finals, args.format), end="")
 
     if args.out is not None:
-        if several:
-            table = pd.concat([s.assign(scenario=label) for s, label in zip(series, labels)], ignore_index=True)
-            table = table[["scenario", *(c for c in table.columns if c != "scenario")]]
-        else:
-            table = series[0]
+        table = pd.concat([_identified(s, label, model) for s, label, (_path, model) in zip(series, labels, models)],
+                          ignore_index=True)
         _write(table, args.out)
-        done = f"wrote {len(table)} rows ({OUT_FORMATS[args.out.suffix.lower()]}) to {args.out}"
+        done = _("wrote {rows} rows ({kind}) to {file}").format(rows=len(table), kind=OUT_FORMATS[args.out.suffix.lower()],
+                                                             file=args.out)
         if args.format == "table":
             print(f"\n{done}")
         else:  # stdout carries the data for a script; the note goes to stderr
             print(done, file=sys.stderr)
     return exits.OK
+
+
+def _identified(series: "pd.DataFrame", label: str, model: "CrmModel") -> "pd.DataFrame":
+    """A run's weekly metrics led by what identifies the run: its scenario, its policy and its seed."""
+    spec = model.spec
+    ids = {"scenario": label, "policy": " + ".join(spec.policies), "seed": spec.seed}
+    return series.assign(**ids)[[*ids, *series.columns]]
 
 
 def _final_metrics(labels: list[str], finals: list[dict[str, float]], fmt: str) -> str:
@@ -189,9 +232,9 @@ def _final_metrics(labels: list[str], finals: list[dict[str, float]], fmt: str) 
                                        for f in finals)])
         return buffer.getvalue()
     if len(finals) > 1:
-        header = ["metric", *labels]
+        header = [_("metric"), *labels]
         if len(finals) == 2:
-            header.append("change (2 - 1)")
+            header.append(_("change (2 - 1)"))
         rows = []
         for metric in METRICS:
             row = [metric, *(format_value(final[metric]) for final in finals)]
@@ -199,12 +242,10 @@ def _final_metrics(labels: list[str], finals: list[dict[str, float]], fmt: str) 
                 row.append(format_value(finals[1][metric] - finals[0][metric], signed=True))
             rows.append(row)
     else:
-        header = ["metric", "value"]
+        header = [_("metric"), _("value")]
         rows = [[metric, format_value(finals[0][metric])] for metric in METRICS]
     table = "\n" + _with_meanings(text_table(header, rows), list(METRICS)) + "\n"
     if len(finals) > 1:
-        from crmsim.texts.i18n import _
-
         table += _("(one run each, on the same seed: for differences with their uncertainty, use crmsim compare "
                    "A.toml B.toml)") + "\n"
     return table
@@ -212,7 +253,6 @@ def _final_metrics(labels: list[str], finals: list[dict[str, float]], fmt: str) 
 
 def _with_meanings(table: str, metrics: list[str]) -> str:
     """Each row of a metrics table followed by what the metric is, its unit and which way is better."""
-    from crmsim.texts.i18n import _
     from crmsim.model.metrics import INFO
 
     header, *rows = table.splitlines()

@@ -8,19 +8,20 @@ allowed``) on stderr, and the exit code is 2 if any failed.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
+from crmsim.commands.common import fail
 from crmsim.model.text import one_line
 from crmsim.texts import exits
 
 __all__ = ["register", "validate"]
 
 _VALIDATE_DESCRIPTION = """\
-Check scenario (or experiment, or frontier) files without running them: print "ok FILE" for each good one,
-or one line naming the file, the field and what is allowed. Exit code 2 if
-any file failed.
+Check scenario, experiment and frontier files without running them: print
+"ok FILE" for each good one, or, as every command's errors, one line
+"crmsim: error: FILE: field: what is allowed". Exit code 2 if any file
+failed.
 
 example:
   crmsim validate scenarios/*.toml
@@ -30,9 +31,9 @@ example:
 def register(subparsers: Any) -> None:
     """Add ``validate`` to an argparse subparsers object."""
     p = subparsers.add_parser(
-        "validate", help="check scenario files (crmsim validate scenarios/*.toml)",
+        "validate", help="check scenario, experiment or frontier files (crmsim validate scenarios/*.toml)",
         description=_VALIDATE_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("files", nargs="+", metavar="FILE", help="scenario file(s) to check")
+    p.add_argument("files", nargs="+", metavar="FILE", help="scenario, experiment or frontier file(s) to check")
     p.set_defaults(handler=validate)
 
 
@@ -74,7 +75,7 @@ def validate(args: argparse.Namespace) -> int:
             readers[_file_kind(path)](path)
         except (ScenarioError, SpecError) as err:
             failed += 1
-            print(one_line(err), file=sys.stderr)
+            fail(str(err))  # the form of every error: crmsim: error: FILE: field: what is allowed
         else:
             print(one_line(f"ok {path}"))
     return exits.USAGE if failed else exits.OK

@@ -9,6 +9,7 @@ from typing import Any
 from crmsim.commands.common import CliError, format_value, load, tolerance
 from crmsim.model.text import bounded_int, one_line, text_table
 from crmsim.texts import exits
+from crmsim.texts.i18n import _
 
 __all__ = ["register", "warmup"]
 
@@ -41,6 +42,7 @@ def register(subparsers: Any) -> None:
 
 
 def warmup(args: argparse.Namespace) -> int:
+    """Handler of ``warmup``."""
     from crmsim.experiments.warmup import WEEKS_PER_YEAR, settling
 
     tail_years = 3
@@ -48,21 +50,24 @@ def warmup(args: argparse.Namespace) -> int:
         raise CliError(f"--years: got {args.years}; allowed: at least {tail_years + 1} (the last {tail_years} "
                        f"years give the long-run level)")
     scenario = load(args.scenario, None)
-    print(one_line(f"scenario {scenario.name} ({args.scenario}): {args.reps} runs of {args.years} years from the "
-                   f"initial state, no warm-up"), flush=True)
+    print(one_line(_("scenario {name} ({file}): {reps} runs of {years} years from the initial state, no "
+                     "warm-up").format(name=scenario.name, file=args.scenario, reps=args.reps, years=args.years)),
+          flush=True)
     rows = settling(scenario, years=args.years, replications=args.reps, tolerance=args.tolerance,
                     tail_years=tail_years, seed=scenario.seed,
-                    on_run=lambda r: print(f"  run {r + 1} of {args.reps} done", file=sys.stderr, flush=True))
+                    on_run=lambda r: print("  " + _("run {i} of {n} done").format(i=r + 1, n=args.reps),
+                                           file=sys.stderr, flush=True))
     limit = (args.years - tail_years) * WEEKS_PER_YEAR
     table = [[r.metric, format_value(r.start), format_value(r.steady), f"±{format_value(r.band)}",
-              "not settled" if r.settled_week >= limit else str(r.settled_week)] for r in rows]
+              _("not settled") if r.settled_week >= limit else str(r.settled_week)] for r in rows]
     print()
-    print(text_table(["metric", "week 0", "long run", "within", "settled by week"], table))
+    print(text_table([_("metric"), _("week 0"), _("long run"), _("within"), _("settled by week")], table))
     slowest = max(r.settled_week for r in rows)
     print()
     if slowest >= limit:
-        print(f"some metric had not settled {limit} weeks in: run longer (--years), or loosen --tolerance")
+        print(_("some metric had not settled {limit} weeks in: run longer (--years), or loosen --tolerance").format(
+            limit=limit))
     else:
-        print(f"the slowest metric settles by week {slowest}: use warmup >= {slowest} "
-              f"(this scenario's warmup: {scenario.warmup})")
+        print(_("the slowest metric settles by week {week}: use warmup >= {week} (this scenario's warmup: "
+                "{warmup})").format(week=slowest, warmup=scenario.warmup))
     return exits.OK

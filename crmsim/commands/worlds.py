@@ -32,8 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from crmsim.commands.common import fail, warn
-from crmsim.commands.engine import engine_options, evaluator_for
+from crmsim.commands.engine import engine_options, evaluator_for, stopped
 from crmsim.texts import exits
+from crmsim.texts.i18n import _, percent
 
 __all__ = ["register", "worlds"]
 
@@ -152,12 +153,13 @@ def worlds(args: argparse.Namespace) -> int:
         except (StoreError, WorldsError) as err:
             return fail(str(err))
         except KeyboardInterrupt as err:
-            what = "stopped by SIGTERM" if isinstance(err, Terminated) else "interrupted"
+            what = stopped(err)
             if created is not None and not (root / "candidates.parquet").exists():
-                print(f"\n{what} before any candidate was checked; nothing was kept", file=sys.stderr)
+                print("\n" + _("{what} before any candidate was checked; nothing was kept").format(what=what),
+                      file=sys.stderr)
             else:
-                print(f"\n{what}: the candidates checked are saved in {root}/; go on with: crmsim worlds "
-                      f"{args.spec} --resume", file=sys.stderr)
+                print("\n" + _("{what}: the candidates checked are saved in {folder}/; go on with: {command}").format(
+                    what=what, folder=root, command=f"crmsim worlds {args.spec} --resume"), file=sys.stderr)
             return EXIT_TERMINATED if isinstance(err, Terminated) else EXIT_INTERRUPTED
         finally:  # a run that saved nothing in a folder it made leaves no folder to block the next one
             if created is not None and not (root / "candidates.parquet").exists():
@@ -268,14 +270,16 @@ def _run(args: argparse.Namespace, spec: Any, candidates: Any, engine: Any, root
     atomic_write(state_file, lambda p: p.write_text(json.dumps(state, indent=1), encoding="utf-8"))
     size = args.chunk_size or max(1, min(5, len(pending) // max(1, 4 * engine.workers)))
     if not args.quiet:
-        again = f", {len(done)} already checked" if done else ""
-        print(f"{spec.name}: {spec.candidates} candidates x {spec.seeds} seeds ({len(spec.fitted)} fitted from the "
-              f"posterior, {len(spec.assumptions)} assumptions), on {engine.describe()}{again}", flush=True)
+        again = _(", {n} already checked").format(n=len(done)) if done else ""
+        print(_("{name}: {candidates} candidates x {seeds} seeds ({fitted} fitted from the posterior, {assumptions} "
+                "assumptions), on {engine}{again}").format(
+            name=spec.name, candidates=spec.candidates, seeds=spec.seeds, fitted=len(spec.fitted),
+            assumptions=len(spec.assumptions), engine=engine.describe(), again=again), flush=True)
     progress = progress_for(spec.name, len(candidates) * spec.seeds, len(done) * spec.seeds, quiet=args.quiet)
     started = time.monotonic()
     try:
         with engine:
-            for _, result in engine.map_chunks(evaluate_chunk, _chunks(spec, pending, size)):
+            for _index, result in engine.map_chunks(evaluate_chunk, _chunks(spec, pending, size)):
                 rows.extend(result)
                 frame = pd.DataFrame(rows)
                 atomic_write(saved_file, lambda p: frame.to_parquet(p, index=False))
@@ -300,11 +304,13 @@ def _run(args: argparse.Namespace, spec: Any, candidates: Any, engine: Any, root
 
 
 def _summary(spec: Any, evaluated: Any, kept: Any, seconds: float, out: Path) -> str:
-    lines = [f"{len(kept)} of {len(evaluated)} candidates meet every figure ({len(kept) / len(evaluated):.0%}), "
-             f"{seconds / 60:.1f} min; written to {out}"]
+    lines = [_("{kept} of {n} candidates meet every figure ({share}), {minutes} min; written to {file}").format(
+        kept=len(kept), n=len(evaluated), share=percent(len(kept) / len(evaluated)),
+        minutes=f"{seconds / 60:.1f}", file=out)]
     for target in spec.calibration.targets:
         column = f"q_{target.name}"
         values = kept[column] if len(kept) else evaluated[column]
-        lines.append(f"  {target.name}: figure {target.value:g} +- {target.tolerance:g}; worlds "
-                     f"{values.min():.3f} to {values.max():.3f}")
+        lines.append("  " + _("{target}: figure {value} +- {tolerance}; worlds {low} to {high}").format(
+            target=target.name, value=f"{target.value:g}", tolerance=f"{target.tolerance:g}",
+            low=f"{values.min():.3f}", high=f"{values.max():.3f}"))
     return "\n".join(lines)

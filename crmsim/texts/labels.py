@@ -31,7 +31,8 @@ from crmsim.model.metrics import INFO, QUARTILE_METRICS
 from crmsim.model.params import PARAMS, params_in
 
 __all__ = ["LEVER_GROUPS", "METRIC_GROUPS", "lever_label", "param_help", "factor_label", "metric_label",
-           "metric_unit", "metric_better", "metric_reading", "metric_groups", "value_text", "listing", "colon"]
+           "metric_unit", "metric_better", "metric_reading", "metric_groups", "value_text", "listing", "colon",
+           "country_name"]
 
 # Each lever once, under the question a workshop asks of it, with a short label for charts and tables.
 LEVER_GROUPS: dict[str, dict[str, str]] = {
@@ -129,6 +130,28 @@ def value_text(value: Any) -> str:
     if isinstance(value, (list, tuple)):  # several policies, applied in order
         return " + ".join(value_text(v) for v in value)
     return str(value)
+
+
+def country_name(code: str) -> str:
+    """A country profile's name as the current language writes it: 'Denmark', in French 'Danemark'.
+
+    English is the profile's own name (``scenarios/countries/<code>.toml``);
+    another language takes Babel's name for the territory, and the profile's
+    when Babel has none.
+
+    >>> from crmsim.texts.i18n import language
+    >>> with language("fr"):
+    ...     country_name("nl")
+    'Pays-Bas'
+    """
+    from babel import Locale
+
+    from crmsim.model.countries import load_country
+
+    own = load_country(code).name
+    if current() == "en":
+        return own
+    return Locale.parse(current()).territories.get(code.upper(), own)
 
 
 def colon(label: str, value: str) -> str:
