@@ -34,6 +34,7 @@ from crmsim.calibration.outputs import predictive
 from crmsim.calibration.posterior_file import PosteriorError, read_posterior
 from crmsim.calibration.targets import CalibrationSpec
 from crmsim.experiments.store import StoreError, atomic_write
+from crmsim.texts.i18n import _
 
 __all__ = ["leave_one_out", "without", "check_targets"]
 
@@ -109,7 +110,8 @@ def leave_one_out(spec: CalibrationSpec, out: str | Path, sampler_for: Callable[
         reduced = without(spec, target.name)
         folder = out / reduced.name
         if not (folder / "posterior.parquet").is_file():
-            say(f"refit without {target.name} ({len(reduced.targets)} targets) into {folder}/")
+            say(_("refit without {target} ({n} targets) into {folder}/").format(target=target.name,
+                                                                               n=len(reduced.targets), folder=folder))
             calibrate(reduced, out, sampler_for(), resume=(folder / "history.db").is_file(),
                       on_generation=lambda g: say("  " + g.line()))
         post, generations = _finished_refit(reduced, folder)
@@ -124,8 +126,9 @@ def leave_one_out(spec: CalibrationSpec, out: str | Path, sampler_for: Callable[
             "within_tolerance": abs(median - target.value) <= target.tolerance,
             "refit_generations": generations,
         })
-        say(f"  {target.name}: figure {target.value:g} +- {target.tolerance:g}, predicted {median:.3f} "
-            f"({rows[-1]['predicted_low']:.3f} to {rows[-1]['predicted_high']:.3f})")
+        say("  " + _("{target}: figure {value} +- {tolerance}, predicted {median} ({low} to {high})").format(
+            target=target.name, value=f"{target.value:g}", tolerance=f"{target.tolerance:g}", median=f"{median:.3f}",
+            low=f"{rows[-1]['predicted_low']:.3f}", high=f"{rows[-1]['predicted_high']:.3f}"))
     table = pd.DataFrame(rows)
     try:
         atomic_write(table_folder / "leave_one_out.csv", lambda p: table.to_csv(p, index=False))

@@ -55,6 +55,7 @@ from crmsim.experiments.store import atomic_write
 from crmsim.model.metrics import QUANTITIES
 from crmsim.model.model import CrmModel
 from crmsim.model.scenario import parse_scenario
+from crmsim.texts.i18n import _, number, percent
 
 __all__ = ["Simulator", "ScaledDistance", "Generation", "CalibrationError", "calibrate", "simulator_for",
            "seed_of", "discard", "inputs_change", "DASK_BATCH"]
@@ -268,8 +269,10 @@ class Generation:
     seconds: float  # since this session began
 
     def line(self) -> str:
-        return (f"generation {self.index}: epsilon {self.epsilon:.3g}, acceptance {self.acceptance:.1%}, "
-                f"{self.simulations:,} simulations so far, {_duration(self.seconds)}")
+        return _("generation {index}: epsilon {epsilon}, acceptance {acceptance}, {simulations} simulations so far, "
+                 "{time}").format(index=self.index, epsilon=f"{self.epsilon:.3g}",
+                                  acceptance=percent(self.acceptance, 1), simulations=number(self.simulations, 0),
+                                  time=_duration(self.seconds))
 
 
 def _duration(seconds: float) -> str:
@@ -453,7 +456,7 @@ def _check_something_fits(history: Any, t: int) -> None:
     epsilon = float(populations[populations["t"] == t]["epsilon"].iloc[0])
     if math.isfinite(epsilon):
         return
-    _, stats = history.get_weighted_sum_stats(t=t)
+    _weights, stats = history.get_weighted_sum_stats(t=t)
     undefined = sorted({name for row in stats for name, value in row.items() if not math.isfinite(float(value))})
     raise NothingFitted(f"generation {t}: epsilon inf, nothing can be fitted: {', '.join(undefined) or 'a target'} "
                         f"has no value in the model's runs (NaN: e.g. a share of nobody); choose another quantity "

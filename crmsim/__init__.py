@@ -1,9 +1,9 @@
-"""crmsim's command line (``crmsim run``, ``validate``, ``policies``).
+"""crmsim: an agent-based simulation of Citizen Relationship Management.
 
-The model itself lives in :mod:`model` and never prints or reads ``sys.argv``;
-this package is the only place that talks to a terminal.
+One namespace for every layer: the model (:mod:`crmsim.model`), sweeps and
+comparisons (:mod:`crmsim.experiments`), the calibration
+(:mod:`crmsim.calibration`), the pages (:mod:`crmsim.viz`), the texts they all
+show (:mod:`crmsim.texts`) and, on top, the command line
+(:mod:`crmsim.commands`, the ``crmsim`` program). Importing the package loads
+none of them: ``import crmsim.model`` does not bring in the command line.
 """
-
-from crmsim.cli import main
-
-__all__ = ["main"]

@@ -1,5 +1,5 @@
 """``python -m crmsim ...``: the same as the ``crmsim`` command."""
 
-from crmsim.cli import main
+from crmsim.commands import main
 
 raise SystemExit(main())

@@ -18,9 +18,11 @@ One module per job:
 - ``compare``: whole scenario files side by side, paired by replicate, with verdicts in plain words;
 - ``discovery``: which lever values keep a condition true (PRIM, CART) and which levers matter
   (extra-trees feature scores), with EMA Workbench; ``box_scenario`` writes a box as a scenario file;
-- ``rerun``: re-run one saved run and check it bit for bit;
-- ``commands``: the ``sweep``, ``compare``, ``report`` and ``rerun`` subcommands (``register(subparsers)``);
-  ``discover_command``: the ``discover`` subcommand.
+- ``rerun``: re-run one saved run and check it bit for bit.
+
+The commands that drive them (``crmsim sweep``, ``compare``, ``report``,
+``rerun``, ``discover``, ``frontier``) are in :mod:`crmsim.commands`, on top:
+nothing here imports the command line.
 
 Usage::
 

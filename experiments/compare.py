@@ -33,7 +33,7 @@ from crmsim.experiments.looks import Stop, paired_differences, replay
 from crmsim.experiments.sequential import Design
 from crmsim.experiments.execute import SCENARIO_FACTOR
 from crmsim.experiments.spec import Experiment, parse_experiment
-from crmsim.i18n import _, difference, number
+from crmsim.texts.i18n import _, difference, number
 from crmsim.model.metrics import INFO, METRICS, QUARTILE_METRICS
 from crmsim.model.params import PARAMS
 from crmsim.model.phases.state import WEEKS_PER_YEAR
@@ -122,6 +122,8 @@ class Comparison:
     # The effect's path: each scenario's paired difference one year after the switch (scenario, metric, year,
     # difference, ci_low, ci_high), beside the reading at the end (diffs).
     path: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    # The country every scenario ran in (``crmsim compare --country``), or None: each file's own.
+    country: str | None = None
 
     def runs(self, scenario: str) -> int:
         """The paired runs behind a scenario's verdicts."""

@@ -38,7 +38,7 @@ import pandas as pd
 from scipy import stats
 
 from crmsim.experiments.compare import SCENARIO_FACTOR, clear_sign
-from crmsim.i18n import _, number
+from crmsim.texts.i18n import _, number
 from crmsim.model.costs import WEEKS_PER_YEAR
 
 __all__ = ["COST", "PRICED", "PLANE", "Priced", "cost_effectiveness", "STATUSES", "euros", "ratio_text",

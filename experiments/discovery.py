@@ -51,6 +51,7 @@ import pandas as pd
 
 from crmsim.experiments.analysis import Results
 from crmsim.experiments.design import Factor
+from crmsim.texts.i18n import _, number
 
 __all__ = ["DiscoveryError", "Runs", "Condition", "Discovery", "METHODS", "SEED", "MIN_RUNS", "QP_MAX", "load_runs",
            "parse_condition", "discover", "feature_scores", "quiet_ema", "toml_text", "category_text"]
@@ -143,7 +144,8 @@ def load_runs(results: Results) -> Runs:
             levers[factor.name] = pd.Categorical(levers[factor.name].map(category_text),
                                                  categories=[category_text(v) for v in factor.values or ()])
     total = results.manifest["run_count"]
-    saved = f"{len(metrics):,} runs" if len(metrics) == total else f"{len(metrics):,} of {total:,} runs"
+    saved = _("{n} runs").format(n=number(len(metrics), 0)) if len(metrics) == total else \
+        _("{n} of {total} runs").format(n=number(len(metrics), 0), total=number(total, 0))
     return Runs(levers, metrics, tuple(results.factors), dict(results.manifest["paths"]), saved)
 
 
@@ -466,7 +468,7 @@ def feature_scores(levers: pd.DataFrame, outcomes: dict[str, np.ndarray], *,
             skipped[name] = "it does not vary"
             continue
         with quiet_ema():
-            scores, _ = feature_scoring.get_ex_feature_scores(
+            scores, _importances = feature_scoring.get_ex_feature_scores(
                 x[ok].reset_index(drop=True), y[ok].astype(bool) if classify else y[ok], mode=mode,
                 max_features=max(1, round(x.shape[1] / 3)), oob_score=False, random_state=SEED)
         scores = scores.iloc[:, 0]

@@ -2,7 +2,7 @@
 
 A point is the search's base scenario with the searched levers set to the
 point's values. The file is ``crmsim new-scenario``'s commented copy
-(:func:`crmsim.workshop.scenario_text`: every lever written out, with its
+(:func:`crmsim.texts.scenario_file.scenario_text`: every lever written out, with its
 meaning and allowed values), under a header saying which point it is and what
 the search measured for it.
 """
@@ -29,7 +29,7 @@ def base_file(frontier: Any) -> str:
 def point_scenarios(frontier: Any, front: pd.DataFrame, folder: Path) -> list[Path]:
     """Write ``folder/point_NN.toml`` for every point of ``front`` (replacing the folder's old points)."""
     from crmsim.viz.frontier_report import objective_text
-    from crmsim.workshop import scenario_text
+    from crmsim.texts.scenario_file import scenario_text
 
     if folder.is_dir():
         shutil.rmtree(folder)  # the points of an earlier session of this search: the front has moved since

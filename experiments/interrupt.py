@@ -27,7 +27,7 @@ import signal
 import threading
 from typing import Any, Iterator
 
-from crmsim import exits
+from crmsim.texts import exits
 
 __all__ = ["Terminated", "sigterm_as_interrupt", "interrupts_held", "EXIT_INTERRUPTED", "EXIT_TERMINATED"]
 

@@ -10,6 +10,9 @@
   still alive;
 - ``--quiet``: neither.
 
+The lines speak the language the command runs in (``crmsim --lang fr``),
+also when the background thread writes them.
+
 The rate and the time left count this session's runs only (a resumed sweep
 does not count the runs saved before it started). The time left is read from
 the share of this session's *work* done, when the sweep says it (each chunk
@@ -33,6 +36,10 @@ import sys
 import threading
 import time
 from typing import Any, Callable
+
+from babel.numbers import format_decimal
+
+from crmsim.texts.i18n import _, current, language, number, percent
 
 __all__ = ["ProgressLines", "progress_for", "duration"]
 
@@ -76,12 +83,16 @@ class ProgressLines:
         self._started = self._last = clock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._lang = current()  # the lines speak the command's language, whichever thread writes them
 
     def line(self) -> str:
-        share = self.done / self.total if self.total else 1.0
-        text = f"{self.name}: {self.done:,} of {self.total:,} runs ({share:.0%})"
-        pace = self.pace()
-        return f"{text}, {pace}" if pace else f"{text}, no run finished yet in this session"
+        with language(self._lang):  # the background thread carries no context of the command's
+            share = self.done / self.total if self.total else 1.0
+            text = _("{name}: {done} of {total} runs ({share})").format(
+                name=self.name, done=number(self.done, 0), total=number(self.total, 0), share=percent(share))
+            pace = self.pace()
+            return f"{text}, {pace}" if pace else _("{progress}, no run finished yet in this session").format(
+                progress=text)
 
     def pace(self) -> str | None:
         """This session's rate and the time left at it, e.g. '10 runs/s, about 54 s left' (None before any run).
@@ -96,7 +107,9 @@ class ProgressLines:
             left = elapsed * max(0.0, 1 - self._work) / self._work
         else:
             left = (self.total - self.done) * elapsed / self._session
-        return f"{self._session / elapsed:.2g} runs/s, about {duration(left)} left"
+        with language(self._lang):
+            rate = format_decimal(self._session / elapsed, format="@#", locale=current())  # 2 significant digits at most
+            return _("{rate} runs/s, about {left} left").format(rate=rate, left=duration(left))
 
     def _emit(self) -> None:
         self._write(self.line())

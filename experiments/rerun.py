@@ -20,6 +20,7 @@ from crmsim.experiments.execute import run_one
 from crmsim.experiments.runner import task_for
 from crmsim.experiments.seeds import SCHEME
 from crmsim.experiments.store import ResultStore, StoreError, code_version
+from crmsim.texts.i18n import _
 
 __all__ = ["RerunMismatch", "rerun_run", "rows_of_run", "first_difference"]
 
@@ -84,9 +85,9 @@ def rerun_run(root: str | Path, run_id: int) -> str:
     seed, point, replicate = (int(saved[c].iloc[0]) for c in ("seed", "point", "replicate"))
     now_version = code_version()
     note = "" if now_version == manifest.get("code_version") else \
-        f" (code was {manifest.get('code_version')}, now {now_version})"
+        " " + _("(code was {then}, now {now})").format(then=manifest.get("code_version"), now=now_version)
     if difference is not None:
         raise RerunMismatch(f"run {run_id} (point {point}, replicate {replicate}, seed {seed}) differs from the "
                             f"saved rows: {difference}{note}")
-    return (f"run {run_id} (point {point}, replicate {replicate}, seed {seed}): {len(fresh)} rows, identical to "
-            f"the saved ones{note}")
+    return _("run {run} (point {point}, replicate {replicate}, seed {seed}): {rows} rows, identical to the saved "
+             "ones{note}").format(run=run_id, point=point, replicate=replicate, seed=seed, rows=len(fresh), note=note)

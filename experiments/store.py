@@ -9,7 +9,8 @@ Layout::
         design.parquet     one row per design point: its values (and the sampler's coordinates)
         parts/part-*.parquet
                            one file per finished chunk of runs, tidy rows (see experiments.execute);
-                           each part's Parquet metadata carries the sweep's identity
+                           each part's Parquet metadata carries the sweep's identity and what
+                           each metric is: label, unit, direction (experiments.described)
         damaged/           parts a resumed sweep could not read, moved out of parts/
         .lock              held while a sweep writes here
 
@@ -62,6 +63,7 @@ import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from crmsim.experiments.described import described
 from crmsim.experiments.design import DESIGNS, Factor
 from crmsim.experiments.execute import KEY_COLUMNS
 
@@ -303,7 +305,7 @@ class ResultStore:
         """Write one finished chunk's rows as a new part, atomically, marked with the sweep's ``identity``."""
         first = int(frame["run_id"].min())
         name = f"part-{first:09d}-{secrets.token_hex(4)}.parquet"
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+        table = described(pa.Table.from_pandas(frame, preserve_index=False))  # each metric's label, unit, direction
         if identity is not None:
             table = table.replace_schema_metadata({**(table.schema.metadata or {}), IDENTITY_KEY: identity.encode(),
                                                    EXPERIMENT_KEY: experiment.encode()})

@@ -84,7 +84,7 @@ def scenarios(folder: Path) -> tuple[Path, Path]:
 
 def build_saved(folder: Path) -> dict[str, Path]:
     """One finished run of each command, each in its own folder (its inputs, and its outputs under ``out``)."""
-    from crmsim.cli import main
+    from crmsim.commands import main
     from tests.test_calibration import _tiny
     from tests.test_patterns import _file
 

@@ -22,8 +22,8 @@ def env() -> dict[str, str]:
 
 
 def cli(*args: str, timeout: float = 300, **kwargs) -> subprocess.CompletedProcess:
-    """``python -m crmsim.experiments ARGS`` as a real process, output captured."""
-    return subprocess.run([PYTHON, "-m", "crmsim.experiments", *map(str, args)], capture_output=True, text=True,
+    """``python -m crmsim ARGS`` as a real process, output captured."""
+    return subprocess.run([PYTHON, "-m", "crmsim", *map(str, args)], capture_output=True, text=True,
                           cwd=ROOT, env=env(), timeout=timeout, **kwargs)
 
 
@@ -100,7 +100,7 @@ at_end = ["trust_mean", "knowledge_mean", "knowledge_gini", "take_up"]
 
 
 def crmsim_in_process(*args: str) -> subprocess.CompletedProcess:
-    """``crmsim ARGS`` in this process (``crmsim.cli.main``), its output captured as a process's would be.
+    """``crmsim ARGS`` in this process (``crmsim.commands.main``), its output captured as a process's would be.
 
     For tests of what a command does and says: the same code path without the seconds a fresh interpreter
     spends importing pandas, Dask or pyabc. Signals and exit-at-any-cost behaviour need a real process.
@@ -108,7 +108,7 @@ def crmsim_in_process(*args: str) -> subprocess.CompletedProcess:
     import contextlib
     import io
 
-    from crmsim.cli import main
+    from crmsim.commands import main
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

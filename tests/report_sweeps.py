@@ -1,6 +1,6 @@
 """Two tiny sweeps run through the command line, for the report's readability and screenshot checks.
 
-Not a test module. They run through ``crmsim.cli.main`` in the test's process
+Not a test module. They run through ``crmsim.commands.main`` in the test's process
 (the command line without a new interpreter). ``GRID``: a full factorial of two policies x two lever
 values x two more (a baseline, paired differences, heatmaps, bands per point);
 ``SOBOL``: a Sobol design at N = 4, far too small for its indices, so the
@@ -13,7 +13,7 @@ import contextlib
 import io
 from pathlib import Path
 
-from crmsim.cli import main
+from crmsim.commands import main
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = (ROOT / "scenarios" / "calibrated_baseline.toml").as_posix()

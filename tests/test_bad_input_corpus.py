@@ -9,7 +9,7 @@ the files commands save and read back (manifests, parts, candidates,
 evaluations, histories, refits, worlds files), one fault at a time, each in a
 copy of a real saved run.
 
-Each case runs ``crmsim`` in this process (``crmsim.cli.main``), in an empty
+Each case runs ``crmsim`` in this process (``crmsim.commands.main``), in an empty
 working folder, under a 60 s alarm: a hang fails the test instead of stalling
 the suite, and any file or folder the command leaves in the working folder or
 beside its input fails it too.
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from crmsim.cli import main
+from crmsim.commands import main
 from crmsim.model.params import PARAMS
 from tests.corpus_generated import all_cases
 from tests.corpus_saved import SAVED_CASES, build_saved, prepare

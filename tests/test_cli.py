@@ -1,4 +1,4 @@
-"""The ``crmsim`` command line, run for real (subprocess) and in-process (``crmsim.cli.main``)."""
+"""The ``crmsim`` command line, run for real (subprocess) and in-process (``crmsim.commands.main``)."""
 
 from __future__ import annotations
 
@@ -19,9 +19,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crmsim.cli import format_value, main, one_line
+from crmsim.commands import main
+from crmsim.commands.common import format_value
+from crmsim.model.text import one_line
 from crmsim.model.administrations import MISSION_FIELDS, MISSIONS
-from crmsim.model.metrics import METRICS
+from crmsim.model.metrics import INFO, METRICS
 from crmsim.model.model import CrmModel
 from crmsim.model.params import PARAMS, SECTIONS
 from crmsim.model.policies import POLICIES
@@ -41,7 +43,7 @@ def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
 
 
 def call(*args: str) -> tuple[int, str, str]:
-    """Run ``crmsim.cli.main(args)`` in-process; return (exit code, stdout, stderr)."""
+    """Run ``crmsim.commands.main(args)`` in-process; return (exit code, stdout, stderr)."""
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
@@ -107,12 +109,37 @@ def test_run_writes_the_series(tmp_path: Path, suffix, read):
     assert (code, err) == (0, "")
     table = read(out)
     assert len(table) == 7
-    assert list(table.columns) == ["step", *METRICS]
+    assert list(table.columns) == ["scenario", "policy", "seed", "step", *METRICS]  # each row says which run
+    assert set(zip(table["scenario"], table["policy"], table["seed"])) == {("faq", "faq", 42)}
     assert str(out) in stdout and "7 rows" in stdout
     # The file holds the same numbers as a direct run with the same seed.
     direct = CrmModel(load_scenario(FAQ)).run(6)
-    pd.testing.assert_frame_equal(table.reset_index(drop=True), direct.reset_index(drop=True),
-                                  check_dtype=False, check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(table.drop(columns=["scenario", "policy", "seed"]).reset_index(drop=True),
+                                  direct.reset_index(drop=True), check_dtype=False, check_exact=False, rtol=1e-12)
+
+
+def test_run_out_parquet_says_what_each_metric_is_and_whose_rows_they_are(tmp_path: Path):
+    """A file read without crmsim still tells each metric's label, unit and direction (model.metrics.INFO)."""
+    import pyarrow.parquet as pq
+
+    from crmsim.experiments.described import read_metrics
+
+    out = tmp_path / "two.parquet"
+    code, _, err = call("run", str(FAQ), str(SCENARIOS / "digital_first.toml"), "--steps", "2", "--seed", "9",
+                        "--out", str(out))
+    assert (code, err) == (0, "")
+    schema = pq.read_schema(out)
+    described = read_metrics(schema)
+    assert list(described) == list(METRICS)
+    for name in METRICS:
+        info = INFO[name]
+        assert described[name] == {"label": info.label, "unit": info.unit, "direction": info.direction,
+                                   "better": info.better}
+        assert schema.field(name).metadata[b"unit"] == info.unit.encode()
+    assert schema.field("lost_users").metadata[b"direction"] == b"lower"
+    table = pd.read_parquet(out)
+    assert table.groupby(["scenario", "policy", "seed"]).size().to_dict() == {
+        ("digital_first", "digital_first", 9): 3, ("faq", "faq", 9): 3}
 
 
 @pytest.mark.parametrize("out", ["x.txt", "x", "x.parquet.gz", "results.json"])
@@ -140,8 +167,11 @@ def test_run_prints_header_and_every_metric_with_nan_as_na():
     assert (code, err) == (0, "")
     lines = out.splitlines()
     assert lines[0] == f"scenario faq ({FAQ}): policy faq, 10000 citizens, 1 steps after a 208-week warm-up, seed 42"
+    # What the figures are: after 1 policy week, rates over the last 52 weeks, 51 of them before the policy.
+    assert lines[2].startswith("Final figures after 1 policy week: ") and "over the last 52 weeks" in lines[2]
+    assert "Of those 52 weeks, 51 came before the policy switched on: use --steps 52" in lines[2]
     final = CrmModel(load_scenario(FAQ)).run(1).iloc[-1]
-    printed = {line.split()[0]: line.split()[1] for line in lines[2:] if line.split()[:1] != ["metric"]}
+    printed = {line.split()[0]: line.split()[1] for line in lines[4:] if line.split()[:1] != ["metric"]}
     assert set(printed) == set(METRICS)
     for metric in METRICS:
         if math.isnan(final[metric]):

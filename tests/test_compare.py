@@ -18,7 +18,7 @@ import pytest
 
 from crmsim.experiments.analysis import load_results
 from crmsim.experiments.compare import OVERALL, analyse, comparison_experiment
-from crmsim.i18n import _, language, percent
+from crmsim.texts.i18n import _, language, percent
 from crmsim.model.metrics import INFO
 from tests.browser import RequestLog, open_browser, text_problems
 from tests.experiments_util import crmsim_in_process

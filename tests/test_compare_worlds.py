@@ -13,7 +13,7 @@ import pytest
 from scipy import stats
 
 from crmsim.calibration.worlds import METADATA_KEY
-from crmsim.cli import main
+from crmsim.commands import main
 from crmsim.experiments.provenance import STAMP_KEY, model_stamp
 from crmsim.experiments.worlds_compare import across_worlds, mixture_interval
 from crmsim.model.params import PARAMS

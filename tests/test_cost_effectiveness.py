@@ -10,7 +10,7 @@ from babel.messages.pofile import read_po
 from crmsim.experiments.analysis import differences
 from crmsim.experiments.cost_effectiveness import (COST, LEGEND, PRICED, STATUSES, cost_effectiveness, euros,
                                                    ratio_text, unit_header)
-from crmsim.i18n import LOCALE_DIR, language
+from crmsim.texts.i18n import LOCALE_DIR, language
 
 REPS = 30
 

@@ -14,7 +14,7 @@ import sys
 import pandas as pd
 import pytest
 
-from crmsim.cli import main
+from crmsim.commands import main
 from crmsim.experiments.analysis import load_results
 from crmsim.experiments.discovery import load_runs
 from tests.browser import RequestLog, open_browser

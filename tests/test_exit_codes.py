@@ -1,4 +1,4 @@
-"""One exit code per kind of failure (crmsim/exits.py), the same in every command: here, an unreachable engine."""
+"""One exit code per kind of failure (crmsim/texts/exits.py), the same in every command: here, an unreachable engine."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from crmsim import exits
-from crmsim.cli import main
+from crmsim.texts import exits
+from crmsim.commands import main
 from crmsim.experiments.evaluators.dask import DaskEvaluator
 from tests.experiments_util import free_port
 from tests.test_calibration import _tiny

@@ -275,7 +275,7 @@ def test_rerun_finds_a_changed_row(grid_results, tmp_path):
     pq.write_table(pa.Table.from_pandas(rows, preserve_index=False).replace_schema_metadata(table.schema.metadata),
                    part)
     proc = cli("rerun", copy, 4)
-    assert proc.returncode == 4  # crmsim.exits.NO_ANSWER: it ran, and did not reproduce
+    assert proc.returncode == 4  # crmsim.texts.exits.NO_ANSWER: it ran, and did not reproduce
     assert "run 4" in proc.stderr and "trust_mean" in proc.stderr and "step 3" in proc.stderr
     assert proc.stderr.count("\n") == 1
 
@@ -362,7 +362,7 @@ def test_progress_bar_whenever_stderr_is_a_terminal_and_lines_in_a_log(tmp_path)
     ``> log 2>&1`` (no terminal): a progress line every 10% of the runs; --quiet: nothing."""
     main_fd, child_fd = pty.openpty()
     fcntl.ioctl(child_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # a 120-column terminal
-    proc = subprocess.Popen([PYTHON, "-m", "crmsim.experiments", "sweep", str(TEST_GRID), "--sequential", "--out",
+    proc = subprocess.Popen([PYTHON, "-m", "crmsim", "sweep", str(TEST_GRID), "--sequential", "--out",
                              str(tmp_path / "tty")], cwd=ROOT, env=env(), stdin=child_fd,
                             stdout=subprocess.PIPE, stderr=child_fd, text=True)
     os.close(child_fd)

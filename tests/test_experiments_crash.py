@@ -50,7 +50,7 @@ def _wait_for(predicate, timeout: float, what: str, proc: subprocess.Popen | Non
 
 
 def _sweep_process(path: Path, out: Path, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen([PYTHON, "-m", "crmsim.experiments", "sweep", str(path), "--out", str(out), "--chunk-size", "1",
+    return subprocess.Popen([PYTHON, "-m", "crmsim", "sweep", str(path), "--out", str(out), "--chunk-size", "1",
                              *extra], cwd=ROOT, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -138,7 +138,7 @@ def test_sigkill_in_the_middle_of_a_grouped_chunk_then_resume_loses_and_duplicat
         reference = sorted_rows(ResultStore(run_sweep(experiment, tmp_path / "reference", ev,
                                                       share_warmups=False).root).read())
     store = ResultStore(tmp_path / "out" / "grouped")
-    proc = subprocess.Popen([PYTHON, "-m", "crmsim.experiments", "sweep", str(path), "--out", str(tmp_path / "out"),
+    proc = subprocess.Popen([PYTHON, "-m", "crmsim", "sweep", str(path), "--out", str(tmp_path / "out"),
                              "--sequential", "--quiet"], cwd=ROOT, env=env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
@@ -157,7 +157,7 @@ def test_sigkill_in_the_middle_of_a_grouped_chunk_then_resume_loses_and_duplicat
     done = store.done_run_ids()
     assert len(done) == 8, f"expected 2 whole chunks of 4 runs saved, got {len(done)} runs"
 
-    proc = subprocess.run([PYTHON, "-m", "crmsim.experiments", "sweep", str(path), "--out", str(tmp_path / "out"),
+    proc = subprocess.run([PYTHON, "-m", "crmsim", "sweep", str(path), "--out", str(tmp_path / "out"),
                            "--resume", "--workers", "2", "--quiet"], cwd=ROOT, env=env(), capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr

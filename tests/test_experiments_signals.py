@@ -53,7 +53,7 @@ def _start_and_stop(tmp_path, backend: str, signum: int,
                     reaper: list[psutil.Process]) -> tuple[subprocess.Popen, ResultStore, list]:
     path = write_experiment(tmp_path, SLOWER, "slower.toml")
     store = ResultStore(tmp_path / "out" / "slow")
-    proc = subprocess.Popen([PYTHON, "-m", "crmsim.experiments", "sweep", str(path), "--out", str(tmp_path / "out"),
+    proc = subprocess.Popen([PYTHON, "-m", "crmsim", "sweep", str(path), "--out", str(tmp_path / "out"),
                              "--chunk-size", "1", "--quiet", *BACKENDS[backend]], cwd=ROOT, env=env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     descendants: list[psutil.Process] = []

@@ -18,14 +18,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
-from crmsim.cli import main
+from crmsim.commands import main
+from crmsim.experiments.described import read_metrics
 from crmsim.experiments.evaluators import ProcessEvaluator, SequentialEvaluator
 from crmsim.experiments.frontier import (CandidateChunk, EvaluationLog, FrontierError, FrontierSearch, Objective,
                                          _ema, epsilon_gap, evaluate_chunk, hypervolumes, nondominated, optimise,
                                          parse_frontier, placements)
 from crmsim.experiments.seeds import replicate_seed
+from crmsim.model.metrics import INFO
 from crmsim.model.model import CrmModel
 from crmsim.model.scenario import load_scenario
 
@@ -176,6 +179,9 @@ def test_the_command_writes_the_front_its_scenarios_and_page_and_resumes(tmp_pat
     front = pd.read_csv(root / "front.csv")
     assert len(front) >= 1 and "The policies, same seeds" in out
     pd.testing.assert_frame_equal(pd.read_parquet(root / "front.parquet"), front, check_dtype=False)
+    objectives = [name for name in front.columns if name in INFO]  # the front's Parquet says what they measure
+    assert objectives and {name: info["unit"] for name, info in read_metrics(pq.read_schema(root / "front.parquet"))
+                           .items()} == {name: INFO[name].unit for name in objectives}
     convergence = pd.read_csv(root / "convergence.csv")
     assert {"nfe", "epsilon_progress", "hypervolume", "front_size"} <= set(convergence.columns)
     points = sorted((root / "front").glob("point_*.toml"))

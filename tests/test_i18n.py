@@ -14,9 +14,9 @@ from babel.messages.pofile import read_po
 from crmsim.experiments.evaluators import SequentialEvaluator
 from crmsim.experiments.runner import run_sweep
 from crmsim.experiments.spec import load_experiment
-from crmsim import labels
-from crmsim.i18n import LOCALE_DIR, language
-from crmsim.labels import LEVER_GROUPS, METRIC_GROUPS, lever_label, metric_label, param_help
+from crmsim.texts import labels
+from crmsim.texts.i18n import LOCALE_DIR, language
+from crmsim.texts.labels import LEVER_GROUPS, METRIC_GROUPS, lever_label, metric_label, param_help
 from crmsim.model.metrics import INFO
 from crmsim.model.params import params_in
 from crmsim.viz.report import write_report
@@ -107,7 +107,7 @@ def test_the_page_server_threads_speak_the_language_crmsim_was_started_in(monkey
     """``crmsim --lang fr viz`` sets CRMSIM_LANG; Solara renders in threads that carry no context of ours."""
     import threading
 
-    from crmsim.i18n import LANGUAGE_VARIABLE, _
+    from crmsim.texts.i18n import LANGUAGE_VARIABLE, _
 
     monkeypatch.setenv(LANGUAGE_VARIABLE, "fr")
     seen = []

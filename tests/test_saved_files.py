@@ -3,7 +3,7 @@
 One test per finding: a comparison saved by another model's code, leave-one-out refits of other inputs, damaged
 or edited worlds candidates, tampered frontier evaluations, malformed worlds files, and the patterns command's
 output folder, SIGTERM and row order. Each runs a tiny world (150 to 300 citizens, a short warm-up, a few weeks)
-in this process, through ``crmsim.cli.main``. The bad-input corpus for the same commands
+in this process, through ``crmsim.commands.main``. The bad-input corpus for the same commands
 (``tests/corpus_saved.py``, run by tests/test_bad_input_corpus.py) holds many more faults of each kind, state
 files included; these tests are the issue's findings, one by one, with what must hold besides the refusal.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from crmsim.cli import main
+from crmsim.commands import main
 from tests.corpus_saved import (FRONTIER_TAMPERING, WORLDS_FAULTS, edit_row, rehash, scenarios, toy_frontier,
                                 two_targets, worlds_file, worlds_spec)
 

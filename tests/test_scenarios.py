@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from crmsim.cli import main
+from crmsim.commands import main
 from crmsim.model.administrations import MISSIONS
 from crmsim.model.metrics import METRICS
 from crmsim.model.model import CrmModel

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from crmsim.i18n import LOCALE_DIR
+from crmsim.texts.i18n import LOCALE_DIR
 from tests.browser import RequestLog, open_browser
 from tests.viz_page import LOOPBACK, Teacher, serve
 

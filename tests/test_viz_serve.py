@@ -10,7 +10,7 @@ import socket
 
 import pytest
 
-from crmsim.cli import main
+from crmsim.commands import main
 from tests.viz_page import serve
 
 

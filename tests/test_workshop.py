@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from crmsim.cli import main
-from crmsim.labels import LEVER_GROUPS
+from crmsim.commands import main
+from crmsim.texts.labels import LEVER_GROUPS
 from crmsim.model import CrmModel, load_scenario
 from crmsim.model.params import PARAMS
 

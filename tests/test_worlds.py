@@ -12,7 +12,7 @@ import pytest
 from crmsim.calibration.posterior_file import write_posterior
 from crmsim.calibration.worlds import (CandidateChunk, WorldsError, draw_candidates, evaluate_chunk,
                                        load_worlds_spec, parse_worlds, read_worlds)
-from crmsim.cli import main
+from crmsim.commands import main
 from crmsim.experiments.provenance import model_stamp, stamp_change
 from crmsim.model.params import PARAMS
 

@@ -31,7 +31,7 @@ Every browser tab runs its own ``Page``, so its own model: the model lives in
 the tab's state (``solara.use_reactive``), never in a module-level value, and
 Reset (Mesa's) rebuilds it from the tab's current scenario and sliders.
 
-Run it with ``crmsim viz`` (``crmsim.viz.serve``), which also keeps it offline.
+Run it with ``crmsim viz`` (``crmsim.commands.viz``), which also keeps it offline.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ from __future__ import annotations
 import solara
 from mesa.visualization import SolaraViz
 
-from crmsim.i18n import _
-from crmsim.labels import colon, lever_label, param_help, value_text
+from crmsim.texts.i18n import _
+from crmsim.texts.labels import colon, lever_label, param_help, value_text
 from crmsim.model.params import PARAMS, Param
 from crmsim.viz.classroom import CLASS_SIZE, Classroom
 from crmsim.viz.page_charts import CHART_COMPONENTS
@@ -64,7 +64,7 @@ HIDE_MESA_TABS = ".v-tabs { display: none !important; }"
 PLAY_INTERVAL = 100
 
 # The levers on the page: the paper's devices first, then redress, then voice. Their short labels
-# (crmsim.labels), ranges, units and help texts (the parameter table) are defined once elsewhere.
+# (crmsim.texts.labels), ranges, units and help texts (the parameter table) are defined once elsewhere.
 LEVERS = ("counter_staff", "online_push", "faq_quality", "public_qa", "forum", "personalisation",
           "single_front_office", "funded_prescribers", "redress_capacity", "redress_visibility",
           "review_independence", "transparency", "responsiveness")

@@ -6,7 +6,7 @@ differences with their 95% intervals), how it unfolds over the year (bands),
 who gains and who loses (results by quartile of digital skill, the paper's
 equality question), and what differs between the files (levers). Every label,
 unit and direction comes from :data:`crmsim.model.metrics.INFO`; every text
-goes through :func:`crmsim.i18n._`, so the page renders in French as well.
+goes through :func:`crmsim.texts.i18n._`, so the page renders in French as well.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from crmsim.experiments.compare import (OVERALL, QUARTILES, SERIES, Comparison, 
                                        verdict)
 from crmsim.experiments.cost_effectiveness import (COST, LEGEND, PLANE, PRICED, extra_cost_text, ratio_text,
                                                    unit_header)
-from crmsim.i18n import _, current, number
+from crmsim.texts.i18n import _, current, number
+from crmsim.texts.labels import country_name
 from crmsim.model.metrics import INFO
 from crmsim.viz.html_page import Section, html_table, render_page
 from crmsim.viz.overview import details_id, overview_html
@@ -387,4 +388,6 @@ def render_comparison(comparison: Comparison, files: list[str]) -> str:
     ]
     title = _("Comparison: {scenarios}").format(scenarios=" / ".join(comparison.labels)) if n_others <= 3 else \
         _("Comparison: {reference} and {n} other scenarios").format(reference=comparison.reference, n=n_others)
+    if comparison.country:
+        title = _("{title}, in {country}").format(title=title, country=country_name(comparison.country))
     return render_page(title, intro, sections, lang=current(), lead=overview_html(comparison))

@@ -3,7 +3,7 @@
 The page shows, for a condition over a sweep's final metrics:
 
 1. a plain-words reading of the chosen box, in the metrics' and levers' labels
-   (:mod:`crmsim.labels`), e.g. "With Funded prescribers ≥ 0.6 and Counter
+   (:mod:`crmsim.texts.labels`), e.g. "With Funded prescribers ≥ 0.6 and Counter
    staff ≥ 1.2×, 87% of the runs in the box meet the condition (coverage 71%).";
 2. the trade-off between coverage and density along PRIM's peeling trajectory
    (or over CART's leaves), interactive: hovering a box names the levers it
@@ -14,7 +14,7 @@ The page shows, for a condition over a sweep's final metrics:
 
 The page is :func:`crmsim.viz.html_page.render_page`'s: plotly's JavaScript is
 embedded once, so it needs no network. The texts a person reads pass through
-:func:`crmsim.i18n._`. :func:`feature_scores_figure`
+:func:`crmsim.texts.i18n._`. :func:`feature_scores_figure`
 draws the heatmap of the sweep report (``viz.report``).
 """
 
@@ -29,8 +29,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from crmsim.experiments.discovery import Condition, Discovery, Runs, category_text
-from crmsim.i18n import _, current, percent
-from crmsim.labels import factor_label, metric_label, value_text
+from crmsim.texts.i18n import _, current, percent
+from crmsim.texts.labels import factor_label, metric_label, value_text
 from crmsim.model.params import PARAMS
 from crmsim.viz.html_page import Section, html_table, render_page
 

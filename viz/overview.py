@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from crmsim.experiments.compare import HEADLINE_TABLE, Comparison, judgement, metric_label
-from crmsim.i18n import _, difference, number, percent
+from crmsim.texts.i18n import _, difference, number, percent
 
 __all__ = ["COLUMNS", "Cell", "cells", "overview_html", "overview_png", "SYMBOLS"]
 

@@ -20,7 +20,7 @@ from typing import Callable
 import solara
 import traitlets
 
-from crmsim.i18n import _, difference, number, percent
+from crmsim.texts.i18n import _, difference, number, percent
 from crmsim.model.metrics import INFO
 from crmsim.viz.classroom import Classroom
 from crmsim.viz.page_frames import JS, LatestFrame, use_frames

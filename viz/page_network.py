@@ -23,7 +23,7 @@ import traitlets
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
-from crmsim.i18n import _
+from crmsim.texts.i18n import _
 from crmsim.model.agents import NEVER, Channel
 from crmsim.model.metrics import citizen_trust, within_year
 from crmsim.model.model import CrmModel

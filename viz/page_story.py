@@ -12,7 +12,7 @@ from typing import Callable
 import solara
 import traitlets
 
-from crmsim.i18n import _, ngettext
+from crmsim.texts.i18n import _, ngettext
 from crmsim.viz.classroom import Classroom
 from crmsim.viz.page_frames import JS, LatestFrame, use_frames
 from crmsim.viz.story import Story

@@ -19,7 +19,7 @@ from plotly.subplots import make_subplots
 
 from crmsim.calibration.patterns import PatternsSpec
 from crmsim.model.countries import load_country
-from crmsim.i18n import _, language, number
+from crmsim.texts.i18n import _, language, number
 from crmsim.viz.html_page import Section, html_table, render_page
 
 __all__ = ["patterns_report"]

@@ -19,7 +19,7 @@ read while being rewritten, never leaves a half-written page or table.
 
 A person reads every metric by its label, unit and direction
 (``crmsim.model.metrics.INFO``) and every lever by its label, in English or
-French (:mod:`crmsim.i18n`: the texts are translated when the page is
+French (:mod:`crmsim.texts.i18n`: the texts are translated when the page is
 written). Every kept metric is charted, in groups (trust, knowledge and
 equality, take-up, redress, cost and use, skill quartiles), as small multiples
 (:mod:`crmsim.viz.report_charts`). Sensitivity indices come with their 95%
@@ -41,8 +41,8 @@ import plotly.graph_objects as go
 
 from crmsim.experiments import analysis
 from crmsim.experiments.store import atomic_write
-from crmsim.i18n import _, current, language, number, percent
-from crmsim.labels import (colon, factor_label, listing, metric_better, metric_groups, metric_label, metric_reading,
+from crmsim.texts.i18n import _, current, language, number, percent
+from crmsim.texts.labels import (colon, factor_label, listing, metric_better, metric_groups, metric_label, metric_reading,
                            metric_unit, value_text)
 from crmsim.model.metrics import INFO
 from crmsim.viz import report_charts as charts

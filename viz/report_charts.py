@@ -6,7 +6,7 @@ in pixels rather than left to plotly's defaults, so that at the page's width
 axis title, colour bar or panel title runs into its neighbour:
 
 - a panel's title is the metric's label, wrapped to the panel's width, over
-  its unit and direction (``crmsim.labels``, from ``crmsim.model.metrics.INFO``);
+  its unit and direction (``crmsim.texts.labels``, from ``crmsim.model.metrics.INFO``);
 - rows of panels are spaced by the height of those titles plus the tick labels;
 - panels side by side share their y axis's labels (shown in the first column
   only), and a heatmap's colour bar gets its own gap before the next panel;
@@ -29,8 +29,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from crmsim.experiments.design import Factor
-from crmsim.i18n import _
-from crmsim.labels import factor_label, lever_label, metric_better, metric_label, metric_unit, value_text
+from crmsim.texts.i18n import _
+from crmsim.texts.labels import factor_label, lever_label, metric_better, metric_label, metric_unit, value_text
 from crmsim.model.metrics import INFO
 
 __all__ = ["WIDTH", "means_figure", "differences_figure", "bands_by_point", "bands_overall", "main_effects_figure",

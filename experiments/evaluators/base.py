@@ -22,6 +22,8 @@ from __future__ import annotations
 import abc
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
+from crmsim.texts.i18n import _, ngettext
+
 __all__ = ["Evaluator", "EvaluatorError"]
 
 C = TypeVar("C")
@@ -71,4 +73,5 @@ class Evaluator(abc.ABC):
 
     def describe(self) -> str:
         """One line for people: the backend and its size."""
-        return f"{self.name} ({self.workers} worker{'s' if self.workers != 1 else ''})"
+        return ngettext("{name} ({n} worker)", "{name} ({n} workers)", self.workers).format(name=_(self.name),
+                                                                                        n=self.workers)

@@ -36,6 +36,7 @@ from distributed.comm.core import CommClosedError
 from distributed.scheduler import KilledWorker
 
 from crmsim.experiments.evaluators.base import Evaluator, EvaluatorError
+from crmsim.texts.i18n import _
 
 __all__ = ["DaskEvaluator", "address_problem", "SCHEMES"]
 
@@ -158,7 +159,10 @@ class DaskEvaluator(Evaluator):
     def describe(self) -> str:
         where = "LocalCluster" if self.address == "local" else self.address
         link = getattr(self._client, "dashboard_link", None) if self._client is not None else None
-        return f"dask {where} ({self.workers} worker threads{', dashboard ' + link if link else ''})"
+        if link:
+            return _("dask {where} ({n} worker threads, dashboard {link})").format(where=where, n=self.workers,
+                                                                                  link=link)
+        return _("dask {where} ({n} worker threads)").format(where=where, n=self.workers)
 
     # -- work -----------------------------------------------------------------------------------
     def map_chunks(self, fn: Callable[[C], R], chunks: Iterable[C]) -> Iterator[tuple[int, R]]:

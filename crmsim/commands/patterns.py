@@ -22,6 +22,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from crmsim.commands.common import WORLDS_FILE, fail, warn
+from crmsim.commands.engine import engine_options, evaluator_for, stopped
+from crmsim.model.text import bounded_int
+from crmsim.texts import exits
+from crmsim.texts.i18n import _
+
 __all__ = ["register", "patterns"]
 
 _DESCRIPTION = """\
@@ -44,9 +50,6 @@ examples:
 
 def register(subparsers: Any) -> None:
     """Add ``patterns`` to an argparse subparsers object (importing nothing heavy)."""
-    from crmsim.experiments.commands import _engine_options
-    from crmsim.model.text import bounded_int
-
     p = subparsers.add_parser("patterns", help="check the calibrated model on held-out patterns "
                                                "(crmsim patterns calibration/patterns.toml)",
                               description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -62,37 +65,36 @@ def register(subparsers: Any) -> None:
     p.add_argument("--out", default="results/patterns", metavar="DIR",
                    help="where the report's folder goes (default: results/patterns/)")
     p.add_argument("--quiet", action="store_true", help="no progress, only the table")
-    _engine_options(p)
+    engine_options(p)
     p.set_defaults(handler=patterns)
 
 
 def patterns(args: argparse.Namespace) -> int:
     """Handler of ``patterns``."""
     from crmsim.calibration.patterns import PatternsError, load_patterns
-    from crmsim.experiments.commands import WORLDS_FILE, _evaluator, _fail, _warn
     from crmsim.experiments.store import ResultStore, StoreError
 
     try:
         spec = load_patterns(args.spec)
     except PatternsError as err:
-        return _fail(str(err))
+        return fail(str(err))
     if args.worlds_file is not None and not args.worlds:
-        return _fail(f"--worlds-file: given without --worlds; allowed: with --worlds N, e.g. --worlds 20 "
+        return fail(f"--worlds-file: given without --worlds; allowed: with --worlds N, e.g. --worlds 20 "
                      f"--worlds-file {args.worlds_file}")
     worlds: list[tuple[int, dict[str, float]]] = [(-1, {})]  # world -1: the calibrated baseline itself
     if args.worlds:
         try:
             worlds += _read_worlds(spec, args.worlds_file or WORLDS_FILE, args.worlds)
         except ValueError as err:
-            return _fail(str(err))
+            return fail(str(err))
     folder = Path(args.out) / spec.name
     try:
-        engine, warning = _evaluator(args)
+        engine, warning = evaluator_for(args)
         ResultStore(folder).check_writable()  # now, not after every run; it leaves nothing behind
     except (ValueError, StoreError) as err:
-        return _fail(str(err))
+        return fail(str(err))
     if warning is not None:
-        _warn(warning)
+        warn(warning)
     return _run(args, spec, worlds, engine, folder)
 
 
@@ -118,8 +120,6 @@ def _read_worlds(spec: Any, path: str, count: int) -> list[tuple[int, dict[str, 
 
 
 def _run(args: argparse.Namespace, spec: Any, worlds: list, engine: Any, folder: Path) -> int:
-    from crmsim import exits
-    from crmsim.experiments.commands import _fail
     from crmsim.experiments.evaluators.base import EvaluatorError
     from crmsim.experiments.interrupt import Terminated, sigterm_as_interrupt
     from crmsim.experiments.store import StoreError
@@ -129,19 +129,19 @@ def _run(args: argparse.Namespace, spec: Any, worlds: list, engine: Any, folder:
         try:
             runs, total = _runs(args, spec, worlds, engine)
         except EvaluatorError as err:
-            return _fail(f"{err}; nothing was written", exits.ENGINE)
+            return fail(f"{err}; nothing was written", exits.ENGINE)
         except KeyboardInterrupt as err:
-            what = "stopped by SIGTERM" if isinstance(err, Terminated) else "interrupted"
-            print(f"\n{what} before every run was done; nothing was written (the runs are saved only together); "
-                  f"run the same command again", file=sys.stderr)
+            print("\n" + _("{what} before every run was done; nothing was written (the runs are saved only "
+                           "together); run the same command again").format(what=stopped(err)), file=sys.stderr)
             return exits.TERMINATED if isinstance(err, Terminated) else exits.INTERRUPTED
     try:
         table = _write(spec, runs, folder)
     except StoreError as err:
-        return _fail(str(err))
+        return fail(str(err))
     print(_table(table))
-    print(f"\n{total} runs in {(time.monotonic() - started) / 60:.1f} min; wrote {folder}/: patterns.csv, "
-          f"runs.parquet, report.html, report.fr.html")
+    print("\n" + _("{n} runs in {minutes} min; wrote {folder}/: {files}").format(
+        n=total, minutes=f"{(time.monotonic() - started) / 60:.1f}", folder=folder,
+        files="patterns.csv, runs.parquet, report.html, report.fr.html"))
     return 0
 
 
@@ -158,9 +158,11 @@ def _runs(args: argparse.Namespace, spec: Any, worlds: list, engine: Any) -> tup
         work += chunks(spec, worlds[1:], args.world_reps, args.chunk_size or 4)
     total = sum(len(c.runs) for c in work)
     if not args.quiet:
-        print(f"{spec.name}: {len(spec.patterns)} patterns x {reps} runs of {spec.base.name}"
-              + (f", and {len(worlds) - 1} worlds x {args.world_reps} runs" if len(worlds) > 1 else "")
-              + f", on {engine.describe()}", flush=True)
+        more = _(", and {worlds} worlds x {reps} runs").format(worlds=len(worlds) - 1, reps=args.world_reps) \
+            if len(worlds) > 1 else ""
+        print(_("{name}: {patterns} patterns x {reps} runs of {base}{more}, on {engine}").format(
+            name=spec.name, patterns=len(spec.patterns), reps=reps, base=spec.base.name, more=more,
+            engine=engine.describe()), flush=True)
     progress = progress_for(spec.name, total, 0, quiet=args.quiet)
     rows: list[dict[str, Any]] = []
     try:
@@ -200,9 +202,12 @@ def _table(table: Any) -> str:
     def fmt(x: float) -> str:
         return "n/a" if math.isnan(x) else f"{x:.3f}".replace("-0.000", "0.000")
 
-    rows = [[r.pattern, r.figure, fmt(r.model_mean), f"{fmt(r.model_low)} to {fmt(r.model_high)}",
-             *([f"{fmt(r.worlds_low)} to {fmt(r.worlds_high)}"] if r.worlds else []), r.verdict]
+    def span(low: float, high: float) -> str:
+        return _("{low} to {high}").format(low=fmt(low), high=fmt(high))
+
+    rows = [[r.pattern, r.figure, fmt(r.model_mean), span(r.model_low, r.model_high),
+             *([span(r.worlds_low, r.worlds_high)] if r.worlds else []), _(r.verdict)]
             for r in table.itertuples()]
-    header = ["pattern", "figure", "model", "95% interval", *(["worlds 5-95%"] if table["worlds"].max() else []),
-              "verdict"]
+    header = [_("pattern"), _("figure"), _("model"), _("95% interval"),
+              *([_("worlds 5-95%")] if table["worlds"].max() else []), _("verdict")]
     return text_table(header, rows)

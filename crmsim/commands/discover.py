@@ -26,6 +26,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from crmsim.commands.common import fail, tolerance
+from crmsim.texts.i18n import _, number, percent
 
 __all__ = ["register", "discover"]
 
@@ -56,8 +58,6 @@ def _box(text: str) -> int:
 
 def register(subparsers: Any) -> None:
     """Add ``discover`` to an argparse subparsers object (importing nothing heavy: ``crmsim --help`` stays instant)."""
-    from crmsim.cli import _tolerance  # a number strictly between 0 and 1
-
     p = subparsers.add_parser(
         "discover", help="find the lever values where a condition on final metrics holds (PRIM, CART)",
         description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -69,7 +69,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--box", type=_box, metavar="N",
                    help="the box to read, by its number (default: the one that keeps most of the runs meeting "
                         "the condition while raising the density most)")
-    p.add_argument("--mass-min", type=_tolerance, default=0.05, metavar="X",
+    p.add_argument("--mass-min", type=tolerance, default=0.05, metavar="X",
                    help="the smallest box, as a share of the runs, between 0 and 1 (default: 0.05)")
     p.set_defaults(handler=discover)
 
@@ -82,11 +82,13 @@ def _trajectory_lines(discovery: Any) -> list[str]:
     t = discovery.trajectory
     shown = t.index if len(t) <= SHOWN else sorted(
         {*np.linspace(0, len(t) - 1, SHOWN).round().astype(int), discovery.chosen})
-    rows = [[str(r.box), f"{r.coverage:.0%}", f"{r.density:.0%}", f"{r.mass:.0%}", str(r.restricted),
-             "<- chosen" if r.box == discovery.chosen else ""] for r in t.loc[shown].itertuples()]
-    what = "PRIM peeling trajectory" if discovery.method == "prim" else "CART leaves"
-    some = f"{len(shown)} of {len(t)} boxes; all in discover.html" if len(shown) < len(t) else f"{len(t)} boxes"
-    return [f"{what} ({some}):", text_table(["box", "coverage", "density", "mass", "levers restricted", ""], rows)]
+    rows = [[str(r.box), percent(r.coverage), percent(r.density), percent(r.mass), str(r.restricted),
+             _("<- chosen") if r.box == discovery.chosen else ""] for r in t.loc[shown].itertuples()]
+    what = _("PRIM peeling trajectory") if discovery.method == "prim" else _("CART leaves")
+    some = _("{shown} of {n} boxes; all in discover.html").format(shown=len(shown), n=len(t)) if len(shown) < len(t) \
+        else _("{n} boxes").format(n=len(t))
+    return [f"{what} ({some}):", text_table([_("box"), _("coverage"), _("density"), _("mass"), _("levers restricted"),
+                                             ""], rows)]
 
 
 def _limits_lines(discovery: Any) -> list[str]:
@@ -101,12 +103,14 @@ def _limits_lines(discovery: Any) -> list[str]:
         if isinstance(row.get("values"), list):
             box, sampled = ", ".join(row["values"]), ", ".join(row["range_values"])
         else:
-            box = f"{row['low']:.3g} to {row['high']:.3g}"
-            sampled = f"{row['range_low']:.3g} to {row['range_high']:.3g}"
+            box = _("{low} to {high}").format(low=f"{row['low']:.3g}", high=f"{row['high']:.3g}")
+            sampled = _("{low} to {high}").format(low=f"{row['range_low']:.3g}", high=f"{row['range_high']:.3g}")
         qp = ", ".join(qp_text(q) for q in (row["qp_low"], row["qp_high"]) if pd.notna(q)) or "-"
         rows.append([row["lever"], box, sampled, qp])
-    head = f"box {discovery.chosen}: {len(limits)} of {len(discovery.limits)} levers restricted"
-    return [head + ":", text_table(["lever", "box", "sampled", "quasi-p"], rows)] if rows else [head + "."]
+    head = _("box {box}: {n} of {levers} levers restricted").format(box=discovery.chosen, n=len(limits),
+                                                                    levers=len(discovery.limits))
+    return [head + ":", text_table([_("lever"), _("box"), _("sampled"), _("quasi-p")], rows)] if rows else \
+        [head + "."]
 
 
 def _base_file(manifest: dict[str, Any]) -> str | None:
@@ -122,7 +126,6 @@ def discover(args: argparse.Namespace) -> int:
     """Handler of ``discover``."""
     from crmsim.experiments.analysis import load_results
     from crmsim.experiments.box_scenario import box_scenario
-    from crmsim.experiments.commands import _fail
     from crmsim.experiments.discovery import QP_MAX, DiscoveryError, feature_scores, load_runs, parse_condition
     from crmsim.experiments.discovery import discover as find
     from crmsim.experiments.store import StoreError, atomic_write
@@ -132,7 +135,7 @@ def discover(args: argparse.Namespace) -> int:
     try:
         results = load_results(root)
         if any(f["name"] == "scenario" for f in results.manifest["factors"]):  # compare's: no lever to box
-            return _fail(f"{root}: written by crmsim compare, whose scenarios are not levers; allowed: a sweep that "
+            return fail(f"{root}: written by crmsim compare, whose scenarios are not levers; allowed: a sweep that "
                          f"varies levers, e.g. crmsim sweep experiments/discovery.toml, then crmsim discover "
                          f"results/discovery/ --where ...")
         runs = load_runs(results)
@@ -148,25 +151,28 @@ def discover(args: argparse.Namespace) -> int:
         atomic_write(box_file, lambda p: p.write_text(scenario, encoding="utf-8"))
         atomic_write(page, lambda p: p.write_text(text, encoding="utf-8"))
     except (StoreError, DiscoveryError) as err:
-        return _fail(str(err))
+        return fail(str(err))
     except OSError as err:
-        return _fail(f"{root}: {err.strerror or err}")
+        return fail(f"{root}: {err.strerror or err}")
     share = discovery.hits / discovery.runs
     words = f"  ({label})" if label != condition.text else ""
-    out = [f"{results.manifest['experiment']}: {runs.saved}, {len(runs.levers.columns)} levers varied; "
-           f"{discovery.hits:,} ({share:.0%}) meet {condition.text}{words}"]
-    out += [f"note: {name} has no value in {n:,} runs; they do not meet the condition"
+    out = [_("{experiment}: {runs}, {levers} levers varied; {hits} ({share}) meet {condition}{words}").format(
+        experiment=results.manifest["experiment"], runs=runs.saved, levers=len(runs.levers.columns),
+        hits=number(discovery.hits, 0), share=percent(share), condition=condition.text, words=words)]
+    out += [_("note: {name} has no value in {n} runs; they do not meet the condition").format(name=name,
+                                                                                           n=number(n, 0))
             for name, n in condition.missing.items()]
     out += ["", *_trajectory_lines(discovery), "", *_limits_lines(discovery)]
     if not discovery.box["significant"]:
-        out.append(f"note: a restriction of this box has a quasi-p-value above {QP_MAX}: it may be noise (more runs "
-                   f"would tell)")
+        out.append(_("note: a restriction of this box has a quasi-p-value above {qp}: it may be noise (more runs "
+                     "would tell)").format(qp=QP_MAX))
     out += ["", reading(discovery, runs)]
     top = scores.head(3)
     if not top.empty:
-        out.append("levers that matter most for it (extra-trees feature scores): " + ", ".join(
-            f"{lever_label(r.lever, runs.paths)} {r.score:.2f}" for r in top.itertuples()))
-    out += ["", f"wrote {page}", f"wrote {box_file}: the box's centre as a scenario; set it beside the sweep's base:",
+        out.append(_("levers that matter most for it (extra-trees feature scores): {levers}").format(levers=", ".join(
+            f"{lever_label(r.lever, runs.paths)} {r.score:.2f}" for r in top.itertuples())))
+    out += ["", _("wrote {file}").format(file=page),
+            _("wrote {file}: the box's centre as a scenario; set it beside the sweep's base:").format(file=box_file),
             f"    crmsim compare {base_file or 'BASE.toml'} {box_file}"]
     print("\n".join(out))
     sys.stdout.flush()

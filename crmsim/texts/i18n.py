@@ -40,7 +40,7 @@ __all__ = ["LANGUAGES", "LANGUAGE_VARIABLE", "language", "current", "locale_lang
 
 LANGUAGES = ("en", "fr")
 DOMAIN = "crmsim"
-LOCALE_DIR = Path(__file__).with_name("locale")
+LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"  # crmsim/locale/, where the package data is installed
 
 # The language set by ``language()`` in this context; unset, the process's own (LANGUAGE_VARIABLE), which
 # reaches threads a server starts with no context of ours (the browser page's renderers).

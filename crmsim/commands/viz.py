@@ -1,6 +1,6 @@
 """``crmsim viz``: the teacher's page (``crmsim.viz.app``) on this machine, offline, until stopped.
 
-    crmsim viz                                  # the baseline, at http://127.0.0.1:8765
+    crmsim viz                                  # the calibrated baseline, at http://127.0.0.1:8765
     crmsim viz scenarios/redress_procedure.toml --port 8800
 
 ``register(subparsers)`` adds the command to an argparse program. It serves
@@ -36,13 +36,15 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from crmsim.model.text import bounded_int, one_line
+from crmsim.commands.common import PROG, fail, warn
+from crmsim.model.text import bounded_int
+from crmsim.texts import exits
+from crmsim.texts.i18n import _
 
 __all__ = ["register", "viz", "OFFLINE"]
 
 APP = "crmsim.viz.app"
 DEFAULT_PORT = 8765
-EXIT_OK, EXIT_USAGE = 0, 2
 
 # Set before Solara is imported: its settings read the environment once.
 OFFLINE = {
@@ -71,9 +73,11 @@ def register(subparsers: Any) -> None:
     """Add ``viz`` to an argparse subparsers object."""
     p = subparsers.add_parser("viz", help="show a scenario live in the browser (crmsim viz)",
                               description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    from crmsim.viz.page_scenarios import BASELINE
+
     p.add_argument("scenario", nargs="?", metavar="SCENARIO.toml",
-                   help="scenario to open on, among the others of its folder (default: the baseline, "
-                        "scenarios/supply_front_office.toml)")
+                   help=f"scenario to open on, among the others of its folder (default: the calibrated baseline, "
+                        f"scenarios/{BASELINE}.toml)")
     p.add_argument("--story", metavar="NAME_OR_FILE",
                    help="play a story instead: a shipped one by name (paper) or a story file")
     p.add_argument("--port", type=bounded_int(1, 65535), default=DEFAULT_PORT, metavar="P",
@@ -84,15 +88,10 @@ def register(subparsers: Any) -> None:
     p.set_defaults(handler=viz)
 
 
-def _fail(message: str) -> int:
-    print(f"crmsim: error: {one_line(message)}", file=sys.stderr)
-    return EXIT_USAGE
-
-
 def port_problem(host: str, port: int) -> str | None:
     """Why the page could not be served at ``host:port`` (unknown host, port taken), or None."""
     try:
-        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        family, kind, proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     except (socket.gaierror, UnicodeError):
         return f"--host: {host!r} is not an address of this machine; allowed: an IP address such as 127.0.0.1 " \
                f"(the default) or 0.0.0.0, or a host name"
@@ -131,29 +130,30 @@ def _on_signal(signum: int, frame: Any) -> None:
 
 def viz(args: argparse.Namespace) -> int:
     """Serve the page until Ctrl-C (exit 130) or SIGTERM (exit 143); return 2 for bad input."""
-    from crmsim.i18n import LANGUAGE_VARIABLE, current
+    from crmsim.texts.i18n import LANGUAGE_VARIABLE, current
     from crmsim.model.scenario import load_scenario
     from crmsim.viz.page_scenarios import SCENARIO_VARIABLE, STORY_VARIABLE, catalogue, default_folder
     from crmsim.viz.story import load_story, story_path
 
     if args.story is not None:
         if args.scenario is not None:
-            return _fail(f"give a scenario or a story, not both (got {args.scenario} and --story {args.story})")
+            return fail(f"give a scenario or a story, not both (got {args.scenario} and --story {args.story})")
         story = load_story(story_path(args.story))  # a bad file: one line naming it and its field, exit 2
         os.environ[STORY_VARIABLE] = str(story.path.resolve())
     elif args.scenario is not None:
-        load_scenario(args.scenario)  # a bad file: one line naming it, exit 2 (crmsim.cli)
+        load_scenario(args.scenario)  # a bad file: one line naming it, exit 2 (crmsim.commands.main)
         os.environ[SCENARIO_VARIABLE] = str(Path(args.scenario).resolve())
     elif not catalogue(default_folder()):
-        return _fail(f"no scenario file in {default_folder()}/ to show; name one, e.g. crmsim viz my_scenario.toml")
+        return fail(f"no scenario file in {default_folder()}/ to show; name one, e.g. crmsim viz my_scenario.toml")
     if (problem := port_problem(args.host, args.port)) is not None:
-        return _fail(problem)
+        return fail(problem)
     os.environ.update(OFFLINE)
     os.environ[LANGUAGE_VARIABLE] = current()  # the page's renderers run in threads of Solara's: tell them
     host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"crmsim: the page is at http://{host}:{args.port}/ (Ctrl-C to stop)", flush=True)
+    print(_("{prog}: the page is at {url} (Ctrl-C to stop)").format(prog=PROG, url=f"http://{host}:{args.port}/"),
+          flush=True)
     if not _loopback(args.host):
-        print(f"crmsim: warning: other machines can open it too (--host {args.host})", file=sys.stderr, flush=True)
+        warn(_("other machines can open it too (--host {host})").format(host=args.host))
 
     # Solara warns, once per visitor, that a cookie meant for pages embedded over https falls back to
     # samesite=lax over http: true, expected on loopback, and a screenful each time.
@@ -162,7 +162,7 @@ def viz(args: argparse.Namespace) -> int:
 
     for stop in (signal.SIGINT, signal.SIGTERM):  # uvicorn handles them first, shuts down, then raises them again
         signal.signal(stop, _on_signal)
-    code = EXIT_OK
+    code = exits.OK
     try:
         solara_cli.run.main([APP, "--host", args.host, "--port", str(args.port), "--production", "--no-check-version",
                              "--no-open"], standalone_mode=False)
@@ -170,6 +170,6 @@ def viz(args: argparse.Namespace) -> int:
         code = stopped.code
     # The server has closed its connections. A tab left playing keeps Mesa's play loop running in a
     # thread of its own, which Python would wait for forever; it has nothing to save, so end here.
-    print("crmsim: the page is stopped", flush=True)
+    print(_("{prog}: the page is stopped").format(prog=PROG), flush=True)
     sys.stderr.flush()
     os._exit(code)

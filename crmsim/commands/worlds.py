@@ -31,7 +31,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from crmsim import exits
+from crmsim.commands.common import fail, warn
+from crmsim.commands.engine import engine_options, evaluator_for, stopped
+from crmsim.texts import exits
+from crmsim.texts.i18n import _, percent
 
 __all__ = ["register", "worlds"]
 
@@ -55,8 +58,6 @@ STATE = "worlds.json"  # which worlds file the work folder belongs to
 
 def register(subparsers: Any) -> None:
     """Add ``worlds`` to an argparse subparsers object (importing nothing heavy)."""
-    from crmsim.experiments.commands import _engine_options
-
     p = subparsers.add_parser("worlds", help="draw plausible worlds that all meet the calibration figures",
                               description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("spec", metavar="WORLDS.toml", help="a worlds file, e.g. calibration/worlds.toml")
@@ -66,7 +67,7 @@ def register(subparsers: Any) -> None:
                    help="where the candidates checked are saved as they finish (default: results/worlds/)")
     p.add_argument("--resume", action="store_true", help="go on from the candidates already checked in --work")
     p.add_argument("--quiet", action="store_true", help="no progress, only the summary")
-    _engine_options(p)
+    engine_options(p)
     p.set_defaults(handler=worlds)
 
 
@@ -128,37 +129,37 @@ def worlds(args: argparse.Namespace) -> int:
     import shutil
 
     from crmsim.calibration.worlds import WorldsError, draw_candidates, load_worlds_spec
-    from crmsim.experiments.commands import _evaluator, _fail, _warn
     from crmsim.experiments.interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, sigterm_as_interrupt
     from crmsim.experiments.store import ResultStore, StoreError
 
     try:
         spec = load_worlds_spec(args.spec)
         candidates = draw_candidates(spec)  # reads the posterior: a bad one is refused before any folder is made
-        engine, warning = _evaluator(args)
+        engine, warning = evaluator_for(args)
     except (WorldsError, ValueError) as err:
-        return _fail(str(err))
+        return fail(str(err))
     root = Path(args.work) / spec.name
     problem = _check_out(Path(args.out), root)
     earlier, folder_problem = _check_folder(root, spec.identity(), args.resume)
     if problem or folder_problem:
-        return _fail(problem or folder_problem)
+        return fail(problem or folder_problem)
     if warning is not None:
-        _warn(warning)
+        warn(warning)
     created = next((p for p in reversed((root, *root.parents)) if not p.exists()), None)  # the top folder made
     with sigterm_as_interrupt():
         try:
             with ResultStore(root).lock():
                 return _run(args, spec, candidates, engine, root, Path(args.out), earlier)
         except (StoreError, WorldsError) as err:
-            return _fail(str(err))
+            return fail(str(err))
         except KeyboardInterrupt as err:
-            what = "stopped by SIGTERM" if isinstance(err, Terminated) else "interrupted"
+            what = stopped(err)
             if created is not None and not (root / "candidates.parquet").exists():
-                print(f"\n{what} before any candidate was checked; nothing was kept", file=sys.stderr)
+                print("\n" + _("{what} before any candidate was checked; nothing was kept").format(what=what),
+                      file=sys.stderr)
             else:
-                print(f"\n{what}: the candidates checked are saved in {root}/; go on with: crmsim worlds "
-                      f"{args.spec} --resume", file=sys.stderr)
+                print("\n" + _("{what}: the candidates checked are saved in {folder}/; go on with: {command}").format(
+                    what=what, folder=root, command=f"crmsim worlds {args.spec} --resume"), file=sys.stderr)
             return EXIT_TERMINATED if isinstance(err, Terminated) else EXIT_INTERRUPTED
         finally:  # a run that saved nothing in a folder it made leaves no folder to block the next one
             if created is not None and not (root / "candidates.parquet").exists():
@@ -167,8 +168,6 @@ def worlds(args: argparse.Namespace) -> int:
 
 def _set_aside(path: Path, reason: str) -> None:
     """Move an unreadable saved file to damaged/ beside it (a new name if one is there), with a warning."""
-    from crmsim.experiments.commands import _warn
-
     folder = path.parent / "damaged"
     folder.mkdir(exist_ok=True)
     target, n = folder / path.name, 1
@@ -176,7 +175,7 @@ def _set_aside(path: Path, reason: str) -> None:
         n += 1
         target = folder / f"{path.stem}.{n}{path.suffix}"
     os.replace(path, target)
-    _warn(f"{path}: damaged, cannot be read ({reason}); moved to {target}; its candidates will be checked again")
+    warn(f"{path}: damaged, cannot be read ({reason}); moved to {target}; its candidates will be checked again")
 
 
 def _read_saved(spec: Any, candidates: Any, path: Path) -> Any:
@@ -271,14 +270,16 @@ def _run(args: argparse.Namespace, spec: Any, candidates: Any, engine: Any, root
     atomic_write(state_file, lambda p: p.write_text(json.dumps(state, indent=1), encoding="utf-8"))
     size = args.chunk_size or max(1, min(5, len(pending) // max(1, 4 * engine.workers)))
     if not args.quiet:
-        again = f", {len(done)} already checked" if done else ""
-        print(f"{spec.name}: {spec.candidates} candidates x {spec.seeds} seeds ({len(spec.fitted)} fitted from the "
-              f"posterior, {len(spec.assumptions)} assumptions), on {engine.describe()}{again}", flush=True)
+        again = _(", {n} already checked").format(n=len(done)) if done else ""
+        print(_("{name}: {candidates} candidates x {seeds} seeds ({fitted} fitted from the posterior, {assumptions} "
+                "assumptions), on {engine}{again}").format(
+            name=spec.name, candidates=spec.candidates, seeds=spec.seeds, fitted=len(spec.fitted),
+            assumptions=len(spec.assumptions), engine=engine.describe(), again=again), flush=True)
     progress = progress_for(spec.name, len(candidates) * spec.seeds, len(done) * spec.seeds, quiet=args.quiet)
     started = time.monotonic()
     try:
         with engine:
-            for _, result in engine.map_chunks(evaluate_chunk, _chunks(spec, pending, size)):
+            for _index, result in engine.map_chunks(evaluate_chunk, _chunks(spec, pending, size)):
                 rows.extend(result)
                 frame = pd.DataFrame(rows)
                 atomic_write(saved_file, lambda p: frame.to_parquet(p, index=False))
@@ -287,10 +288,8 @@ def _run(args: argparse.Namespace, spec: Any, candidates: Any, engine: Any, root
                 if progress is not None:
                     progress.update(len(result) * spec.seeds)
     except EvaluatorError as err:
-        from crmsim.experiments.commands import _fail
-
         note = "the candidates checked are saved: go on with --resume" if rows else "no candidate was checked"
-        return _fail(f"{err}; {note}", exits.ENGINE)
+        return fail(f"{err}; {note}", exits.ENGINE)
     finally:
         if progress is not None:
             progress.close()
@@ -299,19 +298,19 @@ def _run(args: argparse.Namespace, spec: Any, candidates: Any, engine: Any, root
     kept = write_worlds(out, spec, evaluated, seconds)
     print(_summary(spec, evaluated, kept, seconds, out))
     if kept.empty:
-        from crmsim.experiments.commands import _fail
-
-        return _fail(f"no candidate met every calibration figure; allowed: narrower believed ranges in "
+        return fail(f"no candidate met every calibration figure; allowed: narrower believed ranges in "
                      f"model/params.py, more candidates, or a larger epsilon in {args.spec}", 1)
     return 0
 
 
 def _summary(spec: Any, evaluated: Any, kept: Any, seconds: float, out: Path) -> str:
-    lines = [f"{len(kept)} of {len(evaluated)} candidates meet every figure ({len(kept) / len(evaluated):.0%}), "
-             f"{seconds / 60:.1f} min; written to {out}"]
+    lines = [_("{kept} of {n} candidates meet every figure ({share}), {minutes} min; written to {file}").format(
+        kept=len(kept), n=len(evaluated), share=percent(len(kept) / len(evaluated)),
+        minutes=f"{seconds / 60:.1f}", file=out)]
     for target in spec.calibration.targets:
         column = f"q_{target.name}"
         values = kept[column] if len(kept) else evaluated[column]
-        lines.append(f"  {target.name}: figure {target.value:g} +- {target.tolerance:g}; worlds "
-                     f"{values.min():.3f} to {values.max():.3f}")
+        lines.append("  " + _("{target}: figure {value} +- {tolerance}; worlds {low} to {high}").format(
+            target=target.name, value=f"{target.value:g}", tolerance=f"{target.tolerance:g}",
+            low=f"{values.min():.3f}", high=f"{values.max():.3f}"))
     return "\n".join(lines)

@@ -42,7 +42,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from crmsim import exits
+from crmsim.commands.common import fail, warn
+from crmsim.commands.engine import engine_options, evaluator_for, stopped
+from crmsim.texts import exits
+from crmsim.texts.i18n import _, ngettext
 
 __all__ = ["register", "frontier"]
 
@@ -66,8 +69,6 @@ STATE = "frontier.json"  # what the folder's search is, and whether it finished
 
 def register(subparsers: Any) -> None:
     """Add ``frontier`` to an argparse subparsers object (importing nothing heavy)."""
-    from crmsim.experiments.commands import _engine_options
-
     p = subparsers.add_parser("frontier", help="search the levers for the front of cost against equality and trust",
                               description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("experiment", metavar="FRONTIER.toml", help="a frontier file (see experiments/frontier.toml)")
@@ -75,7 +76,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--resume", action="store_true",
                    help="carry on a stopped search in the same folder (it replays the evaluations saved)")
     p.add_argument("--quiet", action="store_true", help="no progress, only the summary")
-    _engine_options(p)
+    engine_options(p)
     p.set_defaults(handler=frontier)
 
 
@@ -154,15 +155,8 @@ def _saved_log(root: Path, spec: Any) -> tuple[Any, str | None]:
     return EvaluationLog(levers, metrics, saved), None
 
 
-def _fail(message: str, code: int = 2) -> int:
-    from crmsim.experiments.commands import _fail as fail
-
-    return fail(message, code)
-
-
 def frontier(args: argparse.Namespace) -> int:
     """Handler of ``frontier``."""
-    from crmsim.experiments.commands import _evaluator, _warn
     from crmsim.experiments.frontier import FrontierError, load_frontier
     from crmsim.experiments.interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, sigterm_as_interrupt
     from crmsim.experiments.store import ResultStore, StoreError
@@ -170,34 +164,37 @@ def frontier(args: argparse.Namespace) -> int:
     try:
         spec = load_frontier(args.experiment)
     except FrontierError as err:
-        return _fail(str(err))
+        return fail(str(err))
     try:
-        engine, warning = _evaluator(args)
+        engine, warning = evaluator_for(args)
     except ValueError as err:
-        return _fail(str(err))
+        return fail(str(err))
     root = Path(args.out) / spec.name
     problem = _check_folder(root, spec.identity(), args.resume)
     log = None
     if problem is None and args.resume:
         log, problem = _saved_log(root, spec)
     if problem is not None:
-        return _fail(problem)
+        return fail(problem)
     if warning is not None:
-        _warn(warning)
+        warn(warning)
     created = next((p for p in reversed((root, *root.parents)) if not p.exists()), None)  # the top folder made
     with sigterm_as_interrupt():
         try:
             with ResultStore(root).lock():
                 return _search(args, spec, engine, root, log)
         except (StoreError, FrontierError) as err:  # FrontierError: an objective a run left undefined
-            return _fail(str(err))
+            return fail(str(err))
         except KeyboardInterrupt as err:
-            what = "stopped by SIGTERM" if isinstance(err, Terminated) else "interrupted"
+            what = stopped(err)
             if created is not None and not (root / "evaluations.parquet").exists():
-                print(f"\n{what} before any generation ended; nothing was kept", file=sys.stderr)
+                print("\n" + _("{what} before any generation ended; nothing was kept").format(what=what),
+                      file=sys.stderr)
             else:
-                print(f"\n{what}: the evaluations of finished generations are saved in {root}/; carry on with: "
-                      f"crmsim frontier {args.experiment} --resume", file=sys.stderr)
+                print("\n" + _("{what}: the evaluations of finished generations are saved in {folder}/; carry on "
+                               "with: {command}").format(what=what, folder=root,
+                                                         command=f"crmsim frontier {args.experiment} --resume"),
+                      file=sys.stderr)
             return EXIT_TERMINATED if isinstance(err, Terminated) else EXIT_INTERRUPTED
         finally:  # a search that saved nothing in a folder it made leaves no folder to block the next one
             if created is not None and not (root / "evaluations.parquet").exists():
@@ -247,9 +244,11 @@ def _search(args: argparse.Namespace, spec: Any, engine: Any, root: Path, log: A
         atomic_write(log_file, lambda p: p.write_bytes(data))
 
     if not args.quiet:
-        again = f", {len(log)} settings already evaluated (replayed, not run)" if len(log) else ""
-        print(f"{spec.name}: {spec.search.evaluations} settings x {reps} replications, {len(levers)} levers, "
-              f"{len(metrics)} objectives, on {engine.describe()}{again}", flush=True)
+        again = _(", {n} settings already evaluated (replayed, not run)").format(n=len(log)) if len(log) else ""
+        print(_("{name}: {settings} settings x {reps} replications, {levers} levers, {objectives} objectives, on "
+                "{engine}{again}").format(name=spec.name, settings=spec.search.evaluations, reps=reps,
+                                          levers=len(levers), objectives=len(metrics), engine=engine.describe(),
+                                          again=again), flush=True)
     try:
         with engine:
             search = FrontierSearch(spec, engine, log, on_generation=save, on_runs=on_runs,
@@ -259,7 +258,7 @@ def _search(args: argparse.Namespace, spec: Any, engine: Any, root: Path, log: A
     except EvaluatorError as err:
         note = "the evaluations of finished generations are saved: carry on with --resume" if log_file.exists() \
             else "nothing was evaluated"
-        return _fail(f"{err}; {note}", exits.ENGINE)
+        return fail(f"{err}; {note}", exits.ENGINE)
     finally:
         if progress is not None:
             progress.close()
@@ -275,6 +274,7 @@ def _search(args: argparse.Namespace, spec: Any, engine: Any, root: Path, log: A
 def _write(root: Path, spec: Any, result: Any, placed: dict[str, dict[str, float]], seconds: float,
            source: str) -> str:
     """Write every output file; return the summary printed on the terminal."""
+    from crmsim.experiments.described import write_described_parquet
     from crmsim.experiments.frontier import hypervolumes, placements
     from crmsim.experiments.frontier_points import base_file, point_scenarios
     from crmsim.experiments.store import atomic_write
@@ -286,7 +286,7 @@ def _write(root: Path, spec: Any, result: Any, placed: dict[str, dict[str, float
     places = placements(placed, result.front, spec.objectives)
     front = result.front
     atomic_write(root / "front.csv", lambda p: front.to_csv(p, index=False))
-    atomic_write(root / "front.parquet", lambda p: front.to_parquet(p, index=False))
+    atomic_write(root / "front.parquet", lambda p: write_described_parquet(front, p))  # with each metric's unit
     atomic_write(root / "convergence.csv", lambda p: convergence.to_csv(p, index=False))
     atomic_write(root / "policies.csv", lambda p: places.to_csv(p, index=False))
     files = point_scenarios(spec, front, root / "front")
@@ -302,24 +302,30 @@ def _summary(spec: Any, front: Any, convergence: Any, places: Any, seconds: floa
     from crmsim.viz.frontier_report import objective_text
 
     last = convergence.iloc[-1]
-    points = f"{len(front)} point{'s' if len(front) != 1 else ''}"
-    lines = [f"{spec.name}: {int(last['nfe'])} settings evaluated in {duration(seconds)}; the front has "
-             f"{points} (epsilon progress {int(last['epsilon_progress'])}, hypervolume "
-             f"{last['hypervolume']:.3f})", ""]
-    head = ["point", *(o.metric for o in spec.objectives)]
+    points = ngettext("{n} point", "{n} points", len(front)).format(n=len(front))
+    lines = [_("{name}: {settings} settings evaluated in {time}; the front has {points} (epsilon progress "
+               "{progress}, hypervolume {hypervolume})").format(
+        name=spec.name, settings=int(last["nfe"]), time=duration(seconds), points=points,
+        progress=int(last["epsilon_progress"]), hypervolume=f"{last['hypervolume']:.3f}"), ""]
+    head = [_("point"), *(o.metric for o in spec.objectives)]
     rows = [[str(r["point"]), *(objective_text(o, r[o.metric]) for o in spec.objectives)]
-            for _, r in front.head(12).iterrows()]
-    lines += [f"The front ({min(12, len(front))} of {len(front)} points, cheapest first; all in front.csv):",
-              text_table(head, rows)]
+            for _i, r in front.head(12).iterrows()]
+    lines += [_("The front ({shown} of {n} points, cheapest first; all in front.csv):").format(
+        shown=min(12, len(front)), n=len(front)), text_table(head, rows)]
     if len(places):
         rows = [[r["policy"], *(objective_text(o, r[o.metric]) for o in spec.objectives),
-                 r["status"] if r["gap_epsilons"] <= 0 else
-                 f"{r['status']}: point {r['nearest_point']} better on all by {r['gap_epsilons']:.1f} eps"]
-                for _, r in places.sort_values("gap_epsilons").iterrows()]
-        lines += ["", "The policies, same seeds (eps: each objective's epsilon):",
-                  text_table(["policy", *(o.metric for o in spec.objectives), "against the front"], rows)]
-    lines += ["", f"wrote {root}/front.csv, front.parquet, convergence.csv, policies.csv, evaluations.parquet",
-              f"wrote {len(files)} scenario file{'s' if len(files) != 1 else ''} in {root}/front/; compare one with "
-              f"the base: crmsim compare {base} {files[0] if files else root / 'front' / 'point_01.toml'}",
-              f"wrote {root}/frontier.html (open it in any browser, offline)"]
+                 _(r["status"]) if r["gap_epsilons"] <= 0 else
+                 _("{status}: point {point} better on all by {gap} eps").format(
+                     status=_(r["status"]), point=r["nearest_point"], gap=f"{r['gap_epsilons']:.1f}")]
+                for _i, r in places.sort_values("gap_epsilons").iterrows()]
+        lines += ["", _("The policies, same seeds (eps: each objective's epsilon):"),
+                  text_table([_("policy"), *(o.metric for o in spec.objectives), _("against the front")], rows)]
+    example = files[0] if files else root / "front" / "point_01.toml"
+    lines += ["", _("wrote {folder}/: {files}").format(folder=root, files="front.csv, front.parquet, "
+                                                     "convergence.csv, policies.csv, evaluations.parquet"),
+              ngettext("wrote {n} scenario file in {folder}/; compare one with the base: {command}",
+                       "wrote {n} scenario files in {folder}/; compare one with the base: {command}",
+                       len(files)).format(n=len(files), folder=root / "front",
+                                          command=f"crmsim compare {base} {example}"),
+              _("wrote {file} (open it in any browser, offline)").format(file=root / "frontier.html")]
     return "\n".join(lines)

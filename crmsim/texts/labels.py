@@ -4,11 +4,11 @@ The texts themselves are defined once: a metric's label, unit, direction and
 reading in :data:`crmsim.model.metrics.INFO`, a lever's meaning in
 :data:`crmsim.model.params.PARAMS`. This module adds what those tables lack for
 a reader, the levers' short labels and the groups that organise a report or a
-scenario file, and passes every text through :func:`crmsim.i18n._` when it is
+scenario file, and passes every text through :func:`crmsim.texts.i18n._` when it is
 called (never at import), so the sweep report, ``crmsim explain`` and
 ``crmsim new-scenario`` follow ``--lang``.
 
->>> from crmsim.i18n import language
+>>> from crmsim.texts.i18n import language
 >>> lever_label("levers.faq_quality"), metric_label("trust_mean")
 ('FAQ quality', 'Mean trust')
 >>> with language("fr"):
@@ -24,14 +24,15 @@ from typing import Any, Iterable
 
 from babel.numbers import format_decimal
 
-from crmsim.i18n import _, current
+from crmsim.texts.i18n import _, current
 from crmsim.model import costs
 from crmsim.model.administrations import MISSIONS
 from crmsim.model.metrics import INFO, QUARTILE_METRICS
 from crmsim.model.params import PARAMS, params_in
 
 __all__ = ["LEVER_GROUPS", "METRIC_GROUPS", "lever_label", "param_help", "factor_label", "metric_label",
-           "metric_unit", "metric_better", "metric_reading", "metric_groups", "value_text", "listing", "colon"]
+           "metric_unit", "metric_better", "metric_reading", "metric_groups", "value_text", "listing", "colon",
+           "country_name"]
 
 # Each lever once, under the question a workshop asks of it, with a short label for charts and tables.
 LEVER_GROUPS: dict[str, dict[str, str]] = {
@@ -129,6 +130,28 @@ def value_text(value: Any) -> str:
     if isinstance(value, (list, tuple)):  # several policies, applied in order
         return " + ".join(value_text(v) for v in value)
     return str(value)
+
+
+def country_name(code: str) -> str:
+    """A country profile's name as the current language writes it: 'Denmark', in French 'Danemark'.
+
+    English is the profile's own name (``scenarios/countries/<code>.toml``);
+    another language takes Babel's name for the territory, and the profile's
+    when Babel has none.
+
+    >>> from crmsim.texts.i18n import language
+    >>> with language("fr"):
+    ...     country_name("nl")
+    'Pays-Bas'
+    """
+    from babel import Locale
+
+    from crmsim.model.countries import load_country
+
+    own = load_country(code).name
+    if current() == "en":
+        return own
+    return Locale.parse(current()).territories.get(code.upper(), own)
 
 
 def colon(label: str, value: str) -> str:
