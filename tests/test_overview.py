@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import doctest
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -108,6 +110,13 @@ def pages(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
+def browser():
+    """One Chromium for the module's pages (each test opens its own page in it)."""
+    with open_browser() as chromium:
+        yield chromium
+
+
+@pytest.fixture(scope="module")
 def catalogue() -> dict[str, str]:
     with PO.open("rb") as source:
         return {m.id[0] if isinstance(m.id, tuple) else m.id: m.string for m in read_po(source, locale="fr") if m.id}
@@ -127,15 +136,15 @@ def test_every_policy_and_shipped_scenario_has_a_name_in_english_and_french(cata
     assert scenario_label("my_own_file") == "my own file" and scenario_label("faq-2") == "FAQ / helpdesk (2)"
 
 
-def test_the_overview_headers_show_units_and_the_reference_level_and_fit_the_first_screen(pages):
+def test_the_overview_headers_show_units_and_the_reference_level_and_fit_the_first_screen(pages, browser):
     comparison = pages["comparison"]
-    with open_browser() as browser:
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        page.goto(pages["en"].as_uri())
-        headers = page.locator("table.overview th[data-column]").all_inner_texts()[1:]
-        cells = page.eval_on_selector_all("table.overview tbody tr", "rows => rows.map(r => "
-                                          "Array.from(r.cells).map(c => c.innerText))")
-        box = page.locator("table.overview").bounding_box()
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(pages["en"].as_uri())
+    headers = page.locator("table.overview th[data-column]").all_inner_texts()[1:]
+    cells = page.eval_on_selector_all("table.overview tbody tr", "rows => rows.map(r => "
+                                      "Array.from(r.cells).map(c => c.innerText))")
+    box = page.locator("table.overview").bounding_box()
+    page.close()
     assert box["y"] + box["height"] <= 800 and box["x"] + box["width"] <= 1280, box  # cost per outcome included
     assert len(cells) == len(SCENARIOS) - 1 and cells[0][0] == "FAQ / helpdesk"
     for k, metric in enumerate((*HEADLINE_TABLE, COST)):
@@ -150,20 +159,20 @@ def test_the_overview_headers_show_units_and_the_reference_level_and_fit_the_fir
     assert any(re.fullmatch(r"€[\d,]+(\.\d\d)?", row[-2]) for row in cells)  # a cost per user reconnected
 
 
-def test_cost_cells_carry_no_verdict_mark_nor_verdict_colour(pages):
+def test_cost_cells_carry_no_verdict_mark_nor_verdict_colour(pages, browser):
     comparison = pages["comparison"]
     judged = {judgement(COST, comparison.diff(s, COST)) for s in SCENARIOS[1:]}
     assert {"worse", "better"} <= judged  # the verdicts the old page marked ✘ and ✔ are there to hide
-    with open_browser() as browser:
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        page.goto(pages["en"].as_uri())
-        costs = page.eval_on_selector_all("table.overview td.cost", "cells => cells.map(c => [c.innerText, "
-                                          "getComputedStyle(c).backgroundColor, getComputedStyle(c).color])")
-        outcomes = page.locator("table.overview td.better, table.overview td.worse").count()
-        # Folded, as a reader first gets them: the classes and texts are there, drawn or not.
-        coloured = page.locator("details.fold table.data td.better, details.fold table.data td.worse").all()
-        table_costs = page.locator("details.fold").first.locator("td.better, td.worse").count()
-        cost_sentences = page.locator("details.scenario p.note", has_text="What it costs").all_text_contents()
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(pages["en"].as_uri())
+    costs = page.eval_on_selector_all("table.overview td.cost", "cells => cells.map(c => [c.innerText, "
+                                      "getComputedStyle(c).backgroundColor, getComputedStyle(c).color])")
+    outcomes = page.locator("table.overview td.better, table.overview td.worse").count()
+    # Folded, as a reader first gets them: the classes and texts are there, drawn or not.
+    coloured = page.locator("details.fold table.data td.better, details.fold table.data td.worse").all()
+    table_costs = page.locator("details.fold").first.locator("td.better, td.worse").count()
+    cost_sentences = page.locator("details.scenario p.note", has_text="What it costs").all_text_contents()
+    page.close()
     assert len(costs) == 3 * (len(SCENARIOS) - 1) and outcomes > 0  # outcomes keep their verdicts
     assert [text for text, _bg, _ink in costs if set(text) & set(SYMBOLS.values())] == []
     neutral = {(_rgb(FILL["cost"]), _rgb(INK["cost"]))}
@@ -185,17 +194,17 @@ TRACE_COLOURS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')
     ...(t.mode.includes('lines') ? [[t.name, t.line.color]] : [])]))"""
 
 
-def test_no_two_scenarios_share_a_colour_and_each_keeps_its_own_everywhere(pages):
+def test_no_two_scenarios_share_a_colour_and_each_keeps_its_own_everywhere(pages, browser):
     names = [scenario_label(s) for s in SCENARIOS]
-    with open_browser() as browser:
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        page.goto(pages["en"].as_uri())
-        swatches = page.eval_on_selector_all("table.overview tbody td:first-child", "cells => cells.map(c => "
-                                             "[c.innerText, getComputedStyle(c.querySelector('.swatch')).backgroundColor])")
-        open_folds(page)
-        traces = page.evaluate(TRACE_COLOURS)
-        legend = page.locator(".js-plotly-plot").nth(1).locator(".legendtext").all_text_contents()
-        problems = text_problems(page)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(pages["en"].as_uri())
+    swatches = page.eval_on_selector_all("table.overview tbody td:first-child", "cells => cells.map(c => "
+                                         "[c.innerText, getComputedStyle(c.querySelector('.swatch')).backgroundColor])")
+    open_folds(page)
+    traces = page.evaluate(TRACE_COLOURS)
+    legend = page.locator(".js-plotly-plot").nth(1).locator(".legendtext").all_text_contents()
+    problems = text_problems(page)
+    page.close()
     colours: dict[str, set[str]] = {}
     for name, colour in traces:
         colours.setdefault(name, set()).add(_rgb(colour) if colour.startswith("#") else colour)
@@ -208,33 +217,33 @@ def test_no_two_scenarios_share_a_colour_and_each_keeps_its_own_everywhere(pages
     assert problems == []
 
 
-def test_folded_charts_are_drawn_only_when_opened_with_plotly_loaded_then(pages, tmp_path):
-    with open_browser() as browser:
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
-        log = RequestLog().attach(context)
-        page = context.new_page()
-        page.goto(pages["en"].as_uri(), wait_until="load")
-        assert page.locator(".lazy-plot").count() >= 10 and page.locator(".js-plotly-plot").count() == 0
-        assert [url for url in log.urls if url.endswith(PLOTLY_FILE)] == []
-        height = page.evaluate("document.documentElement.scrollHeight")
-        page.locator("details.fold > summary", has_text="Who gains and who loses").click()
-        page.wait_for_selector(".js-plotly-plot .main-svg")
-        assert page.locator(".js-plotly-plot").count() == 1  # that fold's chart, and only it
-        assert [url for url in log.urls if url.endswith(PLOTLY_FILE)] == [(pages["en"].parent / PLOTLY_FILE).as_uri()]
-        assert log.outside() == []
-        context.close()
-        moved = tmp_path / "compare.html"  # the page alone, without plotly.min.js beside it
-        moved.write_text(pages["en"].read_text(encoding="utf-8"), encoding="utf-8")
-        page = browser.new_page()
-        page.goto(moved.as_uri())
-        page.locator("details.fold > summary", has_text="Who gains and who loses").click()
-        message = page.locator("details.fold[open] .note", has_text=PLOTLY_FILE)
-        message.wait_for()
-        assert message.inner_text().startswith("This chart needs plotly.min.js")
+def test_folded_charts_are_drawn_only_when_opened_with_plotly_loaded_then(pages, browser, tmp_path):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    log = RequestLog().attach(context)
+    page = context.new_page()
+    page.goto(pages["en"].as_uri(), wait_until="load")
+    assert page.locator(".lazy-plot").count() >= 10 and page.locator(".js-plotly-plot").count() == 0
+    assert [url for url in log.urls if url.endswith(PLOTLY_FILE)] == []
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.locator("details.fold > summary", has_text="Who gains and who loses").click()
+    page.wait_for_selector(".js-plotly-plot .main-svg")
+    assert page.locator(".js-plotly-plot").count() == 1  # that fold's chart, and only it
+    assert [url for url in log.urls if url.endswith(PLOTLY_FILE)] == [(pages["en"].parent / PLOTLY_FILE).as_uri()]
+    assert log.outside() == []
+    context.close()
+    moved = tmp_path / "compare.html"  # the page alone, without plotly.min.js beside it
+    moved.write_text(pages["en"].read_text(encoding="utf-8"), encoding="utf-8")
+    page = browser.new_page()
+    page.goto(moved.as_uri())
+    page.locator("details.fold > summary", has_text="Who gains and who loses").click()
+    message = page.locator("details.fold[open] .note", has_text=PLOTLY_FILE)
+    message.wait_for()
+    assert message.inner_text().startswith("This chart needs plotly.min.js")
+    page.close()
     assert height < 3000  # 20 scenarios: the overview and the verdicts, everything else folded
 
 
-def test_the_french_page_shows_none_of_our_english_texts(pages, catalogue):
+def test_the_french_page_shows_none_of_our_english_texts(pages, browser, catalogue):
     english = {}
     for text, french in catalogue.items():
         if french == text:
@@ -244,14 +253,35 @@ def test_the_french_page_shows_none_of_our_english_texts(pages, catalogue):
             if len(piece.split()) >= 2:
                 english[piece] = text
     assert len(english) > 400
-    with open_browser() as browser:
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        page.goto(pages["fr"].as_uri())
-        open_folds(page)
-        charts = " ".join(page.eval_on_selector_all(".js-plotly-plot text", "texts => texts.map(t => t.textContent)"))
-        shown = page.locator("body").inner_text() + " " + charts
-        tips = " ".join(page.eval_on_selector_all("[title]", "els => els.map(e => e.title)"))
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(pages["fr"].as_uri())
+    open_folds(page)
+    charts = " ".join(page.eval_on_selector_all(".js-plotly-plot text", "texts => texts.map(t => t.textContent)"))
+    shown = page.locator("body").inner_text() + " " + charts
+    tips = " ".join(page.eval_on_selector_all("[title]", "els => els.map(e => e.title)"))
+    page.close()
     assert "Référence calibrée" in shown and "Prescripteurs financés" in shown and "pts" in shown
     left = {piece: text for piece, text in english.items() if re.search(rf"(?<!\w){re.escape(piece)}(?!\w)",
                                                                        shown + " " + tips)}
     assert left == {}
+
+
+def test_the_tools_picture_the_first_screen_and_measure_the_page(pages, tmp_path):
+    """Run as a person runs them (python tools/...), in their own process: this module's Chromium stays open."""
+    def tool(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+    picture = tmp_path / "overview.png"
+    done = tool("tools/screenshot_overview.py", str(pages["en"].parent), str(picture))
+    assert done.returncode == 0, done.stderr
+    header = picture.read_bytes()[:24]  # PNG signature, then the IHDR chunk: width and height, big-endian
+    assert header[:8] == b"\x89PNG\r\n\x1a\n" and (int.from_bytes(header[16:20]), int.from_bytes(header[20:24])) \
+        == (1280, 800)
+    done = tool("tools/measure_page.py", str(pages["en"].parent), "--runs", "1")
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"height +[\d,]+ px at 1280 px wide", done.stdout)
+    assert re.search(r"load +[\d.]+ s to the load event", done.stdout)
+    assert re.search(r"charts +0 drawn at load, 1\d once every fold is opened", done.stdout)
+    done = tool("tools/measure_page.py", str(tmp_path / "nowhere"))
+    assert done.returncode == 1 and done.stderr.count("\n") == 1
+    assert re.fullmatch(r"measure_page: .*nowhere: no compare.html there; allowed: .*\n", done.stderr)
