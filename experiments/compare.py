@@ -23,7 +23,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -124,6 +124,8 @@ class Comparison:
     path: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
     # The country every scenario ran in (``crmsim compare --country``), or None: each file's own.
     country: str | None = None
+    _rows: dict[str, tuple[pd.DataFrame, dict]] = dataclasses.field(default_factory=dict, init=False, repr=False,
+                                                                     compare=False)
 
     def runs(self, scenario: str) -> int:
         """The paired runs behind a scenario's verdicts."""
@@ -149,8 +151,7 @@ class Comparison:
         return self.labels[0]
 
     def diff(self, scenario: str, metric: str) -> pd.Series | None:
-        rows = self.diffs[(self.diffs["scenario"] == scenario) & (self.diffs["metric"] == metric)]
-        return None if rows.empty else rows.iloc[0]
+        return self._row("diffs", scenario, metric)
 
     def world_row(self, scenario: str, metric: str) -> pd.Series | None:
         """The verdict's shares across worlds, or None (no worlds run, or nothing to compare)."""
@@ -160,8 +161,19 @@ class Comparison:
         return None if rows.empty else rows.iloc[0]
 
     def mean(self, scenario: str, metric: str) -> pd.Series | None:
-        rows = self.means[(self.means["scenario"] == scenario) & (self.means["metric"] == metric)]
-        return None if rows.empty else rows.iloc[0]
+        return self._row("means", scenario, metric)
+
+    def _row(self, name: str, scenario: str, metric: str) -> pd.Series | None:
+        """The first row of table ``name`` for ``scenario`` and ``metric``, or None. A page asks for thousands:
+        each table is indexed once, and anew when it is replaced (tables are replaced, never edited in place)."""
+        table = getattr(self, name)
+        cached = self._rows.get(name)
+        if cached is None or cached[0] is not table:
+            rows: dict[tuple[str, str], pd.Series] = {}
+            for key, (_, row) in zip(zip(table["scenario"], table["metric"]), table.iterrows()):
+                rows.setdefault(key, row)
+            cached = self._rows[name] = (table, rows)
+        return cached[1].get((scenario, metric))
 
     def table(self) -> pd.DataFrame:
         """compare.csv: one row per scenario and metric, with its mean, the paired difference and the verdict."""
@@ -278,30 +290,37 @@ def judgement(metric: str, d: pd.Series | None) -> str:
     return "better" if (low > 0) == (info.direction == "higher") else "worse"
 
 
-def verdict(scenario: str, metric: str, d: pd.Series | None) -> str:
-    """The difference in plain words, e.g. 'redress_procedure raises redress success by 0.21 (0.17 to 0.25), better'."""
+def verdict(scenario: str, metric: str, d: pd.Series | None,
+            amount: Callable[[str, float], str] | None = None) -> str:
+    """The difference in plain words, e.g. 'redress_procedure raises redress success by 0.21 (0.17 to 0.25), better'.
+
+    ``amount(metric, value)`` writes a size in the metric's unit (a page: '21 pts'); by default a bare number.
+    """
     label = metric_label(metric)
+    size = amount or (lambda _metric, value: difference(value))
     if d is None or d["n_pairs"] == 0:
         return _("{label}: nothing to compare (no value in one of the scenarios)").format(label=label)
     judged = judgement(metric, d)
     if d["n_pairs"] < 2 or not (np.isfinite(d["ci_low"]) and np.isfinite(d["ci_high"])):
         return _("{label}: no clear difference").format(label=label)
+    plain = amount or (lambda _metric, value: number(value))
     if judged == "negligible":
         return _("{label}: negligible ({low} to {high}, within the {mid} that matters)").format(
-            label=label, low=number(d["ci_low"]), high=number(d["ci_high"]), mid=number(INFO[metric].mid))
+            label=label, low=plain(metric, d["ci_low"]), high=plain(metric, d["ci_high"]),
+            mid=plain(metric, INFO[metric].mid))
     sign = clear_sign(d)
     if sign == 0:
         return _("{label}: no clear difference ({low} to {high})").format(
-            label=label, low=number(d["ci_low"]), high=number(d["ci_high"]))
+            label=label, low=plain(metric, d["ci_low"]), high=plain(metric, d["ci_high"]))
     template = _("{scenario} raises {label} by {size} ({low} to {high})") if sign > 0 else \
         _("{scenario} lowers {label} by {size} ({low} to {high})")
     text = template.format(scenario=scenario, label=label[:1].lower() + label[1:] if _starts_lower(label) else label,
-                           size=difference(abs(d["difference"])),
-                           low=difference(abs(d["ci_low" if sign > 0 else "ci_high"])),
-                           high=difference(abs(d["ci_high" if sign > 0 else "ci_low"])))
+                           size=size(metric, abs(d["difference"])),
+                           low=size(metric, abs(d["ci_low" if sign > 0 else "ci_high"])),
+                           high=size(metric, abs(d["ci_high" if sign > 0 else "ci_low"])))
     if judged == "unclear":
         return _("{text}: unclear, it may be below half the {mid} that matters").format(
-            text=text, mid=number(INFO[metric].mid))
+            text=text, mid=plain(metric, INFO[metric].mid))
     return f"{text}, {_(judged)}" if judged != "changed" else text
 
 

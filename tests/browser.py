@@ -92,3 +92,16 @@ def text_problems(page) -> list[str]:
         problems += [f"figure {i}: {b['text']!r} outside the figure" for b in figure["boxes"]
                      if b["x0"] < figure["frame"]["x0"] - 1 or b["x1"] > figure["frame"]["x1"] + 1]
     return problems
+
+
+# Every chart outside a closed <details> has its SVG: what a reader can see is drawn. A page may draw a folded
+# part's charts only when it is opened (crmsim.viz.folds), so "drawn" is asked of what is open.
+DRAWN = """() => Array.from(document.querySelectorAll('.plotly-graph-div'))
+  .filter((div) => !div.closest('details:not([open])'))
+  .every((div) => div.querySelector('.main-svg'))"""
+
+
+def open_folds(page, timeout: float = 60_000) -> None:
+    """Open every folded part (``<details>``) of ``page`` and wait until every chart in them is drawn."""
+    page.evaluate("() => document.querySelectorAll('details').forEach((d) => { d.open = true; })")
+    page.wait_for_function(DRAWN, timeout=timeout, polling=50)

@@ -20,7 +20,7 @@ from crmsim.experiments.analysis import load_results
 from crmsim.experiments.compare import OVERALL, analyse, comparison_experiment
 from crmsim.texts.i18n import _, language, percent
 from crmsim.model.metrics import INFO
-from tests.browser import RequestLog, open_browser, text_problems
+from tests.browser import RequestLog, open_browser, open_folds, text_problems
 from tests.experiments_util import crmsim_in_process
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -223,7 +223,8 @@ def test_compare_html_renders_offline_with_no_overlapping_labels(compared, tmp_p
             log = RequestLog().attach(context)
             page = context.new_page()
             page.goto(page_file.as_uri())
-            page.wait_for_selector(".js-plotly-plot .main-svg")
+            assert page.locator(".js-plotly-plot").count() == 0  # every chart is folded, drawn when opened
+            open_folds(page)
             assert page.locator(".js-plotly-plot").count() == 4  # cost plane, differences, over time, quartiles
             assert page.locator(".js-plotly-plot .point, .js-plotly-plot .scatterlayer path").count() > 0
             assert text_problems(page) == []

@@ -177,6 +177,9 @@ def bands_by_point(bands: pd.DataFrame, metric: str, labels: dict[int, str], ref
         span = [low - pad, high + pad]
     for row, col in cells:  # one scale for every point, its numbers in the first column
         fig.update_yaxes(range=span, showticklabels=col == 1, nticks=5, row=row, col=col)
+    # Rates run on from the warm-up, so an axis rarely starts at 0: its lowest label sits at the corner, where
+    # week 0's label would touch it; a little space below the axis keeps them apart (as on compare.html).
+    fig.update_xaxes(ticklabelstandoff=8)
     return fig
 
 
@@ -188,6 +191,7 @@ def bands_overall(bands: pd.DataFrame, metrics: list[str]) -> go.Figure:
         rows = bands[bands["metric"] == metric].sort_values("step")
         _band(fig, rows, COLOURS["clear"], metric_label(metric), row, col)
         fig.update_yaxes(nticks=4, row=row, col=col)
+    fig.update_xaxes(ticklabelstandoff=8)  # week 0's label clear of the lowest value's, as above
     return fig
 
 

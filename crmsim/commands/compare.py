@@ -263,6 +263,7 @@ def _write_comparison(args: argparse.Namespace, root: Path, across: tuple[Any, A
     from crmsim.experiments.compare import analyse
     from crmsim.experiments.store import StoreError, atomic_write
     from crmsim.viz.compare_report import render_comparison
+    from crmsim.viz.folds import PLOTLY_FILE, write_plotly
     from crmsim.viz.overview import overview_png
 
     try:
@@ -275,6 +276,7 @@ def _write_comparison(args: argparse.Namespace, root: Path, across: tuple[Any, A
     page = render_comparison(comparison, args.scenarios)
     try:
         written = [atomic_write(root / "compare.html", lambda p: p.write_text(page, encoding="utf-8")),
+                   atomic_write(root / PLOTLY_FILE, write_plotly),  # the page's charts draw with it
                    atomic_write(root / "compare.csv", lambda p: comparison.table().to_csv(p, index=False)),
                    atomic_write(root / "overview.png", lambda p: overview_png(comparison, p))]
         if across is not None:

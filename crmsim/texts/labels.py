@@ -29,10 +29,11 @@ from crmsim.model import costs
 from crmsim.model.administrations import MISSIONS
 from crmsim.model.metrics import INFO, QUARTILE_METRICS
 from crmsim.model.params import PARAMS, params_in
+from crmsim.model.policies import POLICIES
 
-__all__ = ["LEVER_GROUPS", "METRIC_GROUPS", "lever_label", "param_help", "factor_label", "metric_label",
-           "metric_unit", "metric_better", "metric_reading", "metric_groups", "value_text", "listing", "colon",
-           "country_name"]
+__all__ = ["LEVER_GROUPS", "METRIC_GROUPS", "POLICY_LABELS", "SCENARIO_LABELS", "lever_label", "param_help",
+           "factor_label", "metric_label", "metric_unit", "metric_better", "metric_reading", "metric_groups",
+           "policy_label", "scenario_label", "scenario_labels", "value_text", "listing", "colon", "country_name"]
 
 # Each lever once, under the question a workshop asks of it, with a short label for charts and tables.
 LEVER_GROUPS: dict[str, dict[str, str]] = {
@@ -117,6 +118,48 @@ def factor_label(name: str) -> str:
     if parts[-1] in _LEVER_LABELS:
         return lever_label(parts[-1])
     return " ".join(part.replace("_", " ") for part in parts[1:] or parts)
+
+
+# Each policy of model/policies.py by the name a workshop says aloud (a chart's legend, a table's row).
+POLICY_LABELS: dict[str, str] = {
+    "supply_front_office": "Supply front office", "faq": "FAQ / helpdesk", "public_qa": "Public Q&A",
+    "community_forum": "Community forum", "personal_space": "Personal space",
+    "single_front_office": "Single front office", "funded_prescribers": "Funded prescribers",
+    "redress_procedure": "Redress procedure", "transparent_feedback": "Transparent feedback",
+    "co_design": "Co-design", "opinion_poll": "Opinion poll", "ratings_reviews": "Ratings and reviews",
+    "digital_first": "Digital first", "new_public_management": "New public management",
+    "democratic_governance": "Democratic governance", "full_mediation": "Full mediation",
+}
+if set(POLICY_LABELS) != set(POLICIES):  # pragma: no cover - guards the table itself
+    raise RuntimeError("POLICY_LABELS must name every policy of model/policies.py once")
+# The shipped scenario files (by stem) that are not named after their policy.
+SCENARIO_LABELS: dict[str, str] = {
+    **POLICY_LABELS, "calibrated_baseline": "Calibrated baseline",
+    "city_poll_no_transparency": "City poll, no transparency",
+    "employment_portal_archive": "Employment portal, archive only", "national_template": "National template",
+    "small_town_network": "Small town with its network",
+}
+
+
+def policy_label(name: str) -> str:
+    """'Funded prescribers' for ``funded_prescribers``; a name no policy has keeps it."""
+    return _(POLICY_LABELS[name]) if name in POLICY_LABELS else name
+
+
+def scenario_label(name: str) -> str:
+    """A compared scenario (a file's stem) as people read it: 'Calibrated baseline' for ``calibrated_baseline``;
+    a file of one's own keeps its name with spaces ('my faq'), and a file compared twice its number ('faq (2)')."""
+    stem, dash, copy = name.rpartition("-")
+    if dash and copy.isdigit() and stem:
+        return f"{scenario_label(stem)} ({copy})"
+    return _(SCENARIO_LABELS[name]) if name in SCENARIO_LABELS else name.replace("_", " ")
+
+
+def scenario_labels(names: Iterable[str]) -> dict[str, str]:
+    """Each name's :func:`scenario_label`, the name itself added where two would read alike."""
+    labels = {name: scenario_label(name) for name in names}
+    seen = list(labels.values())
+    return {name: label if seen.count(label) == 1 else f"{label} ({name})" for name, label in labels.items()}
 
 
 def value_text(value: Any) -> str:
