@@ -409,6 +409,9 @@ def _cart(x: pd.DataFrame, y: np.ndarray, mass_min: float) -> tuple[pd.DataFrame
     from ema_workbench.analysis.scenario_discovery_util import RuleInductionType, _make_box
     from sklearn.tree import DecisionTreeClassifier
 
+    # A leaf's limits fall between two values (10.5 between 10 and 11); pandas refuses to write those into the
+    # integer columns of the box CART copies from x, so whole-number levers are given as floats.
+    x = x.astype({name: float for name in x.columns if pd.api.types.is_integer_dtype(x[name])})
     finder = cart.CART(x, y, mass_min=mass_min, mode=RuleInductionType.BINARY)
     # CART.build_tree leaves sklearn's tree unseeded, so ties between equally good splits would be broken by the
     # global RNG; the same tree, seeded, gives the same leaves on every call.

@@ -57,7 +57,7 @@ def test_the_output_and_the_page_name_the_country_and_the_file_whose_own_country
                                            "indicators (scenarios/countries/dk.toml).")
     assert done.stderr == (f"crmsim: warning: {files['faq_pl']} names country pl: compared in dk here, as every "
                            f"file (--country), with its other values kept\n")
-    assert "<title>Comparison: base / faq_pl, in Denmark</title>" in (root / "compare.html").read_text("utf-8")
+    assert "<title>Comparison: base / faq pl, in Denmark</title>" in (root / "compare.html").read_text("utf-8")
 
 
 def test_without_country_each_file_keeps_its_own(files):
