@@ -181,9 +181,11 @@ def test_a_teacher_runs_scenarios_live_offline_with_one_model_per_tab(tmp_path):
 
 
 def test_the_paper_story_plays_its_three_stages_with_their_captions_then_stops(tmp_path):
-    """The paper's story, its stages shortened to 14 weeks (a year each plays in 8 s at the page's fastest)."""
-    shots = Path(os.environ.get("CRMSIM_SCREENSHOTS", tmp_path))
-    shots.mkdir(parents=True, exist_ok=True)
+    """The paper's story, its stages shortened to 14 weeks (a year each plays in 8 s at the page's fastest).
+
+    Its screenshot stays in the test's folder: the shipped story's end is tools/screenshot_teacher.py's.
+    """
+    shots = tmp_path
     with serve("--story", str(short_story(tmp_path, weeks=(14, 14, 14)))) as server, open_browser() as browser:
         context = browser.new_context(viewport=VIEWPORT)
         teacher = Teacher(context.new_page(), server.url)
