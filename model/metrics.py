@@ -371,7 +371,7 @@ class MetricInfo:
     read these; ``direction`` is "higher" (higher is better), "lower" (lower
     is better) or "none" (a description, neither good nor bad: a cost or a
     count whose meaning depends on the question). Texts are English source
-    strings; :mod:`crmsim.i18n` translates them.
+    strings; :mod:`crmsim.texts.i18n` translates them.
     """
 
     label: str

@@ -25,7 +25,7 @@ def no_pacing(monkeypatch):
 def short_story(folder: Path, weeks=(3, 4, 2)) -> Path:
     """The paper's stages, shortened: what a teacher writing their own story would do."""
     text = PAPER.read_text(encoding="utf-8").replace('"../', f'"{(ROOT / "scenarios").as_posix()}/')
-    for old, new in zip(("weeks = 26",) * 3, (f"weeks = {w}" for w in weeks)):
+    for old, new in zip(("weeks = 52",) * 3, (f"weeks = {w}" for w in weeks)):
         text = text.replace(old, new, 1)
     path = folder / "short.toml"
     path.write_text(text, encoding="utf-8")
@@ -44,7 +44,8 @@ def test_the_paper_story_is_the_baseline_then_digital_first_then_funded_mediatio
     story = load_story(story_path("paper"))
     assert [stage.spec.policies for stage in story.stages] == [
         ["supply_front_office"], ["digital_first"], ["digital_first", "funded_prescribers"]]
-    assert story.stages[0].spec.name == "calibrated_baseline" and all(s.weeks == 26 for s in story.stages)
+    # a year each: each stage ends on yearly rates that are its own policy's alone
+    assert story.stages[0].spec.name == "calibrated_baseline" and all(s.weeks == 52 for s in story.stages)
     assert all(s.caption for s in story.stages) and story.citizens == 500
 
 
@@ -119,3 +120,28 @@ def test_a_story_with_a_second_scenario_or_levers_is_refused():
 def test_an_unknown_story_name_lists_the_shipped_ones():
     with pytest.raises(StoryError, match="no such story; allowed: paper"):
         story_path("tale")
+
+
+def test_the_story_ends_with_each_stages_yearly_rates_read_across_stages(tmp_path):
+    """The captions ask across stages ("do the lost users stop growing?"): the summary answers at the end."""
+    from crmsim.viz.page_change import shown_value
+    from crmsim.viz.page_monitors import MONITORED
+    from crmsim.viz.page_story import story_frame
+
+    room = Classroom(story=short_story(tmp_path, weeks=(14, 14, 3)), n_citizens=200)
+    frame = story_frame(room)
+    assert frame()["summary"] == {}  # nothing to sum up while the story plays
+    play(room)
+    summary = frame()["summary"]
+    assert [row["title"] for row in summary["rows"]] == [
+        "At the start", "1. Calibrated baseline (14 weeks)", "2. Digital first (14 weeks)",
+        "3. Digital first, with funded mediation (3 weeks)"]
+    stages = room.stage_records()
+    assert [len(records) for records in stages] == [15, 15, 4]
+    ends = [stages[0][0]] + [records[-1] for records in stages]  # the start, then each stage's last week
+    for row, record in zip(summary["rows"], ends):
+        assert [cell["value"] for cell in row["cells"]] == [shown_value(m, record[m]) for m in MONITORED]
+    assert len(summary["columns"]) == len(MONITORED)
+    last = summary["rows"][-1]["cells"]
+    assert all(cell["change"].endswith("too soon to tell") and cell["tone"] == "same" for cell in last)
+    assert all(cell["tone"] in ("same", "better", "worse", "changed") for row in summary["rows"] for cell in row["cells"])

@@ -232,26 +232,53 @@ def test_the_skill_quarter_colouring_puts_a_quarter_of_citizens_in_each_colour_l
     assert means == sorted(means)
 
 
-def test_the_monitors_follow_the_weeks_with_their_change_since_the_policy_started():
-    from crmsim.viz.page_monitors import MONITORED, monitor_cards
+def test_a_change_is_coloured_only_beyond_what_matters_and_three_times_the_runs_noise():
+    from crmsim.viz.page_change import MIN_WEEKS, judge
 
-    room = Classroom(SCENARIOS / "calibrated_baseline.toml", n_citizens=300)
+    rng = np.random.default_rng(0)
+    noise = 0.3 + np.cumsum(rng.normal(0.0, 0.004, 52))  # a yearly rate moving by chance only
+    assert judge("lost_users", noise).verdict == "within noise"
+    assert judge("trust_mean", noise).verdict == "within noise"
+    moved = noise + np.linspace(0.0, 0.2, 52)  # the same chance, and a real rise of 20 points
+    assert (judge("lost_users", moved).verdict, judge("lost_users", moved).tone) == ("worse", "worse")
+    assert judge("trust_mean", moved).verdict == "better"  # higher trust is better
+    assert judge("public_cost_per_citizen", 20 + 100 * moved).tone == "changed"  # a cost is never better or worse
+    steady = 0.3 + np.linspace(0.0, 0.008, 52)  # far beyond its (nil) noise, but under the MID of a share (0.01)
+    assert judge("lost_users", steady).verdict == "within noise"
+    assert judge("lost_users", moved[:MIN_WEEKS]).verdict == "too soon"
+    assert judge("lost_users", [float("nan")] * 3).verdict == "not measured"
+    late = judge("lost_users", [float("nan")] * 5 + list(moved))  # measured from its first defined week
+    assert late.weeks == 51 and late.size == pytest.approx(moved[-1] - moved[0])
+
+
+def test_the_monitors_compare_yearly_rates_like_with_like_and_an_unchanged_baseline_stays_grey():
+    from crmsim.viz.page_change import shown_change
+    from crmsim.viz.page_monitors import MONITORED, comparison_cards, monitor_cards, rule_note
+
+    room = Classroom(SCENARIOS / "calibrated_baseline.toml", SCENARIOS / "funded_prescribers.toml", n_citizens=300)
     start = {card["metric"]: card for card in monitor_cards(room.runs[0].records)}
     assert list(start) == list(MONITORED)
     first = room.runs[0].records[0]  # yearly rates: already defined at the switch, from the warm-up's last year
     assert start["lost_users"]["value"] == f"{round(100 * first['lost_users'])}%" and first["lost_users"] > 0
-    assert start["public_cost_per_citizen"]["value"] != "–"
-    for _ in range(20):
+    assert start["lost_users"]["change"] == "no change since week 0"
+    assert start["lost_users"]["verdict"] == "too soon to tell" and start["lost_users"]["tone"] == "same"
+    for _ in range(52):
         room.step()
-    now = {card["metric"]: card for card in monitor_cards(room.runs[0].records)}
-    records = room.runs[0].records
-    lost, change = records[-1]["lost_users"], records[-1]["lost_users"] - first["lost_users"]
+    left, right = (run.records for run in room.runs)
+    now = {card["metric"]: card for card in monitor_cards(left)}
+    lost = left[-1]["lost_users"]
     assert now["lost_users"]["value"] == f"{round(100 * lost)}%"
-    expected = "no change" if round(100 * abs(change), 1) == 0 else f"{'+' if change > 0 else '−'}{100 * abs(change):.1f} points"
-    assert now["lost_users"]["change"] == f"{expected} since week 0"
-    assert now["public_cost_per_citizen"]["change"].endswith("since week 0")
-    trust_change = records[-1]["trust_mean"] - records[0]["trust_mean"]
-    assert now["trust_mean"]["tone"] == ("better" if trust_change > 0 else "worse")
+    assert now["lost_users"]["change"] == f"{shown_change('lost_users', lost - first['lost_users'])} since week 0"
+    # The baseline runs unchanged: after a year, whatever moved is noise, and nothing is called better or worse.
+    assert {card["tone"] for card in now.values()} == {"same"}, now
+    assert {card["verdict"] for card in now.values()} == {"within noise"}
+    # Beside it, the other scenario is read against it, the same week, on the same yearly rates.
+    against = {card["metric"]: card for card in comparison_cards(right, left, "Calibrated baseline")}
+    gap = right[-1]["lost_users"] - left[-1]["lost_users"]
+    assert against["lost_users"]["change"] == f"{shown_change('lost_users', gap)} against Calibrated baseline"
+    assert against["public_cost_per_citizen"]["tone"] in ("same", "changed")  # a cost: never better or worse
+    assert {card["tone"] for card in against.values()} <= {"same", "better", "worse", "changed"}
+    assert "52 weeks" in rule_note() and "3 times" in rule_note()
 
 
 def test_chart_frames_carry_every_metric_of_every_run_with_labels_from_the_metric_table():
@@ -274,3 +301,56 @@ def test_the_catalogue_gives_each_scenario_file_its_title_and_description(tmp_pa
     (tmp_path / "broken.toml").write_text("# Broken\npolicy = 'nothing'\n")
     (tmp_path / "ok.toml").write_text("name = 'ok'\n")
     assert {key: e.title for key, e in catalogue(tmp_path).items()} == {"ok": "ok"}
+
+
+def test_the_page_runs_both_scenarios_in_the_chosen_country_and_reset_keeps_it():
+    from crmsim.model.countries import available, country_values
+    from crmsim.viz.app import controls
+    from crmsim.viz.page_countries import EU, country_names, country_note
+
+    entries = catalogue(SCENARIOS)
+    room = Classroom(entries["calibrated_baseline"].path, entries["faq"].path, n_citizens=150, country="dk")
+    denmark = country_values("dk")["population"]
+    for run in room.runs:
+        assert run.spec.country == "dk"
+        assert {name: getattr(run.spec.population, name) for name in denmark} == denmark
+    assert room.runs[1].spec.world() == room.runs[0].spec.world()  # the same citizens on both sides
+    assert country_note(room.runs[0].spec) != country_note(Classroom(entries["faq"].path, n_citizens=150).runs[0].spec)
+    # Mesa's Reset builds the model again from model_params: the country is one of them.
+    params = controls(room, entries["calibrated_baseline"], entries["faq"], "dk")
+    again = Classroom(**{k: v["value"] if isinstance(v, dict) else v for k, v in params.items()})
+    assert [run.spec.country for run in again.runs] == ["dk", "dk"]
+    # Every profile is offered, the EU average (the baseline's own world) first.
+    assert list(country_names())[0] == EU and sorted(country_names()) == available()
+    with pytest.raises(ValueError, match="no country"):
+        Classroom(story=ROOT / "scenarios" / "stories" / "paper.toml", country="dk")
+
+
+def test_every_shipped_scenario_story_stage_and_country_has_its_name_in_french():
+    """The page shows these in its language: each must have its entry in the French catalogue."""
+    from babel.messages.pofile import read_po
+
+    from crmsim.texts.i18n import LOCALE_DIR, language
+    from crmsim.model.countries import available, load_country
+    from crmsim.viz.page_countries import country_names
+    from crmsim.viz.story import load_story
+
+    with (LOCALE_DIR / "fr" / "LC_MESSAGES" / "crmsim.po").open("rb") as source:
+        french = {m.id: m.string for m in read_po(source, locale="fr") if m.id}
+    texts = [t for entry in catalogue(SCENARIOS).values() for t in (entry.title, entry.spec.description)]
+    texts += [stage.title for stage in load_story(SCENARIOS / "stories" / "paper.toml").stages]
+    texts += [load_country(code).name for code in available()]
+    assert [text for text in texts if text not in french] == []
+    with language("fr"):
+        assert catalogue(SCENARIOS)["redress_procedure"].label == french["Redress procedure"]
+        assert country_names()["nl"] == "Les Pays-Bas"  # as a list shows it: capitalised
+
+
+def test_docstring_examples_of_the_page_modules_hold():
+    import doctest
+
+    from crmsim.viz import page_change, page_countries, story
+
+    for module in (page_change, page_countries, story):
+        failed, tried = doctest.testmod(module)
+        assert tried > 0 and failed == 0, module.__name__

@@ -12,6 +12,7 @@ points.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -109,6 +110,18 @@ def _children(pid: int) -> list[psutil.Process]:
     return []
 
 
+# Each card of Mesa's grid whose descendants reach more than a pixel below or right of it.
+OVERFLOWING = """() => Array.from(document.querySelectorAll('.vue-grid-item')).filter((item) => {
+  const box = item.getBoundingClientRect();
+  return Array.from(item.querySelectorAll('*')).some((e) => {
+    const r = e.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && (r.bottom > box.bottom + 1 || r.right > box.right + 1);
+  });
+}).map((item) => item.innerText.slice(0, 40))"""
+TEXTS = """() => Array.from(document.querySelectorAll('body *')).flatMap((e) => Array.from(e.childNodes)
+  .filter((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim()).map((n) => n.textContent.trim()))"""
+
+
 class Teacher:
     """One browser tab on the page, used through what a person sees."""
 
@@ -147,13 +160,31 @@ class Teacher:
         except PlaywrightTimeout:  # say what the page shows instead (an error, a reconnecting notice ...)
             raise AssertionError(f"no {selector} on the page, which shows:\n{self.page.inner_text('body')[:3000]}") \
                 from None
-        return {key: int(value) for key, value in data.items()}
+        return {key: int(value) for key, value in data.items() if key != "boxes"}
+
+    def network_boxes(self, index: int = 0) -> dict[str, list[float]]:
+        """Where a network canvas drew its nodes' markers, the administrations' row and the week's label:
+        name -> [x0, y0, x1, y1] in the canvas's pixels."""
+        return json.loads(self.page.locator("canvas.crmsim-network").nth(index).get_attribute("data-boxes"))
 
     def monitors(self, row: int = 0) -> dict[str, str]:
         """The monitors of one scenario as a person reads them: metric -> "value | change"."""
         cards = self.page.locator(".crmsim-monitor-row").nth(row).locator(".crmsim-monitor")
         return {card.get_attribute("data-metric"): " | ".join(card.locator("div").all_inner_texts()[1:])
                 for card in cards.all()}
+
+    def tones(self, row: int = 0) -> dict[str, str]:
+        """How each monitor of one scenario is coloured: metric -> better, worse, changed (a cost) or same (grey)."""
+        cards = self.page.locator(".crmsim-monitor-row").nth(row).locator(".crmsim-monitor")
+        return {card.get_attribute("data-metric"): card.get_attribute("data-tone") for card in cards.all()}
+
+    def overflowing(self) -> list[str]:
+        """The cards of Mesa's grid whose content reaches out of them (over the card below): their first words."""
+        return self.page.evaluate(OVERFLOWING)
+
+    def visible_texts(self) -> set[str]:
+        """Every piece of text the page shows, each text node's own, trimmed."""
+        return set(self.page.evaluate(TEXTS))
 
     def monitors_week(self) -> int:
         return int(self.page.locator(".crmsim-monitors").get_attribute("data-week"))
@@ -171,6 +202,18 @@ class Teacher:
         frame = self.network()["frame"]
         self.press("Reset")
         self.wait_for(lambda: self.network()["frame"] > frame and self.week() == 0, "the frame of the new model")
+
+    def fastest(self) -> None:
+        """Mesa's play interval at its shortest (1 ms): the page then plays as fast as it paces weeks (FASTEST_WEEK)."""
+        self.slide("Play Interval (ms)", "Home")
+
+    def play_until(self, week: int, timeout: float = 60) -> None:
+        """Press play, wait for ``week`` on the counter, press pause, and wait for the last week to be drawn."""
+        self.press("▶")
+        self.wait_for(lambda: self.week() >= week, f"week {week} playing", timeout=timeout)
+        self.press("❚❚")
+        self.page.locator("button.v-btn", has_text="▶").wait_for(timeout=5000)
+        self.wait_for(lambda: self.monitors_week() == self.week(), "the monitors at the last week drawn")
 
     def step(self, times: int = 1) -> None:
         for _ in range(times):

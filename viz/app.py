@@ -7,8 +7,9 @@ play interval), and the sliders it makes from ``model_params``. This module
 adds what is crmsim's:
 
 - the scenario picker over the scenario files, with each file's description,
-  and a second scenario to run side by side from the same seed
-  (:class:`~crmsim.viz.classroom.Classroom` steps both);
+  the country to run them in (:mod:`~crmsim.viz.page_countries`: the EU
+  average by default), and a second scenario to run side by side from the
+  same seed (:class:`~crmsim.viz.classroom.Classroom` steps both);
 - the lever and population sliders, generated from the parameter table
   (``crmsim.model.params``: range, unit and help text), starting at the
   chosen scenario's values, so no value is written twice;
@@ -16,7 +17,8 @@ adds what is crmsim's:
   trust, knowledge, skill, skill quarter, loss or last channel
   (:mod:`~crmsim.viz.page_network`), the live charts with their captions
   (:mod:`~crmsim.viz.page_charts`), and above them four monitors, large live
-  numbers with their change since the policy started (:mod:`~crmsim.viz.page_monitors`).
+  yearly rates with their change since the policy started, or against the
+  scenario beside, coloured only beyond noise (:mod:`~crmsim.viz.page_monitors`).
 
 Mesa names its tab "Page 0" and offers no way to rename it
 (``mesa/visualization/solara_viz.py``, ``ComponentsView``: ``f"Page {index}"``).
@@ -44,8 +46,9 @@ from crmsim.texts.labels import colon, lever_label, param_help, value_text
 from crmsim.model.params import PARAMS, Param
 from crmsim.viz.classroom import CLASS_SIZE, Classroom
 from crmsim.viz.page_charts import CHART_COMPONENTS
+from crmsim.viz.page_countries import EU, country_names, country_note, home
 from crmsim.viz.page_monitors import Monitors
-from crmsim.viz.page_network import COLOURINGS, NETWORKS
+from crmsim.viz.page_network import COLOURINGS, NETWORKS, ShapesNote
 from crmsim.viz.page_scenarios import Entry, page_scenario
 from crmsim.viz.page_state import PageState, provide_page
 from crmsim.viz.page_story import StoryBanner, StoryCard
@@ -94,8 +97,8 @@ def _control(param: Param, label: str, value) -> dict:
             "label": label}
 
 
-def controls(room: Classroom, left: Entry, right: Entry | None) -> dict:
-    """Mesa's ``model_params``: the scenario files (fixed), then the population and lever sliders.
+def controls(room: Classroom, left: Entry, right: Entry | None, country: str | None = None) -> dict:
+    """Mesa's ``model_params``: the scenario files and country (fixed), then the population and lever sliders.
 
     The sliders start where the model on show stands: its population, and the
     left scenario's lever values (its policy's, or its file's).
@@ -105,6 +108,7 @@ def controls(room: Classroom, left: Entry, right: Entry | None) -> dict:
     return {
         "left": str(left.path),
         "right": str(right.path) if right else None,
+        "country": country,
         "n_citizens": _control(PARAMS["n_citizens"], _(POPULATION), spec.population.n_citizens),
         **{name: _control(PARAMS[name], lever_label(name), values[name]) for name in LEVERS},
     }
@@ -122,31 +126,36 @@ def ScenarioPage():
     """One tab: its own scenarios, colouring and model, around Mesa's SolaraViz."""
     entries, opening = solara.use_memo(page_scenario, [])
     sides = solara.use_reactive((opening, None))
+    country = solara.use_reactive(home(entries[opening].spec))
     colouring = solara.use_reactive("trust")
     first = solara.use_memo(lambda: Classroom(entries[opening].path, n_citizens=CLASS_SIZE), [])
     room = solara.use_reactive(first)  # this tab's model; Mesa's Reset replaces it
     left, right = sides.value
     provide_page(PageState(entries, sides.value, colouring))
 
-    def show(new_left: str, new_right: str | None) -> None:
-        """Load the chosen scenarios, keeping the population the teacher set."""
+    def show(new_left: str, new_right: str | None, new_country: str) -> None:
+        """Load the chosen scenarios in the chosen country, keeping the population the teacher set."""
         n = room.value.runs[0].spec.population.n_citizens
-        room.set(Classroom(entries[new_left].path, entries[new_right].path if new_right else None, n_citizens=n))
+        room.set(Classroom(entries[new_left].path, entries[new_right].path if new_right else None, n_citizens=n,
+                           country=new_country))
         sides.set((new_left, new_right))
+        country.set(new_country)
 
-    params = solara.use_memo(lambda: controls(room.peek(), entries[left], entries[right] if right else None),
-                             [left, right])
+    params = solara.use_memo(lambda: controls(room.peek(), entries[left], entries[right] if right else None,
+                                              country.value), [left, right, country.value])
     components = solara.use_memo(
         lambda: [(NETWORKS[0], 0)] + ([(NETWORKS[1], 0)] if right else []) + [(c, 0) for c in CHART_COMPONENTS],
         [right])
     # The layout is keyed by the scenarios: choosing others remounts all of Mesa's controls, so its
     # sliders and Reset start from the new scenarios (Mesa keeps its parameters from its first render,
     # and its controls live in the layout's sidebar, which an inner key alone would not remount).
-    shown = _("{left} and {right}").format(left=entries[left].title, right=entries[right].title) if right \
-        else entries[left].title
-    with solara.AppLayout(title=_(TITLE)).key(f"{left}|{right}"):
+    shown = _("{left} and {right}").format(left=entries[left].label, right=entries[right].label) if right \
+        else entries[left].label
+    if country.value != EU:
+        shown += f" · {country_names()[country.value]}"
+    with solara.AppLayout(title=_(TITLE)).key(f"{left}|{right}|{country.value}"):
         with solara.Sidebar():
-            ScenarioCard(entries, left, right, colouring, show)
+            ScenarioCard(entries, left, right, country.value, room.value, colouring, show)
             with solara.Details(_("What the sliders do")):
                 LeverHelp(room)
         with solara.Column(style={"padding": "8px 12px 4px"}, gap="8px"):
@@ -197,16 +206,21 @@ def Layout(children=[]):  # noqa: B006 (Solara's signature for a layout)
 
 
 @solara.component
-def ScenarioCard(entries: dict[str, Entry], left: str, right: str | None, colouring: solara.Reactive[str], show):
-    """The picker: a scenario, another to compare with, and what the network's colours show."""
-    items = [{"text": entry.title, "value": key} for key, entry in entries.items()]
+def ScenarioCard(entries: dict[str, Entry], left: str, right: str | None, country: str, room: Classroom,
+                 colouring: solara.Reactive[str], show):
+    """The picker: a scenario, the country it runs in, another to compare with, and what the network's colours show."""
+    items = [{"text": entry.label, "value": key} for key, entry in entries.items()]
+    countries = [{"text": name, "value": code} for code, name in country_names().items()]
     with solara.Card(_("Scenario")):
         solara.v.Select(label=_("Scenario"), items=items, v_model=left,
-                        on_v_model=lambda key: show(key, right if right != key else None))
+                        on_v_model=lambda key: show(key, right if right != key else None, country))
         Note(entries[left].description)
+        solara.v.Select(label=_("Country"), items=countries, v_model=country,
+                        on_v_model=lambda code: show(left, right, code))
+        Note(country_note(room.runs[0].spec), colour="#555", classes=["crmsim-country"])
         nothing = [{"text": _("nothing: one scenario"), "value": ""}]
         solara.v.Select(label=_("Compare with"), items=nothing + [i for i in items if i["value"] != left],
-                        v_model=right or "", on_v_model=lambda key: show(left, key or None))
+                        v_model=right or "", on_v_model=lambda key: show(left, key or None, country))
         if right:
             Note(entries[right].description)
             Note(_("Both start from the same citizens and the same seed. The sliders change the scenario on the "
@@ -216,14 +230,16 @@ def ScenarioCard(entries: dict[str, Entry], left: str, right: str | None, colour
 
 @solara.component
 def ColouringPicker(colouring: solara.Reactive[str]):
+    """What the network's colours show, and what its shapes are."""
     solara.v.Select(label=_("Colour citizens by"), v_model=colouring.value, on_v_model=colouring.set,
                     items=[{"text": _(c.label), "value": key} for key, c in COLOURINGS.items()])
+    ShapesNote()
 
 
 @solara.component
-def Note(text: str, colour: str = "inherit"):
+def Note(text: str, colour: str = "inherit", classes: list[str] | None = None):
     """A short paragraph of the sidebar."""
-    with solara.Div(style={"font-size": "13px", "color": colour, "margin-bottom": "8px"}):
+    with solara.Div(style={"font-size": "13px", "color": colour, "margin-bottom": "8px"}, classes=classes or []):
         solara.Text(text)
 
 

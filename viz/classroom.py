@@ -42,6 +42,7 @@ import numpy as np
 from crmsim.model.agents import Channel
 from crmsim.model.model import CrmModel
 from crmsim.model.scenario import Scenario, load_scenario
+from crmsim.viz.page_countries import in_country
 from crmsim.viz.story import Story, load_story
 
 __all__ = ["Classroom", "CLASS_SIZE", "FASTEST_WEEK", "Seen", "warmed_run"]
@@ -112,6 +113,8 @@ class Classroom(mesa.Model):
         scenario: Mesa's parameter object, which SolaraViz passes on Reset;
             handed to the left run (see ``CrmModel``).
         n_citizens: the population of both runs.
+        country: the country both scenarios run in (a code of
+            ``crmsim.model.countries.available()``); None: each its own.
         **levers: parameter values for the left scenario only; the right
             one runs as its file says.
     """
@@ -119,21 +122,22 @@ class Classroom(mesa.Model):
     def __init__(self, left: str | Path | Scenario | None = None, right: str | Path | Scenario | None = None, *,
                  story: str | Path | Story | None = None, rng: Any = None,
                  scenario: mesa.experimental.scenarios.Scenario | None = None, n_citizens: int = CLASS_SIZE,
-                 **levers: Any) -> None:
+                 country: str | None = None, **levers: Any) -> None:
         self.story = load_story(story) if isinstance(story, (str, Path)) else story
         self.stage = 0
+        self._stages_done: list[list[dict[str, float]]] = []  # a story's finished stages: their weekly records
         if self.story is not None:
-            if right is not None or levers:
-                raise ValueError("a story runs its stages as written: no second scenario, no levers")
+            if right is not None or levers or country is not None:
+                raise ValueError("a story runs its stages as written: no second scenario, no levers, no country")
             left = self.story.stages[0].spec
-        left_spec = _spec(left).with_values({"n_citizens": n_citizens})
+        left_spec = in_country(_spec(left), country).with_values({"n_citizens": n_citizens})
         if rng is None:
             rng = scenario.rng if scenario is not None and scenario.rng is not None else left_spec.seed
         super().__init__(rng=rng)
         first = warmed_run(*CrmModel.resolve(left_spec, rng=rng, scenario=scenario, **levers))
         self.runs = [first]
         if right is not None:
-            right_spec = _spec(right).with_values({"n_citizens": n_citizens})
+            right_spec = in_country(_spec(right), country).with_values({"n_citizens": n_citizens})
             # Same world: fork the warmed-up model (identical to building it, without a second warm-up).
             same_world = right_spec.world() == first.spec.world()
             self.runs.append(first.branch(right_spec) if same_world else CrmModel(right_spec, rng=rng))
@@ -161,8 +165,13 @@ class Classroom(mesa.Model):
         if self.story is not None and not self.runs[0].running and self.stage + 1 < len(self.story.stages):
             self.stage += 1
             run = self.runs[0]
+            self._stages_done.append(run.records)  # the switch starts a new list: this one stays the stage's
             run.switch_policy(self.story.stages[self.stage].spec.with_values({"n_citizens": run.n_citizens}))
         self.running = all(run.running for run in self.runs)
+
+    def stage_records(self) -> list[list[dict[str, float]]]:
+        """A story's stages so far, each its weekly records from its start (the one on show last)."""
+        return [*self._stages_done, self.runs[0].records]
 
 
 def _spec(scenario: str | Path | Scenario) -> Scenario:

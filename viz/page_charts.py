@@ -20,7 +20,8 @@ from typing import Callable
 import solara
 import traitlets
 
-from crmsim.texts.i18n import _
+from crmsim.texts.i18n import _, current
+from crmsim.texts.labels import colon
 from crmsim.model.metrics import INFO
 from crmsim.viz.classroom import Classroom
 from crmsim.viz.page_frames import JS, LatestFrame, plain, use_frames
@@ -48,7 +49,7 @@ class Chart:
         ways = {INFO[m].better for m in self.metrics}
         if len(ways) == 1:
             return _(ways.pop())
-        return "; ".join(f"{_(INFO[m].label)}: {_(INFO[m].better)}" for m in self.metrics)
+        return "; ".join(colon(_(INFO[m].label), _(INFO[m].better)) for m in self.metrics)
 
     def unit(self) -> str:
         return " / ".join(dict.fromkeys(_(INFO[m].unit) for m in self.metrics))
@@ -66,14 +67,15 @@ CHARTS = (
           "How much more the most digitally skilled quarter knows than the least skilled quarter. A falling line "
           "means help reaches those who need it most; a rising one, that the skilled learn on their own."),
     Chart(("take_up", "non_take_up"),
-          "Of every 100 needs since the policy started: how many were met, and how many the citizen gave up on. "
-          "The rest failed or are still open. Compare the gap between the two lines from one scenario to another."),
+          "Of every 100 needs of the last 52 weeks: how many were met, and how many the citizen gave up on. The "
+          "rest failed or are still open. Compare the gap between the two lines from one scenario to another."),
     Chart(("redress_success",),
           "Of the redress cases closed, the share the citizen won. No line yet means no case has closed. An "
           "independent review wins more of the cases where the administration was wrong."),
     Chart(("lost_users",),
-          "Citizens left at least once with a failed request and no redress. It can only grow: watch how fast. "
-          "Prescribers who help people contest, and a redress procedure people know of, slow it down."),
+          "Citizens left, in the last 52 weeks, with a failed request and no redress. A yearly share: it falls when "
+          "fewer are left alone. Prescribers who help people contest, and a redress procedure people know of, "
+          "bring it down."),
     Chart(("published_score", "rated_success"),
           "With ratings and reviews on: the mean rating citizens gave, and the share of those services' needs that "
           "were met. The gap is who rates: the disappointed and the skilled write more. No line means no ratings."),
@@ -89,6 +91,7 @@ class ChartWidget(LatestFrame):
     subtitle = traitlets.Unicode("").tag(sync=True)
     bounded = traitlets.Bool(True).tag(sync=True)  # a fixed 0-1 axis
     x_label = traitlets.Unicode("").tag(sync=True)
+    locale = traitlets.Unicode("en").tag(sync=True)  # how numbers are written: 0.25, or 0,25 in French
     height = traitlets.Int(250).tag(sync=True)
     # Each frame:
     weeks = traitlets.Int(52).tag(sync=True)  # the x axis runs to this week
@@ -136,7 +139,8 @@ def _chart_component(chart: Chart):
         titles = tuple(page.title(i) for i in range(len(model.runs)))
         with solara.Column(gap="2px") as main:
             element = ChartWidget.element(title=chart.title(), subtitle=f"{chart.unit()} · {chart.better()}",
-                                          bounded=chart.bounded(), x_label=_("weeks since the policy started"))
+                                          bounded=chart.bounded(), x_label=_("weeks since the policy started"),
+                                          locale=current())
             solara.Text(_(chart.caption), style={"font-size": "13px", "color": "#444"})
 
         use_frames(element, chart_frame(model, chart, titles), [model, titles])

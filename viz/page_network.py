@@ -32,7 +32,7 @@ from crmsim.viz.page_frames import JS, LatestFrame, use_frames
 from crmsim.viz.page_layout import layout
 from crmsim.viz.page_state import use_page
 
-__all__ = ["COLOURINGS", "Colouring", "NetworkWidget", "NETWORKS", "node_kinds"]
+__all__ = ["COLOURINGS", "Colouring", "NetworkWidget", "NETWORKS", "ShapesNote", "node_kinds"]
 
 STEPS = 32  # colours in a continuous palette: finer than the eye tells apart on a dot
 NEUTRAL = 255  # an administration's colour index when the colouring says nothing about it
@@ -195,8 +195,12 @@ NETWORKS = [_network_component(0), _network_component(1)]  # the left run; the r
 
 @solara.component
 def Legend(colouring: Colouring):
-    """What the colours and shapes mean, under the network."""
-    chip = {"display": "inline-block", "width": "10px", "height": "10px", "margin": "0 4px 0 10px",
+    """What the colours mean, under the network (the shapes are explained once, in the sidebar: :func:`ShapesNote`).
+
+    Kept within a few short lines, so that the network and its legend fit
+    the card Mesa's grid gives them, whatever the colouring and the language.
+    """
+    chip = {"display": "inline-block", "width": "10px", "height": "10px", "margin": "0 4px 0 8px",
             "border-radius": "50%"}
     if colouring.continuous:
         gradient = f"linear-gradient(to right, {', '.join(colouring.palette)})"
@@ -206,10 +210,15 @@ def Legend(colouring: Colouring):
             solara.Div(style={"display": "inline-block", "width": "120px", "height": "10px", "background": gradient})
             solara.Text(_(high))
     else:
-        with solara.Div(style={"font-size": "12px", "line-height": "18px"}):
+        with solara.Div(style={"font-size": "12px", "line-height": "16px"}):
             for colour, name in zip(colouring.palette, colouring.legend):
                 solara.Div(style={**chip, "background": colour})
                 solara.Text(_(name))
+
+
+@solara.component
+def ShapesNote():
+    """What the network's shapes mean: the same for every colouring and both networks, so said once."""
     solara.Text(_("▲ informal prescriber (association, informed peer) · ◆ institutional prescriber (social "
                   "worker, public writer; ringed when funded) · ■ administration, coloured by its users' average"),
                 style={"font-size": "12px", "color": "#555"})

@@ -2,7 +2,9 @@
 
 A scenario file starts with a comment whose first line is its title
 ("# Redress procedure"); its ``description`` field says in one line what it
-does. The picker shows both, so a teacher chooses by meaning, not by file name.
+does. The picker shows both, so a teacher chooses by meaning, not by file name,
+in the page's language: title and description are English texts the catalogue
+translates (the shipped scenarios' are in it; a teacher's own file shows as written).
 
 >>> from pathlib import Path
 >>> entry = catalogue(Path("scenarios"))["redress_procedure"]
@@ -16,6 +18,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from crmsim.texts.i18n import _
 from crmsim.model.scenario import Scenario, ScenarioError, load_scenario
 
 __all__ = ["Entry", "catalogue", "page_scenario", "default_folder", "SCENARIO_VARIABLE", "STORY_VARIABLE", "BASELINE"]
@@ -30,7 +33,7 @@ _SHIPPED = Path(__file__).resolve().parents[1] / "scenarios"  # beside the packa
 
 @dataclass(frozen=True)
 class Entry:
-    """One scenario file: its stem (the key), title, validated scenario and path."""
+    """One scenario file: its stem (the key), title as written, validated scenario and path."""
 
     key: str
     title: str
@@ -38,8 +41,14 @@ class Entry:
     path: Path
 
     @property
+    def label(self) -> str:
+        """The title in the page's language."""
+        return _(self.title)
+
+    @property
     def description(self) -> str:
-        return self.spec.description
+        """The description in the page's language."""
+        return _(self.spec.description) if self.spec.description else ""
 
 
 def title_of(path: Path) -> str:

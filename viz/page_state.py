@@ -27,7 +27,7 @@ class PageState:
     story_title: str | None = None  # a story on show: its title names the run
 
     def title(self, index: int) -> str:
-        return self.story_title if self.story_title is not None else self.entries[self.sides[index]].title
+        return self.story_title if self.story_title is not None else self.entries[self.sides[index]].label
 
 
 _PAGE = solara.create_context(None)

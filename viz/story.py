@@ -4,9 +4,10 @@ A story steps a class through a question, one stage after another, on the
 same citizens: each stage switches the policy on and runs it for a fixed
 number of weeks, with a caption saying what to watch. Trust, knowledge and
 the network carry over from one stage to the next (a digital-first year
-leaves its distrust to the mediation that follows); the counts, costs and
-charts start again at each stage, so each stage's figures are its own
-policy's. The page plays the stages in turn and stops after the last.
+leaves its distrust to the mediation that follows), and so do the yearly
+rates (the last 52 weeks), so a stage of a year ends on its own policy's
+rates; the charts start again at each stage. The page plays the stages in
+turn, stops after the last and sums them up (``viz/page_story.py``).
 
 A story file (``scenarios/stories/paper.toml`` is the shipped one)::
 
@@ -15,14 +16,14 @@ A story file (``scenarios/stories/paper.toml`` is the shipped one)::
 
     [[stage]]
     scenario = "../calibrated_baseline.toml"   # relative to the story file
-    weeks = 26                          # 1 to 520
+    weeks = 52                          # 1 to 520
     caption = "The administration as it is: counters open, a few online services."
 
     [[stage]]
     scenario = "../digital_first.toml"
     title = "Digital first"             # optional: default, the scenario file's title
     policy = ["digital_first"]          # optional: replaces the scenario file's policy
-    weeks = 26
+    weeks = 52
     caption = "Counters close. Watch the least skilled quarter's non-take-up."
 
 Every stage must share the first stage's world (population, network,
@@ -30,7 +31,7 @@ behaviour, administrations): only the policy, levers and prices may change.
 
 >>> story = load_story("scenarios/stories/paper.toml")
 >>> [stage.weeks for stage in story.stages], story.stages[0].title
-([26, 26, 26], 'Calibrated baseline')
+([52, 52, 52], 'Calibrated baseline')
 """
 
 from __future__ import annotations

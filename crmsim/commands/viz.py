@@ -16,6 +16,9 @@ otherwise, and prints the address. Nothing leaves the machine:
   pointed at a closed local port, so a missing asset fails at once (and
   shows in the log) instead of being fetched from the internet.
 
+``SOLARA_THEME_SHOW_BANNER=false`` also removes Solara's "This website runs
+on Solara" badge, which sat over the page's last chart.
+
 Ctrl-C and SIGTERM stop the server: it closes its connections, then the
 process ends with the models and their play threads (one process: nothing is
 left behind), exiting 130 or 143 as ``crmsim sweep`` does. So :func:`viz`
@@ -50,6 +53,7 @@ DEFAULT_PORT = 8765
 OFFLINE = {
     "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",
     "SOLARA_ASSETS_CDN": "http://127.0.0.1:9/",  # the discard port: nothing listens, nothing leaves
+    "SOLARA_THEME_SHOW_BANNER": "false",  # its badge covered a chart
 }
 
 _DESCRIPTION = """\

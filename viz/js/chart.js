@@ -1,10 +1,13 @@
 // A line chart on the teacher's page (viz/page_charts.py), drawn as SVG: a title, a subtitle
-// (unit and which way is better), axes, one line per series (a gap where a value is null),
-// and a legend. After each frame it tells the server it is drawn (`drawn`), which is what
-// lets the server send the next one (viz/page_frames.py).
+// (unit and which way is better, wrapped to the chart's width), axes, one line per series (a gap
+// where a value is null), and a legend that wraps too, so no text leaves the chart or covers
+// another. Numbers are written the page's way (`locale`: 0.25 or 0,25). After each frame it tells
+// the server it is drawn (`drawn`), which is what lets the server send the next one
+// (viz/page_frames.py).
 
 const SVG = "http://www.w3.org/2000/svg";
 const MARGIN = { left: 44, right: 12, top: 44, bottom: 34 };
+const LINE = 14; // px between lines of the subtitle, and between rows of the legend (plus 2)
 
 function node(parent, name, attributes, text) {
   const element = document.createElementNS(SVG, name);
@@ -31,13 +34,27 @@ function ticks(low, high, count) {
   return out;
 }
 
+// The words of `text` in lines no wider than `width`, as an SVG text of `size` px measures them.
+function wrap(svg, text, size, width) {
+  const probe = node(svg, "text", { "font-size": size, visibility: "hidden" });
+  const lines = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    const tried = line ? `${line} ${word}` : word;
+    probe.textContent = tried;
+    if (line && probe.getComputedTextLength() > width) { lines.push(line); line = word; } else line = tried;
+  }
+  if (line) lines.push(line);
+  probe.remove();
+  return lines;
+}
+
 function render({ model, el }) {
   const svg = document.createElementNS(SVG, "svg");
   svg.setAttribute("class", "crmsim-chart");
   svg.style.display = "block";
   svg.style.width = "100%";
   el.appendChild(svg);
-  const format = new Intl.NumberFormat(document.documentElement.lang || undefined, { maximumFractionDigits: 2 });
 
   // The legend: each metric in its colour, then (two scenarios) each scenario in its line style.
   function legend(series) {
@@ -52,19 +69,38 @@ function render({ model, el }) {
     return items;
   }
 
+  // Where each legend item goes: in rows no wider than `width`, the scenarios on a row of their own.
+  function placeLegend(items, width) {
+    const probe = node(svg, "text", { "font-size": 11, visibility: "hidden" });
+    let lx = 4, row = 0;
+    const placed = items.map((item, i) => {
+      probe.textContent = item.label;
+      const size = 27 + probe.getComputedTextLength() + 16;
+      const newKind = i > 0 && item.scenario && !items[i - 1].scenario;
+      if (i > 0 && (newKind || lx + size - 16 > width - 4)) { lx = 4; row += 1; }
+      const at = { ...item, x: lx, row };
+      lx += size;
+      return at;
+    });
+    probe.remove();
+    return { placed, rows: items.length ? row + 1 : 0 };
+  }
+
   function draw() {
+    const format = new Intl.NumberFormat(model.get("locale") || undefined, { maximumFractionDigits: 2 });
     const width = Math.max(el.clientWidth, 240);
     const series = model.get("series");
-    const items = legend(series);
-    const legendRows = series.some((s) => s.scenario) ? 2 : 1;
-    const height = model.get("height") + 16 * legendRows;
+    svg.replaceChildren();
+    const subtitle = wrap(svg, model.get("subtitle"), 11, width - 8);
+    const top = MARGIN.top + LINE * (subtitle.length - 1);
+    const { placed, rows } = placeLegend(legend(series), width);
+    const height = model.get("height") + LINE * (subtitle.length - 1) + (LINE + 2) * rows;
     svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
     svg.style.height = height + "px";
-    svg.replaceChildren();
-    const plot = { left: MARGIN.left, top: MARGIN.top, width: width - MARGIN.left - MARGIN.right,
+    const plot = { left: MARGIN.left, top, width: width - MARGIN.left - MARGIN.right,
                    height: model.get("height") - MARGIN.top - MARGIN.bottom };
     node(svg, "text", { x: 4, y: 15, "font-size": 14, "font-weight": "bold" }, model.get("title"));
-    node(svg, "text", { x: 4, y: 31, "font-size": 11, fill: "#555" }, model.get("subtitle"));
+    subtitle.forEach((line, k) => node(svg, "text", { x: 4, y: 31 + LINE * k, "font-size": 11, fill: "#555" }, line));
 
     const weeks = Math.max(model.get("weeks"), 1);
     const [low, high] = yRange(series, model.get("bounded"));
@@ -94,14 +130,12 @@ function render({ model, el }) {
       });
       node(svg, "path", { d, fill: "none", stroke: s.colour, "stroke-width": 2, "stroke-dasharray": s.dash });
     });
-    let lx = 4, row = 0;
-    items.forEach((item, i) => {
-      if (i > 0 && item.scenario && !items[i - 1].scenario) { lx = 4; row += 1; } // scenarios on a row of their own
-      const ly = model.get("height") + 4 + row * 16;
-      node(svg, "line", { x1: lx, x2: lx + 22, y1: ly, y2: ly, stroke: item.colour, "stroke-width": 2, "stroke-dasharray": item.dash });
-      const text = node(svg, "text", { x: lx + 27, y: ly + 4, "font-size": 11 }, item.label);
-      lx += 27 + text.getComputedTextLength() + 16;
-    });
+    const legendTop = plot.top + plot.height + MARGIN.bottom + 4;
+    for (const item of placed) {
+      const ly = legendTop + item.row * (LINE + 2);
+      node(svg, "line", { x1: item.x, x2: item.x + 22, y1: ly, y2: ly, stroke: item.colour, "stroke-width": 2, "stroke-dasharray": item.dash });
+      node(svg, "text", { x: item.x + 27, y: ly + 4, "font-size": 11 }, item.label);
+    }
     // What a test or a benchmark reads: the frame on screen and how many points it draws.
     svg.dataset.frame = model.get("frame");
     svg.dataset.points = points;

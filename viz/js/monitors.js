@@ -1,9 +1,10 @@
 // The monitors on the teacher's page (viz/page_monitors.py): a few large live numbers, as NetLogo
-// models show beside their plots, each with its change since the policy started. One row per
-// scenario on show. After each frame it tells the server it is drawn (`drawn`), which is what
+// models show beside their plots, each with its change, coloured only beyond noise (better: green,
+// worse: red, a cost's change: blue, within noise: grey), and the rule in a note under them. One row
+// per scenario on show. After each frame it tells the server it is drawn (`drawn`), which is what
 // lets the server send the next one (viz/page_frames.py).
 
-const TONES = { better: "#1b7837", worse: "#b2182b", same: "#555555" };
+const TONES = { better: "#1b7837", worse: "#b2182b", changed: "#2c5d8a", same: "#555555" };
 
 function element(parent, name, className, text, style) {
   const e = document.createElement(name);
@@ -26,11 +27,15 @@ function render({ model, el }) {
         const c = element(line, "div", "crmsim-monitor", undefined, {
           flex: "1 1 150px", border: "1px solid #ddd", borderRadius: "6px", padding: "6px 10px", background: "#fafafa" });
         c.dataset.metric = card.metric;
+        c.dataset.tone = card.tone;
         element(c, "div", "crmsim-monitor-label", card.label, { fontSize: "12px", color: "#444" });
         element(c, "div", "crmsim-monitor-value", card.value, { fontSize: "30px", fontWeight: "bold", lineHeight: "36px" });
-        element(c, "div", "crmsim-monitor-change", card.change, { fontSize: "12px", color: TONES[card.tone] || TONES.same });
+        const change = card.verdict ? `${card.change} · ${card.verdict}` : card.change;
+        element(c, "div", "crmsim-monitor-change", change, {
+          fontSize: "12px", color: TONES[card.tone] || TONES.same, fontWeight: card.tone === "same" ? "normal" : "bold" });
       }
     }
+    element(box, "div", "crmsim-monitor-note", model.get("note"), { fontSize: "11px", color: "#666" });
     // What a test reads: the frame on screen and its week.
     box.dataset.frame = model.get("frame");
     box.dataset.week = model.get("week");

@@ -1,13 +1,15 @@
 // The network on the teacher's page (viz/page_network.py): citizens as dots at fixed positions,
-// prescribers by kind, administrations as squares above. The ties are drawn once onto an
-// offscreen canvas; each frame only recolours the dots, then tells the server it is drawn
-// (`drawn`), which is what lets the server send the next frame (viz/page_frames.py).
+// prescribers by kind, administrations as squares above, the week counter in a band of its own
+// below (no marker reaches it). The ties are drawn once onto an offscreen canvas; each frame only
+// recolours the dots, then tells the server it is drawn (`drawn`), which is what lets the server
+// send the next frame (viz/page_frames.py).
 
 const bytes = (view) => (view && view.byteLength ? new Uint8Array(view.buffer, view.byteOffset, view.byteLength) : new Uint8Array(0));
 const floats = (view) => new Float32Array(bytes(view).slice().buffer);
 const ints = (view) => new Uint32Array(bytes(view).slice().buffer);
 const TOP = 30; // the administrations' row
-const PAD = 8;
+const BOTTOM = 26; // the week counter's band
+const PAD = 4;
 const NEUTRAL = 255;
 
 function render({ model, el }) {
@@ -31,16 +33,34 @@ function render({ model, el }) {
     return { width, height, ratio };
   }
 
+  // A dot's radius, and how far a marker reaches from its node: a funded prescriber's ring, and its stroke.
+  const dotRadius = () => Math.max(1.4, Math.min(4, 90 / Math.sqrt(Math.max(model.get("n_citizens"), 1))));
+  const reach = () => dotRadius() * 2.4 * 1.6 + 1;
+
+  // Nodes in a square between the administrations' row and the week's band, inset so every marker stays inside.
   function place(width, height) {
     const xy = floats(model.get("positions"));
-    const side = Math.min(width - 2 * PAD, height - TOP - 2 * PAD);
+    const inset = PAD + reach();
+    const side = Math.max(Math.min(width - 2 * inset, height - TOP - BOTTOM - 2 * inset), 10);
     const left = (width - side) / 2;
-    const top = TOP + PAD + (height - TOP - 2 * PAD - side) / 2;
+    const top = TOP + inset + (height - TOP - BOTTOM - 2 * inset - side) / 2;
     points = new Float32Array(xy.length);
     for (let i = 0; i < xy.length; i += 2) {
       points[i] = left + xy[i] * side;
       points[i + 1] = top + xy[i + 1] * side;
     }
+  }
+
+  // What a test reads to check that nothing covers anything: boxes [x0, y0, x1, y1] in canvas pixels.
+  function boxes(width, height, label) {
+    const r = reach();
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (let i = 0; i < points.length; i += 2) {
+      x0 = Math.min(x0, points[i] - r); x1 = Math.max(x1, points[i] + r);
+      y0 = Math.min(y0, points[i + 1] - r); y1 = Math.max(y1, points[i + 1] + r);
+    }
+    return { nodes: [x0, y0, x1, y1], administrations: [0, 8, width, 20],
+             label: [4, height - BOTTOM / 2 - 8, 4 + label, height - BOTTOM / 2 + 8] };
   }
 
   function drawTies(size) {
@@ -151,14 +171,16 @@ function render({ model, el }) {
     context.setTransform(size.ratio, 0, 0, size.ratio, 0, 0);
     context.clearRect(0, 0, size.width, size.height);
     context.drawImage(ties, 0, 0, size.width, size.height);
-    const n = Math.max(model.get("n_citizens"), 1);
-    const radius = Math.max(1.4, Math.min(4, 90 / Math.sqrt(n)));
+    const radius = dotRadius();
     drawCitizens(radius);
     drawPrescribers(radius);
     drawAdministrations(size.width);
     context.fillStyle = "#222222";
     context.font = "bold 15px sans-serif";
-    context.fillText(model.get("week_label"), 4, size.height - 10); // the page's week counter
+    context.textBaseline = "middle";
+    context.fillText(model.get("week_label"), 4, size.height - BOTTOM / 2); // the page's week counter, in its band
+    canvas.dataset.boxes = JSON.stringify(boxes(size.width, size.height,
+                                                context.measureText(model.get("week_label")).width));
     // What a test or a benchmark reads: the frame on screen, its week, a checksum of its colours.
     const colours = bytes(model.get("colours"));
     let sum = 0;
