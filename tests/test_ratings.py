@@ -56,8 +56,12 @@ def test_the_published_score_is_below_the_success_rate_by_what_the_disappointed_
 
 
 def test_with_no_responsiveness_ratings_change_no_administration_and_with_it_they_bring_fixes():
-    """Bad ratings are voice: 14 fixes more in a year at responsiveness 0.2 (+14.3 [+12.8, +15.9]); at 0
-    the same ratings leave every administration's quality and complexity exactly as without them."""
+    """Bad ratings are voice: more fixes in a year at responsiveness 0.2 (+0.6 [+0.3, +1.0] over 16 seeds); at
+    0 the same ratings leave every administration's quality and complexity exactly as without them.
+
+    The gain is small since fixes follow the staff time given to what users raise, not the volume of voice
+    (issue 35): ratings decide which problems are fixed and bring a fix forward, they do not multiply fixes
+    (the old mechanism gave +14 here)."""
     off, on = scenario(levers={"responsiveness": 0.0}), scenario(levers={"responsiveness": 0.0, **RATINGS_ON})
     for seed in range(8):  # an exact claim: eight seeds show it as well as sixteen
         runs = [warmed(sc, seed).branch(sc) for sc in (off, on)]
@@ -68,7 +72,7 @@ def test_with_no_responsiveness_ratings_change_no_administration_and_with_it_the
         # The ratings did speak: collected voice is higher, it only found no one to act on it.
         assert sum(a.voice for a in runs[1].administrations) > sum(a.voice for a in runs[0].administrations)
     fixes = paired(finals(scenario()), finals(scenario(levers=RATINGS_ON)), "adaptations")
-    assert fixes.low > 5, fixes
+    assert fixes.low > 0, fixes
 
 
 def _online_share_with_scores(online: float, counter: float) -> list[float]:
