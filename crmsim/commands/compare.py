@@ -312,6 +312,7 @@ def verdict_table(comparison: Any) -> str:
     """The terminal's verdicts: every metric for two or three scenarios, else the headline metrics per scenario."""
     from crmsim.experiments.compare import HEADLINE_TABLE, OVERALL, judgement, metric_label
     from crmsim.texts.i18n import difference, number
+    from crmsim.texts.labels import value_text
     from crmsim.model.text import text_table
 
     def cell(scenario: str, metric: str) -> str:
@@ -338,14 +339,15 @@ def verdict_table(comparison: Any) -> str:
                   *(metric_label(m) for m in HEADLINE_TABLE)]
         rows = [[o, *(cell(o, m) for m in HEADLINE_TABLE)] for o in others]
     return text_table(header, rows) + "\n" + _("({legend}; {runs}; year {year} after the switch)").format(
-        legend=legend, runs=comparison.runs_text(), year=number(comparison.reading_year))
+        legend=legend, runs=comparison.runs_text(), year=value_text(round(comparison.reading_year, 2)))
 
 
 def path_table(comparison: Any) -> str:
     """The terminal's path of each effect: one year after the switch, then the year the verdicts read ('' if the
     runs are a year or shorter)."""
     from crmsim.experiments.compare import HEADLINE_TABLE, metric_label
-    from crmsim.texts.i18n import difference, number
+    from crmsim.texts.i18n import difference
+    from crmsim.texts.labels import value_text
     from crmsim.model.text import text_table
 
     if comparison.path.empty or comparison.reading_year <= 1:
@@ -361,7 +363,7 @@ def path_table(comparison: Any) -> str:
             return "-"
         return f"{signed(year1.iloc[0]['difference'])} → {signed(d['difference'])}"
 
-    header = [_("effect after 1 year → year {year}").format(year=number(comparison.reading_year)),
+    header = [_("effect after 1 year → year {year}").format(year=value_text(round(comparison.reading_year, 2))),
               *(metric_label(m) for m in HEADLINE_TABLE)]
     rows = [[o, *(cell(o, m) for m in HEADLINE_TABLE)] for o in comparison.labels[1:]]
     return text_table(header, rows)
