@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from crmsim.commands.common import CliError, language_option
+from crmsim.model.ages import AGE_FIELDS
 from crmsim.model.administrations import MISSION_FIELDS
 from crmsim.model.life_events import EVENT_FIELDS
 from crmsim.model.params import PARAMS, Param
@@ -62,11 +63,13 @@ def plain_value(param: Param, value: Any) -> str:
 
 def _settings(scenario: Scenario) -> dict[str, Any]:
     """Every value a scenario runs with, by field path (policy, steps ..., each parameter, each administration)."""
-    values: dict[str, Any] = {"policy": " + ".join(scenario.policies), "steps": scenario.steps,
-                              "warmup": scenario.warmup, "seed": scenario.seed}
+    values: dict[str, Any] = {"policy": " + ".join(scenario.policies), "country": scenario.country or "eu",
+                              "steps": scenario.steps, "warmup": scenario.warmup, "seed": scenario.seed}
     values.update({f"{PARAMS[name].section}.{name}": value for name, value in scenario.flat().items()})
     for name, mission in scenario.missions().items():
         values.update({f"administrations.{name}.{field}": getattr(mission, field) for field in MISSION_FIELDS})
+    for name, group in scenario.age_groups().items():
+        values.update({f"ages.{name}.{field}": getattr(group, field) for field in AGE_FIELDS})
     for name, event in scenario.events().items():
         values.update({f"life_events.{name}.{field}": getattr(event, field) for field in EVENT_FIELDS})
     return values
