@@ -60,6 +60,12 @@ def test_publishing_outcomes_raises_trust_where_results_beat_expectations_and_lo
     poor, good = _publication_effect(POOR), _publication_effect(GOOD)
     assert poor.high < 0, f"poor service: {poor}"
     assert good.low > 0, f"good service: {good}"
+    # Reading about a service moves trust less than living it: the same two services, unpublished, part
+    # their users' trust by far more than either publication moves it (what citizens live weighs most).
+    hidden = {"transparency": 0.0, "responsiveness": 0.0}
+    lived = paired(finals(scenario(levers=hidden, administrations=POOR)),
+                   finals(scenario(levers=hidden, administrations=GOOD)), "trust_mean")
+    assert max(abs(poor.mean), abs(good.mean)) < lived.low, (poor, good, lived)
 
 
 def test_a_published_wait_beyond_what_citizens_expect_lowers_trust():
