@@ -234,7 +234,7 @@ def test_rerun_of_a_paired_sweep_is_exact_at_both_points(paired_results):
 
 
 def test_a_sweep_whose_seeds_were_drawn_another_way_is_neither_resumed_nor_rerun(paired_results, tmp_path):
-    from crmsim.experiments.__main__ import main
+    from crmsim.commands import main
 
     copy = tmp_path / "paired"
     subprocess.run(["cp", "-r", str(paired_results), str(copy)], check=True)
@@ -282,7 +282,7 @@ def test_rerun_finds_a_changed_row(grid_results, tmp_path):
 
 @pytest.mark.parametrize("run_id, words", [("8", "no run 8"), ("-1", "RUN_ID"), ("x", "RUN_ID")])
 def test_rerun_of_a_run_that_does_not_exist_is_bad_input(grid_results, run_id, words):
-    from crmsim.experiments.__main__ import main
+    from crmsim.commands import main
 
     assert main(["rerun", str(grid_results), run_id]) == 2
 

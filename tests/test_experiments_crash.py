@@ -1,6 +1,6 @@
 """Crashes lose nothing: a sweep killed with SIGKILL resumes, a Dask worker killed midway is replaced.
 
-Both tests use real processes: the sweep is ``python -m crmsim.experiments sweep``
+Both tests use real processes: the sweep is ``python -m crmsim sweep``
 started as a subprocess, and the Dask cluster is ``dask scheduler`` and two
 ``dask worker`` processes on 127.0.0.1. Each is compared with the same
 sweep run without interruption: the same run ids, none twice, identical rows.

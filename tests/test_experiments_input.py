@@ -2,7 +2,7 @@
 
 Each problem here was seen through the command line (a SALib error, a
 MemoryError after a minute, a raw OSError, ``ValueError: unknown address
-scheme``), so each is checked on a real ``python -m crmsim.experiments``
+scheme``), so each is checked on a real ``python -m crmsim``
 process, besides the function that refuses it.
 """
 

@@ -1,6 +1,6 @@
 """Nothing of a sweep outlives it: SIGKILL or SIGTERM to the sweep ends its worker processes too.
 
-Each test starts ``python -m crmsim.experiments sweep`` as a real process
+Each test starts ``python -m crmsim sweep`` as a real process
 with 2 workers (local processes, or a Dask LocalCluster), waits until it has
 saved a few chunks, notes every process under it (psutil), signals it, and
 checks that all of them are gone within a few seconds. Before, a SIGKILL left

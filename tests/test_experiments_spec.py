@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from crmsim.experiments.__main__ import main
+from crmsim.commands import main
 from crmsim.experiments.design import Factor, full_factorial, latin_hypercube, morris, sobol
 from crmsim.experiments.runner import tasks_for
 from crmsim.experiments.seeds import replicate_seed, sampler_seed

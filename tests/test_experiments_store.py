@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from crmsim.experiments import analysis
-from crmsim.experiments.__main__ import main
+from crmsim.commands import main
 from crmsim.experiments.evaluators import SequentialEvaluator
 from crmsim.experiments.runner import run_sweep
 from crmsim.experiments.spec import load_experiment
