@@ -70,7 +70,7 @@ def register(subparsers: Any) -> None:
                         f"replace the country a file names, its other values kept; one of {', '.join(available())}")
     p.add_argument("--worlds", type=bounded_int(1, 10_000), metavar="N",
                    help="also compare the files in each of the first N plausible worlds (crmsim worlds) and say in "
-                        "how many each verdict holds, e.g. --worlds 20")
+                        "how many each verdict holds, e.g. --worlds 15")
     p.add_argument("--world-reps", type=bounded_int(2, 100_000), default=10, metavar="N",
                    help="paired runs per scenario in each world (default: 10)")
     p.add_argument("--worlds-file", metavar="FILE",
@@ -108,7 +108,7 @@ def compare(args: argparse.Namespace) -> int:
             warn(_("{file} names country {own}: compared in {country} here, as every file (--country), with its "
                    "other values kept").format(file=path, own=scenario.country, country=args.country))
     if args.worlds_file is not None and not args.worlds:
-        return fail(f"--worlds-file: given without --worlds; allowed: with --worlds N, e.g. --worlds 20 "
+        return fail(f"--worlds-file: given without --worlds; allowed: with --worlds N, e.g. --worlds 15 "
                      f"--worlds-file {args.worlds_file}")
     store = ResultStore(Path(args.out) / experiment.name)
     jobs = [(args, experiment, None)]

@@ -44,7 +44,7 @@ and reports their range.
 examples:
   crmsim patterns calibration/patterns.toml
   crmsim patterns calibration/patterns.toml --reps 40
-  crmsim patterns calibration/patterns.toml --worlds 20 --world-reps 3
+  crmsim patterns calibration/patterns.toml --worlds 15 --world-reps 3
 """
 
 
@@ -79,7 +79,7 @@ def patterns(args: argparse.Namespace) -> int:
     except PatternsError as err:
         return fail(str(err))
     if args.worlds_file is not None and not args.worlds:
-        return fail(f"--worlds-file: given without --worlds; allowed: with --worlds N, e.g. --worlds 20 "
+        return fail(f"--worlds-file: given without --worlds; allowed: with --worlds N, e.g. --worlds 15 "
                      f"--worlds-file {args.worlds_file}")
     worlds: list[tuple[int, dict[str, float]]] = [(-1, {})]  # world -1: the calibrated baseline itself
     if args.worlds:
