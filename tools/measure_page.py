@@ -52,7 +52,7 @@ def measure_once(browser, page: Path, width: int) -> dict[str, float]:
     context.on("requestfinished", lambda request: fetched.append(request.sizes()["responseBodySize"]))
     tab = context.new_page()
     start = time.perf_counter()
-    tab.goto(page.as_uri(), wait_until="load", timeout=120_000)
+    tab.goto(page.resolve().as_uri(), wait_until="load", timeout=120_000)
     loaded = time.perf_counter() - start
     tab.wait_for_function(DRAWN, timeout=120_000, polling=50)
     drawn = time.perf_counter() - start

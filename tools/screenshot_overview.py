@@ -27,7 +27,7 @@ def screenshot(page: Path, out: Path, width: int, height: int) -> Path:
     """The first screen of ``page`` written to ``out`` (PNG); returns ``out``."""
     with open_browser() as browser:
         tab = browser.new_page(viewport={"width": width, "height": height})
-        tab.goto(page.as_uri(), wait_until="load", timeout=120_000)
+        tab.goto(page.resolve().as_uri(), wait_until="load", timeout=120_000)
         tab.wait_for_function(DRAWN, timeout=120_000, polling=50)
         tab.screenshot(path=str(out))
     return out
