@@ -1,5 +1,6 @@
 """Held-out patterns (calibration/patterns.py, calibration/patterns.toml, crmsim patterns)."""
 
+import dataclasses
 import subprocess
 import sys
 import textwrap
@@ -20,8 +21,15 @@ SEEDS = 20  # the issue's floor: each pattern's interval of the mean over 20 see
 
 @pytest.fixture(scope="module")
 def table():
-    """Every stored pattern, 20 seeds of the calibrated baseline each, on two processes."""
+    """Every stored pattern, 20 seeds of the calibrated baseline each, on two processes.
+
+    At 5,000 citizens rather than the file's 10,000, to halve the suite's slowest fixture: the model is
+    population-free (tests/test_model_scale_free.py), and measured after this round's refit every pattern's mean
+    at 5,000 lay within 0.005 of its mean at 10,000 (the trust ratio within 0.016), with the same 14 verdicts,
+    the narrowest margins included (Germany's 0.689 against 0.68, illectronisme's 0.204 against 0.20).
+    """
     spec = load_patterns(PATTERNS)
+    spec = dataclasses.replace(spec, base=spec.base.with_values({"n_citizens": 5_000}))
     rows = []
     with ProcessEvaluator(2) as engine:
         for _, result in engine.map_chunks(run_chunk, chunks(spec, [(-1, {})], SEEDS, 5)):
