@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from crmsim.commands.common import fail, say, warn
@@ -70,6 +71,35 @@ def stopped(err: BaseException) -> str:
     from crmsim.experiments.interrupt import Terminated
 
     return _("stopped by SIGTERM") if isinstance(err, Terminated) else _("interrupted")
+
+
+def run_saving(root: Path, saved: str, body: Callable[[], int], errors: tuple[type[Exception], ...],
+               nothing_kept: Callable[[str], str], kept: Callable[[str], str]) -> int:
+    """Run ``body`` under ``root``'s lock, stopping cleanly on Ctrl-C or SIGTERM (worlds, frontier).
+
+    ``saved`` is the file that holds what was done so far. Stopped before it exists, the command says
+    ``nothing_kept(what)``; after, ``kept(what)`` (``what``: how it was stopped, in words). Either way a folder the run
+    made and saved nothing in is removed, so it does not block the next command. ``errors`` become one line.
+    """
+    import shutil
+
+    from crmsim.experiments.interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, sigterm_as_interrupt
+    from crmsim.experiments.store import ResultStore
+
+    created = next((p for p in reversed((root, *root.parents)) if not p.exists()), None)  # the top folder made
+    with sigterm_as_interrupt():
+        try:
+            with ResultStore(root).lock():
+                return body()
+        except errors as err:
+            return fail(str(err))
+        except KeyboardInterrupt as err:
+            done = created is None or (root / saved).exists()
+            print("\n" + (kept if done else nothing_kept)(stopped(err)), file=sys.stderr)
+            return EXIT_TERMINATED if isinstance(err, Terminated) else EXIT_INTERRUPTED
+        finally:
+            if created is not None and not (root / saved).exists():
+                shutil.rmtree(created, ignore_errors=True)
 
 
 def discard_saved(store: Any) -> str | None:

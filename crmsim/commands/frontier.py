@@ -36,14 +36,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from crmsim.commands.common import fail, warn
-from crmsim.commands.engine import engine_options, evaluator_for, stopped
+from crmsim.commands.engine import engine_options, evaluator_for, run_saving
 from crmsim.texts import exits
 from crmsim.texts.i18n import _, ngettext
 
@@ -158,8 +157,7 @@ def _saved_log(root: Path, spec: Any) -> tuple[Any, str | None]:
 def frontier(args: argparse.Namespace) -> int:
     """Handler of ``frontier``."""
     from crmsim.experiments.frontier import FrontierError, load_frontier
-    from crmsim.experiments.interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, sigterm_as_interrupt
-    from crmsim.experiments.store import ResultStore, StoreError
+    from crmsim.experiments.store import StoreError
 
     try:
         spec = load_frontier(args.experiment)
@@ -178,27 +176,13 @@ def frontier(args: argparse.Namespace) -> int:
         return fail(problem)
     if warning is not None:
         warn(warning)
-    created = next((p for p in reversed((root, *root.parents)) if not p.exists()), None)  # the top folder made
-    with sigterm_as_interrupt():
-        try:
-            with ResultStore(root).lock():
-                return _search(args, spec, engine, root, log)
-        except (StoreError, FrontierError) as err:  # FrontierError: an objective a run left undefined
-            return fail(str(err))
-        except KeyboardInterrupt as err:
-            what = stopped(err)
-            if created is not None and not (root / "evaluations.parquet").exists():
-                print("\n" + _("{what} before any generation ended; nothing was kept").format(what=what),
-                      file=sys.stderr)
-            else:
-                print("\n" + _("{what}: the evaluations of finished generations are saved in {folder}/; carry on "
-                               "with: {command}").format(what=what, folder=root,
-                                                         command=f"crmsim frontier {args.experiment} --resume"),
-                      file=sys.stderr)
-            return EXIT_TERMINATED if isinstance(err, Terminated) else EXIT_INTERRUPTED
-        finally:  # a search that saved nothing in a folder it made leaves no folder to block the next one
-            if created is not None and not (root / "evaluations.parquet").exists():
-                shutil.rmtree(created, ignore_errors=True)
+    return run_saving(root, "evaluations.parquet", lambda: _search(args, spec, engine, root, log),
+                      (StoreError, FrontierError),  # FrontierError: an objective a run left undefined
+                      nothing_kept=lambda what: _("{what} before any generation ended; nothing was kept").format(
+                          what=what),
+                      kept=lambda what: _("{what}: the evaluations of finished generations are saved in {folder}/; "
+                                          "carry on with: {command}").format(
+                          what=what, folder=root, command=f"crmsim frontier {args.experiment} --resume"))
 
 
 def _search(args: argparse.Namespace, spec: Any, engine: Any, root: Path, log: Any) -> int:

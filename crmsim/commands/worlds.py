@@ -26,13 +26,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from crmsim.commands.common import fail, warn
-from crmsim.commands.engine import engine_options, evaluator_for, stopped
+from crmsim.commands.engine import engine_options, evaluator_for, run_saving
 from crmsim.texts import exits
 from crmsim.texts.i18n import _, percent
 
@@ -126,11 +125,8 @@ def _check_out(out: Path, root: Path) -> str | None:
 
 def worlds(args: argparse.Namespace) -> int:
     """Handler of ``worlds``."""
-    import shutil
-
     from crmsim.calibration.worlds import WorldsError, draw_candidates, load_worlds_spec
-    from crmsim.experiments.interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, sigterm_as_interrupt
-    from crmsim.experiments.store import ResultStore, StoreError
+    from crmsim.experiments.store import StoreError
 
     try:
         spec = load_worlds_spec(args.spec)
@@ -145,25 +141,14 @@ def worlds(args: argparse.Namespace) -> int:
         return fail(problem or folder_problem)
     if warning is not None:
         warn(warning)
-    created = next((p for p in reversed((root, *root.parents)) if not p.exists()), None)  # the top folder made
-    with sigterm_as_interrupt():
-        try:
-            with ResultStore(root).lock():
-                return _run(args, spec, candidates, engine, root, Path(args.out), earlier)
-        except (StoreError, WorldsError) as err:
-            return fail(str(err))
-        except KeyboardInterrupt as err:
-            what = stopped(err)
-            if created is not None and not (root / "candidates.parquet").exists():
-                print("\n" + _("{what} before any candidate was checked; nothing was kept").format(what=what),
-                      file=sys.stderr)
-            else:
-                print("\n" + _("{what}: the candidates checked are saved in {folder}/; go on with: {command}").format(
-                    what=what, folder=root, command=f"crmsim worlds {args.spec} --resume"), file=sys.stderr)
-            return EXIT_TERMINATED if isinstance(err, Terminated) else EXIT_INTERRUPTED
-        finally:  # a run that saved nothing in a folder it made leaves no folder to block the next one
-            if created is not None and not (root / "candidates.parquet").exists():
-                shutil.rmtree(created, ignore_errors=True)
+    return run_saving(root, "candidates.parquet",
+                      lambda: _run(args, spec, candidates, engine, root, Path(args.out), earlier),
+                      (StoreError, WorldsError),
+                      nothing_kept=lambda what: _("{what} before any candidate was checked; nothing was kept").format(
+                          what=what),
+                      kept=lambda what: _("{what}: the candidates checked are saved in {folder}/; go on with: "
+                                          "{command}").format(
+                          what=what, folder=root, command=f"crmsim worlds {args.spec} --resume"))
 
 
 def _set_aside(path: Path, reason: str) -> None:
