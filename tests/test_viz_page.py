@@ -199,13 +199,11 @@ def test_the_paper_story_plays_its_three_stages_with_their_captions_then_stops(t
         assert teacher.page.locator(".crmsim-story-summary").count() == 0  # the summary waits for the end
 
         teacher.fastest()
+        teacher.record_story()
         teacher.press("▶")
-        captions = {}
-        deadline = time.monotonic() + 120
-        while (banner := teacher.story())["over"] != "1":
-            captions[banner["stage"]] = banner["text"].splitlines()[-1]
-            assert time.monotonic() < deadline, f"the story did not end: {banner}"
-            time.sleep(0.1)
+        teacher.wait_for(lambda: teacher.story()["over"] == "1", "the story's end", timeout=120)
+        banner = teacher.story()
+        captions = {stage: lines[0] for stage, lines in teacher.stages_seen().items()}
         assert list(captions) == ["1", "2", "3"] and len(set(captions.values())) == 3
         assert "Counters close" in captions["2"] and "funded" in captions["3"]
         assert banner["stage"] == "3" and banner["week"] == "14" and "the story is over" in banner["text"]

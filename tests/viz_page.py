@@ -122,6 +122,23 @@ TEXTS = """() => Array.from(document.querySelectorAll('body *')).flatMap((e) => 
   .filter((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim()).map((n) => n.textContent.trim()))"""
 
 
+# Records the story banner's stage and the captions it showed, at every change of the page, in order.
+STORY_RECORDER = """() => {
+  window.crmsimStagesSeen = {};
+  const note = () => {
+    const banner = document.querySelector('.crmsim-story');
+    if (banner && banner.dataset.stage) {
+      const lines = banner.innerText.split('\\n');
+      const seen = (window.crmsimStagesSeen[banner.dataset.stage] ||= []);
+      if (!seen.includes(lines[lines.length - 1])) seen.push(lines[lines.length - 1]);
+    }
+  };
+  note();
+  new MutationObserver(note).observe(document.body, {subtree: true, childList: true, attributes: true,
+                                                     characterData: true});
+}"""
+
+
 class Teacher:
     """One browser tab on the page, used through what a person sees."""
 
@@ -134,6 +151,18 @@ class Teacher:
     def story(self) -> dict[str, str]:
         """The story's banner: the stage (1, 2, ...), its week, whether the story is over ("1"), and its text."""
         return self.page.locator(".crmsim-story").evaluate("b => ({...b.dataset, text: b.innerText})")  # one moment
+
+    def record_story(self) -> None:
+        """Keep, in the page itself, every stage's last caption line the banner shows.
+
+        Read with ``stages_seen``. Polling from the test can miss a short stage when the machine is
+        loaded (a 14-week stage plays in about 2 s); an observer in the page sees every change of the DOM.
+        """
+        self.page.evaluate(STORY_RECORDER)
+
+    def stages_seen(self) -> dict[str, list[str]]:
+        """Each stage the banner has shown since ``record_story``, with every last line of its text it showed."""
+        return self.page.evaluate("() => window.crmsimStagesSeen")
 
     # -- what the page shows ---------------------------------------------------------------------
     def week(self) -> int:
