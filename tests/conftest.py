@@ -24,6 +24,16 @@ def scenario(**sections):
     return parse_scenario(sections, "<test>")
 
 
+@pytest.fixture(scope="session")
+def calibrated_runs(tmp_path_factory, worker_id):
+    """``calibrated_runs(n_citizens, seeds)``: the calibrated baseline's runs (tests/calibrated_runs.py), made
+    once for the whole suite, its xdist workers included."""
+    from tests.calibrated_runs import shared
+
+    folder = None if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    return lambda n_citizens, seeds: shared(folder, n_citizens, seeds)
+
+
 @pytest.fixture
 def small():
     """A small default scenario (300 citizens, 6 prescribers)."""

@@ -6,49 +6,28 @@ yearly, read when the effect has settled".
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy import stats
 
-from crmsim.calibration.targets import load_targets
 from crmsim.model import CrmModel
-from crmsim.model.metrics import INFO, METRICS, QUANTITIES
-from crmsim.model.scenario import load_scenario
+from crmsim.model.metrics import INFO, METRICS
+from tests.calibrated_runs import HEADLINE, TARGETS
 from tests.conftest import scenario
 
-ROOT = Path(__file__).resolve().parents[1]
-TARGETS = load_targets(ROOT / "calibration" / "targets.toml")
-HEADLINE = ("trust_mean", "knowledge_gini", "redress_success", "lost_users", "non_take_up_bottom")
 # Seeds per population: noise falls as the population grows, so fewer seeds give each mean a standard error well
-# under its metric's smallest difference that matters (measured: at most a third of it).
-SEEDS = {1_000: range(16), 10_000: range(6), 100_000: range(2)}
+# under its metric's smallest difference that matters (measured: at most a third of it). 10,000 is the
+# calibrated file's population: its 20 seeds are the runs tests/test_calibration.py reads (made once).
+SEEDS = {1_000: range(16), 10_000: range(20), 100_000: range(2)}
 
 
 @pytest.fixture(scope="module")
-def by_population() -> dict[int, dict[str, np.ndarray]]:
+def by_population(calibrated_runs) -> dict[int, dict[str, np.ndarray]]:
     """The calibrated baseline at 1,000, 10,000 and 100,000 citizens, everything else as the file says: the
     calibration's quantities (a year after the warm-up, its lever variants branched from one warm-up) and the
-    headline metrics, one value per seed."""
-    base = load_scenario(ROOT / "scenarios" / "calibrated_baseline.toml")
-    out = {}
-    for n, seeds in SEEDS.items():
-        values: dict[str, list[float]] = {}
-        for seed in seeds:
-            warm = CrmModel(base.with_values({"n_citizens": n}), rng=seed)
-            variants = {}
-            for target in TARGETS.targets:
-                key = tuple(sorted(target.levers.items()))
-                if key not in variants:
-                    variants[key] = warm.branch(warm.spec.with_values(target.levers))
-                    variants[key].run(TARGETS.steps, record=False)
-                values.setdefault(target.name, []).append(QUANTITIES[target.quantity](variants[key]))
-            plain = variants[()].final_metrics()
-            for metric in HEADLINE:
-                values.setdefault(metric, []).append(plain[metric])
-        out[n] = {k: np.array(v) for k, v in values.items()}
-    return out
+    headline metrics, one value per seed (tests/calibrated_runs.py)."""
+    return {n: calibrated_runs(n, seeds) for n, seeds in SEEDS.items()}
 
 
 @pytest.mark.parametrize("n", list(SEEDS))
