@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +62,9 @@ def metric_label(name: str) -> str:
 def comparison_name(files: list[str]) -> str:
     """The results folder's name: the files' stems, shortened with a hash when there are many.
 
+    The hash reads each file's path from the working directory, so the same command in another clone (or a
+    moved project) names the same folder, and `scenarios/a.toml` and `./scenarios/a.toml` are one file.
+
     >>> comparison_name(["a/base.toml", "b/faq.toml"])
     'base_vs_faq'
     """
@@ -68,7 +72,8 @@ def comparison_name(files: list[str]) -> str:
     name = "_vs_".join(stems)
     if len(name) <= 80:
         return name
-    digest = hashlib.sha256("\n".join(str(Path(f).resolve()) for f in files).encode()).hexdigest()[:8]
+    where = [Path(os.path.relpath(Path(f).resolve())).as_posix() for f in files]
+    digest = hashlib.sha256("\n".join(where).encode()).hexdigest()[:8]
     return f"{stems[0][:40]}_vs_{len(stems) - 1}_more_{digest}"
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from crmsim.experiments.analysis import load_results
-from crmsim.experiments.compare import OVERALL, analyse, comparison_experiment
+from crmsim.experiments.compare import OVERALL, analyse, comparison_experiment, comparison_name
 from crmsim.texts.i18n import _, language, percent
 from crmsim.model.metrics import INFO
 from tests.browser import RequestLog, open_browser, open_folds, text_problems
@@ -331,3 +331,17 @@ def test_the_overview_says_the_verdict_in_symbol_colour_and_worlds_share(compare
 
 def test_the_overview_is_written_as_a_png_for_slides(compared):
     assert (compared / "overview.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_long_comparison_names_the_same_folder_from_any_clone_and_any_spelling_of_its_paths(tmp_path, monkeypatch):
+    """`make run` in two clones of the project resumes into the same-named folder: the name's hash reads the
+    paths from the working directory, not where the clone lives."""
+    files = [f"scenarios/policy_number_{i}.toml" for i in range(8)]
+    names = []
+    for clone in ("one", "two"):
+        (tmp_path / clone).mkdir()
+        monkeypatch.chdir(tmp_path / clone)
+        names += [comparison_name(files), comparison_name([f"./{f}" for f in files])]
+    assert len(names[0]) <= 80 and "_more_" in names[0]
+    assert len(set(names)) == 1, names
+    assert comparison_name(files[::-1]) != names[0]  # another order is another comparison

@@ -16,7 +16,7 @@ a fresh browser context each, and the script prints:
 
 Example (the numbers in a pull request's "before/after"):
 
-    python tools/measure_page.py results/compare/calibrated_baseline_vs_15_more_53717335
+    python tools/measure_page.py results/compare/calibrated_baseline_vs_15_more_7f243bdb
 """
 
 from __future__ import annotations
