@@ -24,14 +24,22 @@ def scenario(**sections):
     return parse_scenario(sections, "<test>")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_runs_folder(tmp_path_factory, worker_id):
+    """On pytest-xdist workers, the folder where tests/shared_runs.py keeps runs for every worker: the parent
+    of the workers' own temporary folders, new for each suite."""
+    from tests import shared_runs
+
+    shared_runs.FOLDER = None if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+
+
 @pytest.fixture(scope="session")
-def calibrated_runs(tmp_path_factory, worker_id):
+def calibrated_runs():
     """``calibrated_runs(n_citizens, seeds)``: the calibrated baseline's runs (tests/calibrated_runs.py), made
     once for the whole suite, its xdist workers included."""
     from tests.calibrated_runs import shared
 
-    folder = None if worker_id == "master" else tmp_path_factory.getbasetemp().parent
-    return lambda n_citizens, seeds: shared(folder, n_citizens, seeds)
+    return shared
 
 
 @pytest.fixture

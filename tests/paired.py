@@ -19,6 +19,7 @@ Statistical conventions of the tests that use this:
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 
@@ -28,12 +29,13 @@ from scipy import stats
 
 from crmsim.model import CrmModel
 from crmsim.model.scenario import Scenario
+from tests.shared_runs import per_seed
 
 __all__ = ["SEEDS", "Interval", "finals", "paired", "warmed"]
 
 SEEDS = range(16)
 _WARMED: dict[tuple[int, str], CrmModel] = {}
-_FINALS: dict[tuple[str, tuple[int, ...], int], pd.DataFrame] = {}
+_FINALS: dict[tuple[str, tuple[int, ...]], pd.DataFrame] = {}
 
 
 def warmed(scenario: Scenario, seed: int) -> CrmModel:
@@ -49,16 +51,20 @@ def finals(scenario: Scenario, seeds=SEEDS, steps: int = 52) -> pd.DataFrame:
 
     Cached for the session by what the runs depend on (every parameter, the
     world, the seeds and the steps), so tests comparing against the same
-    baseline run it once.
+    baseline run it once, on whichever xdist worker needs it first
+    (tests/shared_runs.py).
     """
-    key = (json.dumps({"values": scenario.flat(), "world": scenario.world()}, sort_keys=True), tuple(seeds), steps)
+    inputs = json.dumps({"values": scenario.flat(), "world": scenario.world(), "steps": steps}, sort_keys=True)
+    key = (inputs, tuple(seeds))
     if key not in _FINALS:
-        rows = {}
-        for seed in seeds:
+
+        def final(seed: int) -> dict[str, float]:
             model = warmed(scenario, seed).branch(scenario)
             model.run(steps, record=False)
-            rows[seed] = model.final_metrics()
-        _FINALS[key] = pd.DataFrame.from_dict(rows, orient="index")
+            return model.final_metrics()
+
+        name = "finals_" + hashlib.sha256(inputs.encode()).hexdigest()[:16]
+        _FINALS[key] = pd.DataFrame(per_seed(name, seeds, final), index=list(seeds))
     return _FINALS[key].copy()
 
 
