@@ -24,27 +24,22 @@ CALIBRATED = ROOT / "scenarios" / "calibrated_baseline.toml"
 HEADLINE = ("trust_mean", "knowledge_gini", "redress_success", "lost_users", "non_take_up_bottom")
 
 
-def compute(n_citizens: int, seeds: Iterable[int]) -> dict[str, np.ndarray]:
-    """One value per seed of each target's quantity (a year after the warm-up, its lever variant branched from
-    that seed's warm-up) and of each headline metric (the variant with no levers)."""
-    base = load_scenario(CALIBRATED).with_values({"n_citizens": n_citizens})
-    values: dict[str, list[float]] = {}
-    for seed in seeds:
-        warm = CrmModel(base, rng=seed)
-        variants = {}
-        for target in TARGETS.targets:
-            key = tuple(sorted(target.levers.items()))
-            if key not in variants:
-                variants[key] = warm.branch(warm.spec.with_values(target.levers))
-                variants[key].run(TARGETS.steps, record=False)
-            values.setdefault(target.name, []).append(QUANTITIES[target.quantity](variants[key]))
-        plain = variants[()].final_metrics()
-        for metric in HEADLINE:
-            values.setdefault(metric, []).append(plain[metric])
-    return {k: np.array(v) for k, v in values.items()}
+def compute(n_citizens: int, seed: int) -> dict[str, float]:
+    """Each target's quantity (a year after the warm-up, its lever variant branched from the seed's warm-up) and
+    each headline metric (the variant with no levers)."""
+    warm = CrmModel(load_scenario(CALIBRATED).with_values({"n_citizens": n_citizens}), rng=seed)
+    variants, values = {}, {}
+    for target in TARGETS.targets:
+        key = tuple(sorted(target.levers.items()))
+        if key not in variants:
+            variants[key] = warm.branch(warm.spec.with_values(target.levers))
+            variants[key].run(TARGETS.steps, record=False)
+        values[target.name] = QUANTITIES[target.quantity](variants[key])
+    plain = variants[()].final_metrics()
+    return values | {metric: plain[metric] for metric in HEADLINE}
 
 
 def shared(n_citizens: int, seeds: Iterable[int]) -> dict[str, np.ndarray]:
-    """``compute``, seed by seed, made once for the suite (tests/shared_runs.py)."""
-    runs = per_seed(f"calibrated_{n_citizens}", seeds, lambda seed: compute(n_citizens, [seed]))
-    return {name: np.concatenate([run[name] for run in runs]) for name in runs[0]}
+    """``compute`` for each seed, made once for the suite (tests/shared_runs.py): one array per name."""
+    runs = per_seed(f"calibrated_{n_citizens}", seeds, lambda seed: compute(n_citizens, seed))
+    return {name: np.array([run[name] for run in runs]) for name in runs[0]}
